@@ -1,7 +1,18 @@
 //! The simulated État plateforme.
 //!
 //! Every party of the French government's API platform, running locally over one deterministic
-//! synthetic [`population`]: data providers ([`providers`]), and the HTTP plumbing they share
-//! ([`http`]). See `ARCHITECTURE.md` at the repository root for the map.
+//! synthetic [`population`]: the data providers ([`providers`]) for now, each its own HTTP server
+//! built on the shared plumbing in [`http`], started together by [`platform`]. See
+//! `ARCHITECTURE.md` at the repository root for the map.
 
+// Handlers return a ready `Response` as their error, the idiomatic axum shape; boxing it would
+// add an allocation per error to please a size heuristic.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod pdf;
+pub mod platform;
 pub mod population;
+pub mod providers;

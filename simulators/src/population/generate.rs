@@ -30,7 +30,10 @@ impl Stream {
     }
     /// A stream of its own for a named persona.
     pub(crate) fn named(seed: u64, name: &str) -> Self {
-        let digest = Sha256::new().chain_update(seed.to_le_bytes()).chain_update(name.as_bytes()).finalize();
+        let digest = Sha256::new()
+            .chain_update(seed.to_le_bytes())
+            .chain_update(name.as_bytes())
+            .finalize();
         let mut key = [0u8; 32];
         key.copy_from_slice(&digest);
         Stream(ChaCha8Rng::from_seed(key))
@@ -61,7 +64,9 @@ impl Stream {
         items[items.len() - 1].1
     }
     fn last_name(&mut self) -> String {
-        LastName(FR_FR).fake_with_rng::<String, _>(&mut self.0).to_uppercase()
+        LastName(FR_FR)
+            .fake_with_rng::<String, _>(&mut self.0)
+            .to_uppercase()
     }
     fn street_name(&mut self) -> String {
         // fake's French street names come with a type ("Rue Roxanne"): keep the name, the type is
@@ -69,7 +74,11 @@ impl Stream {
         let full: String = StreetName(FR_FR).fake_with_rng(&mut self.0);
         let name = full.split_once(' ').map(|(_, n)| n).unwrap_or(&full);
         let name = name.to_uppercase();
-        if name.starts_with(|c: char| "AEIOUYH".contains(c)) { format!("D'{name}") } else { format!("DE {name}") }
+        if name.starts_with(|c: char| "AEIOUYH".contains(c)) {
+            format!("D'{name}")
+        } else {
+            format!("DE {name}")
+        }
     }
     fn email_provider(&mut self) -> String {
         FreeEmailProvider(FR_FR).fake_with_rng::<String, _>(&mut self.0)
@@ -123,6 +132,15 @@ impl PersonSpec {
     }
 }
 
+/// Where a new citizen goes: household, default family name, birth years, adult or child.
+pub(crate) struct Placement<'a> {
+    pub household: HouseholdId,
+    pub default_family_name: Option<&'a str>,
+    pub born_between: (u16, u16),
+    pub adult: bool,
+    pub persona: Option<String>,
+}
+
 /// What a household generator needs to know about the household.
 pub(crate) struct HouseholdSpec {
     pub situation: Option<FamilySituation>,
@@ -137,11 +155,26 @@ pub(crate) struct HouseholdSpec {
 
 impl HouseholdSpec {
     pub(crate) fn random() -> Self {
-        HouseholdSpec { situation: None, children: None, aeeh_children: None, annual_resources: None, regime: None, commune: None }
+        HouseholdSpec {
+            situation: None,
+            children: None,
+            aeeh_children: None,
+            annual_resources: None,
+            regime: None,
+            commune: None,
+        }
     }
 }
 
-const STREET_TYPES: &[(u32, &str)] = &[(60, "RUE"), (15, "AV"), (8, "BD"), (6, "ALL"), (5, "IMP"), (4, "PL"), (2, "CHE")];
+const STREET_TYPES: &[(u32, &str)] = &[
+    (60, "RUE"),
+    (15, "AV"),
+    (8, "BD"),
+    (6, "ALL"),
+    (5, "IMP"),
+    (4, "PL"),
+    (2, "CHE"),
+];
 
 impl Builder {
     pub(crate) fn new(seed: u64, reference_year: u16) -> Self {
@@ -160,7 +193,9 @@ impl Builder {
     }
 
     pub(crate) fn address(&mut self, rng: &mut Stream, commune: Option<&str>) -> Address {
-        let c = commune.and_then(refs::commune).unwrap_or_else(|| rng.pick(COMMUNES));
+        let c = commune
+            .and_then(refs::commune)
+            .unwrap_or_else(|| rng.pick(COMMUNES));
         Address {
             number: rng.range(1, 150) as u16,
             street_type: rng.weighted(STREET_TYPES).to_string(),
@@ -187,14 +222,34 @@ impl Builder {
         names.join(" ")
     }
 
-    fn nir(&mut self, rng: &mut Stream, gender: Gender, birth: BirthDate, birthplace: &str, birthcountry: &str) -> String {
+    fn nir(
+        &mut self,
+        rng: &mut Stream,
+        gender: Gender,
+        birth: BirthDate,
+        birthplace: &str,
+        birthcountry: &str,
+    ) -> String {
         // Month 20 stands for an unknown month; born abroad: department 99 + country code.
         let month = if birth.month == 0 { 20 } else { birth.month };
-        let place = if birthcountry == refs::FRANCE { birthplace.to_string() } else { birthcountry.to_string() };
-        let prefix = format!("{}{:02}{:02}{}", gender.nir_digit(), birth.year % 100, month, place);
+        let place = if birthcountry == refs::FRANCE {
+            birthplace.to_string()
+        } else {
+            birthcountry.to_string()
+        };
+        let prefix = format!(
+            "{}{:02}{:02}{}",
+            gender.nir_digit(),
+            birth.year % 100,
+            month,
+            place
+        );
         let prefix_key = ids::nir_index_key(&format!("{prefix}00000")).unwrap_or(0);
         loop {
-            let order = self.nir_orders.entry(prefix_key).or_insert_with(|| rng.range(1, 400) as u16);
+            let order = self
+                .nir_orders
+                .entry(prefix_key)
+                .or_insert_with(|| rng.range(1, 400) as u16);
             let current = *order;
             *order = if current >= 999 { 1 } else { current + 1 };
             let mut nir = format!("{prefix}{current:03}");
@@ -222,7 +277,10 @@ impl Builder {
             let body = ids::spread(self.next_siren, 48_271_129, 31_337_000, 100_000_000) as u32;
             self.next_siren += 1;
             let siren = ids::siren_from_body(body);
-            if !self.reserved.contains(&siren) && siren != ids::LA_POSTE_SIREN && !siren.starts_with("000") {
+            if !self.reserved.contains(&siren)
+                && siren != ids::LA_POSTE_SIREN
+                && !siren.starts_with("000")
+            {
                 return siren;
             }
         }
@@ -241,8 +299,17 @@ impl Builder {
             if i == 1 {
                 email.push('.');
             }
-            let ascii = if part.is_ascii() { std::borrow::Cow::Borrowed(part) } else { std::borrow::Cow::Owned(deunicode::deunicode(part)) };
-            email.extend(ascii.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').map(|c| c.to_ascii_lowercase()));
+            let ascii = if part.is_ascii() {
+                std::borrow::Cow::Borrowed(part)
+            } else {
+                std::borrow::Cow::Owned(deunicode::deunicode(part))
+            };
+            email.extend(
+                ascii
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .map(|c| c.to_ascii_lowercase()),
+            );
         }
         email.push_str(&(id % 1000).to_string());
         email.push('@');
@@ -255,20 +322,41 @@ impl Builder {
         &mut self,
         rng: &mut Stream,
         spec: PersonSpec,
-        household: HouseholdId,
-        default_family_name: Option<&str>,
-        born_between: (u16, u16),
-        adult: bool,
-        persona: Option<String>,
+        place: Placement<'_>,
     ) -> CitizenId {
+        let Placement {
+            household,
+            default_family_name,
+            born_between,
+            adult,
+            persona,
+        } = place;
         let id = self.citizens.len() as CitizenId;
-        let gender = spec.gender.unwrap_or_else(|| if rng.chance(500) { Gender::Female } else { Gender::Male });
+        let gender = spec.gender.unwrap_or_else(|| {
+            if rng.chance(500) {
+                Gender::Female
+            } else {
+                Gender::Male
+            }
+        });
         let birth_date = spec.birth_date.unwrap_or_else(|| {
             let year = rng.range(u32::from(born_between.0), u32::from(born_between.1)) as u16;
             let presumed = rng.below(1000);
-            let month = if presumed < 3 { 0 } else { rng.range(1, 12) as u8 };
-            let day = if presumed < 6 { 0 } else { rng.range(1, 28) as u8 };
-            BirthDate { year, month, day: if month == 0 { 0 } else { day } }
+            let month = if presumed < 3 {
+                0
+            } else {
+                rng.range(1, 12) as u8
+            };
+            let day = if presumed < 6 {
+                0
+            } else {
+                rng.range(1, 28) as u8
+            };
+            BirthDate {
+                year,
+                month,
+                day: if month == 0 { 0 } else { day },
+            }
         });
         let (birthplace, birthcountry) = match (spec.birthplace, spec.birthcountry) {
             (Some(p), Some(c)) => (p, c),
@@ -277,14 +365,23 @@ impl Builder {
             (None, Some(c)) => (String::new(), c),
             (None, None) => {
                 if rng.chance(120) {
-                    (String::new(), rng.pick(refs::FOREIGN_COUNTRIES).0.to_string())
+                    (
+                        String::new(),
+                        rng.pick(refs::FOREIGN_COUNTRIES).0.to_string(),
+                    )
                 } else {
                     (rng.pick(COMMUNES).cog.to_string(), refs::FRANCE.to_string())
                 }
             }
         };
-        let family_name = spec.family_name.unwrap_or_else(|| default_family_name.map(str::to_string).unwrap_or_else(|| rng.last_name()));
-        let given_names = spec.given_names.unwrap_or_else(|| Self::given_names(rng, gender));
+        let family_name = spec.family_name.unwrap_or_else(|| {
+            default_family_name
+                .map(str::to_string)
+                .unwrap_or_else(|| rng.last_name())
+        });
+        let given_names = spec
+            .given_names
+            .unwrap_or_else(|| Self::given_names(rng, gender));
         let nir = match spec.nir {
             Some(n) => n,
             None => self.nir(rng, gender, birth_date, &birthplace, &birthcountry),
@@ -294,7 +391,9 @@ impl Builder {
             (None, true) => Some(self.numero_fiscal()),
             (None, false) => None,
         };
-        let email = spec.email.unwrap_or_else(|| Self::email(rng, &given_names, &family_name, id));
+        let email = spec
+            .email
+            .unwrap_or_else(|| Self::email(rng, &given_names, &family_name, id));
         self.citizens.push(Citizen {
             id,
             persona,
@@ -339,7 +438,14 @@ impl Builder {
             _ => (ry - 80, ry - 22),
         };
         let first_gender = first.gender;
-        let d1 = self.citizen(rng, first, id, None, (oldest, youngest), true, persona.clone());
+        let first_place = Placement {
+            household: id,
+            default_family_name: None,
+            born_between: (oldest, youngest),
+            adult: true,
+            persona: persona.clone(),
+        };
+        let d1 = self.citizen(rng, first, first_place);
         let mut declarants = vec![d1];
         if situation.is_couple() {
             let mut s = spouse.unwrap_or_else(PersonSpec::random);
@@ -357,11 +463,22 @@ impl Builder {
             let d1_year = self.citizens[d1 as usize].birth_date.year;
             let lo = d1_year.saturating_sub(8).max(oldest);
             let hi = (d1_year + 8).min(youngest);
-            let d2 = self.citizen(rng, s, id, None, (lo, hi.max(lo)), true, persona.as_ref().map(|p| format!("{p}#conjoint")));
+            let spouse_place = Placement {
+                household: id,
+                default_family_name: None,
+                born_between: (lo, hi.max(lo)),
+                adult: true,
+                persona: persona.as_ref().map(|p| format!("{p}#conjoint")),
+            };
+            let d2 = self.citizen(rng, s, spouse_place);
             // Married women often use their spouse's name.
             let (c1, c2) = (&self.citizens[d1 as usize], &self.citizens[d2 as usize]);
             if situation == FamilySituation::Married && c1.gender != c2.gender && rng.chance(600) {
-                let (wife, husband_name) = if c1.gender == Gender::Female { (d1, c2.family_name.clone()) } else { (d2, c1.family_name.clone()) };
+                let (wife, husband_name) = if c1.gender == Gender::Female {
+                    (d1, c2.family_name.clone())
+                } else {
+                    (d2, c1.family_name.clone())
+                };
                 let w = &mut self.citizens[wife as usize];
                 if w.usage_name.is_none() && w.family_name != husband_name {
                     w.usage_name = Some(husband_name);
@@ -370,24 +487,45 @@ impl Builder {
             declarants.push(d2);
         }
         let children_count = spec.children.unwrap_or_else(|| match situation {
-            FamilySituation::Married | FamilySituation::Pacsed => rng.weighted(&[(30, 0), (25, 1), (30, 2), (12, 3), (3, 4)]),
-            FamilySituation::Single | FamilySituation::Divorced => rng.weighted(&[(55, 0), (25, 1), (15, 2), (5, 3)]),
+            FamilySituation::Married | FamilySituation::Pacsed => {
+                rng.weighted(&[(30, 0), (25, 1), (30, 2), (12, 3), (3, 4)])
+            }
+            FamilySituation::Single | FamilySituation::Divorced => {
+                rng.weighted(&[(55, 0), (25, 1), (15, 2), (5, 3)])
+            }
             FamilySituation::Widowed => 0,
         });
-        let youngest_parent = declarants.iter().map(|d| self.citizens[*d as usize].birth_date.year).max().unwrap_or(ry - 30);
+        let youngest_parent = declarants
+            .iter()
+            .map(|d| self.citizens[*d as usize].birth_date.year)
+            .max()
+            .unwrap_or(ry - 30);
         let family_name = {
             let c = &self.citizens[declarants[declarants.len() - 1].min(declarants[0]) as usize];
-            let father = declarants.iter().map(|d| &self.citizens[*d as usize]).find(|c| c.gender == Gender::Male);
+            let father = declarants
+                .iter()
+                .map(|d| &self.citizens[*d as usize])
+                .find(|c| c.gender == Gender::Male);
             father.unwrap_or(c).family_name.clone()
         };
         let mut children = Vec::new();
         let child_lo = (youngest_parent + 18).max(ry - 19);
         for _ in 0..children_count {
-            let c = self.citizen(rng, PersonSpec::random(), id, Some(&family_name), (child_lo.min(ry), ry), false, None);
+            let child_place = Placement {
+                household: id,
+                default_family_name: Some(&family_name),
+                born_between: (child_lo.min(ry), ry),
+                adult: false,
+                persona: None,
+            };
+            let c = self.citizen(rng, PersonSpec::random(), child_place);
             children.push(c);
         }
-        let aeeh_count = spec.aeeh_children.unwrap_or_else(|| children.iter().filter(|_| rng.chance(20)).count() as u32);
-        let aeeh_children: Vec<CitizenId> = children.iter().take(aeeh_count as usize).copied().collect();
+        let aeeh_count = spec
+            .aeeh_children
+            .unwrap_or_else(|| children.iter().filter(|_| rng.chance(20)).count() as u32);
+        let aeeh_children: Vec<CitizenId> =
+            children.iter().take(aeeh_count as usize).copied().collect();
         let address = self.address(rng, spec.commune.as_deref());
 
         // Incomes: four income years ending with reference year − 1, drifting by a few per mille a year.
@@ -403,22 +541,38 @@ impl Builder {
             }
         };
         let resources_slot = (ry - 2 - first_income_year) as u32;
-        let anchor = spec.annual_resources.unwrap_or_else(|| declarants.iter().map(|_| base_of(rng)).sum());
+        let anchor = spec
+            .annual_resources
+            .unwrap_or_else(|| declarants.iter().map(|_| base_of(rng)).sum());
         let taxable_income: Vec<u32> = (0..u32::from(years))
             .map(|slot| {
                 let steps = slot as i64 - resources_slot as i64;
-                (i64::from(anchor) + i64::from(anchor) * i64::from(growth) * steps / 1000).max(0) as u32
+                (i64::from(anchor) + i64::from(anchor) * i64::from(growth) * steps / 1000).max(0)
+                    as u32
             })
             .collect();
         let social = match spec.regime {
             Some(None) => None,
             Some(Some(regime)) => Some(regime),
             None => {
-                let has_file = if children_count > 0 { rng.chance(950) } else { rng.chance(200) };
-                has_file.then(|| if rng.chance(60) { Regime::Msa } else { Regime::Cnaf })
+                let has_file = if children_count > 0 {
+                    rng.chance(950)
+                } else {
+                    rng.chance(200)
+                };
+                has_file.then(|| {
+                    if rng.chance(60) {
+                        Regime::Msa
+                    } else {
+                        Regime::Cnaf
+                    }
+                })
             }
         }
-        .map(|regime| SocialFile { regime, numero_allocataire: self.numero_allocataire() });
+        .map(|regime| SocialFile {
+            regime,
+            numero_allocataire: self.numero_allocataire(),
+        });
         self.households.push(Household {
             id,
             declarants,
@@ -436,7 +590,12 @@ impl Builder {
     }
 
     /// Adds a random company. `owner_pool` lists adult citizens that may run or direct it.
-    pub(crate) fn company(&mut self, rng: &mut Stream, spec: CompanySpec, persona: Option<String>) -> CompanyId {
+    pub(crate) fn company(
+        &mut self,
+        rng: &mut Stream,
+        spec: CompanySpec,
+        persona: Option<String>,
+    ) -> CompanyId {
         let id = self.companies.len() as CompanyId;
         let ry = i32::from(self.reference_year);
         let legal_form = spec.legal_form.unwrap_or_else(|| {
@@ -462,8 +621,16 @@ impl Builder {
                 "5485" => "86.21Z",
                 _ => {
                     // Postal and public-administration activities belong to their personas only.
-                    let non_agri: Vec<&str> = refs::NAF.iter().filter(|n| !n.2 && !matches!(n.0, "53.10Z" | "84.11Z")).map(|n| n.0).collect();
-                    if rng.chance(40) { *rng.pick(&["01.21Z", "02.20Z", "81.30Z"]) } else { *rng.pick(&non_agri) }
+                    let non_agri: Vec<&str> = refs::NAF
+                        .iter()
+                        .filter(|n| !n.2 && !matches!(n.0, "53.10Z" | "84.11Z"))
+                        .map(|n| n.0)
+                        .collect();
+                    if rng.chance(40) {
+                        *rng.pick(&["01.21Z", "02.20Z", "81.30Z"])
+                    } else {
+                        *rng.pick(&non_agri)
+                    }
                 }
             }
             .to_string()
@@ -471,10 +638,24 @@ impl Builder {
         let natural_person = legal_form == "1000";
         let headcount_band = spec.headcount_band.unwrap_or_else(|| {
             if natural_person || legal_form == "6540" {
-                rng.weighted(&[(50, "NN"), (30, "00"), (20, "01")]).to_string()
-            } else {
-                rng.weighted(&[(10, "NN"), (15, "00"), (20, "01"), (15, "02"), (12, "03"), (10, "11"), (8, "12"), (4, "21"), (3, "22"), (1, "31"), (1, "32"), (1, "41")])
+                rng.weighted(&[(50, "NN"), (30, "00"), (20, "01")])
                     .to_string()
+            } else {
+                rng.weighted(&[
+                    (10, "NN"),
+                    (15, "00"),
+                    (20, "01"),
+                    (15, "02"),
+                    (12, "03"),
+                    (10, "11"),
+                    (8, "12"),
+                    (4, "21"),
+                    (3, "22"),
+                    (1, "31"),
+                    (1, "32"),
+                    (1, "41"),
+                ])
+                .to_string()
             }
         });
         let siren = spec.siren.clone().unwrap_or_else(|| self.siren());
@@ -492,32 +673,75 @@ impl Builder {
         });
         let diffusion = spec.diffusion.unwrap_or_else(|| {
             if natural_person {
-                rng.weighted(&[(68, Diffusion::Diffusible), (30, Diffusion::Partial), (2, Diffusion::NonDiffusible)])
+                rng.weighted(&[
+                    (68, Diffusion::Diffusible),
+                    (30, Diffusion::Partial),
+                    (2, Diffusion::NonDiffusible),
+                ])
             } else {
                 rng.weighted(&[(98, Diffusion::Diffusible), (2, Diffusion::NonDiffusible)])
             }
         });
-        let created = spec.created.unwrap_or_else(|| date_between(rng, 1960, ry - 1));
+        let created = spec
+            .created
+            .unwrap_or_else(|| date_between(rng, 1960, ry - 1));
         let ceased = match spec.ceased {
             Some(c) => c,
-            None => rng.chance(40).then(|| date_between(rng, (created.format("%Y").to_string().parse::<i32>().unwrap_or(2000) + 1).min(ry - 1), ry - 1)),
+            None => rng.chance(40).then(|| {
+                date_between(
+                    rng,
+                    (created
+                        .format("%Y")
+                        .to_string()
+                        .parse::<i32>()
+                        .unwrap_or(2000)
+                        + 1)
+                    .min(ry - 1),
+                    ry - 1,
+                )
+            }),
         };
-        let employees_mid = refs::headcount_band(&headcount_band).map(|b| (b.2.unwrap_or(0) + b.3.unwrap_or(b.2.unwrap_or(0))) / 2).unwrap_or(0);
-        let secondary = spec.establishments.map(|n| n.saturating_sub(1)).unwrap_or_else(|| match employees_mid {
-            0..=9 => rng.weighted(&[(85, 0), (15, 1)]),
-            10..=49 => rng.weighted(&[(50, 0), (35, 1), (15, 2)]),
-            _ => rng.range(1, 4),
-        });
+        let employees_mid = refs::headcount_band(&headcount_band)
+            .map(|b| (b.2.unwrap_or(0) + b.3.unwrap_or(b.2.unwrap_or(0))) / 2)
+            .unwrap_or(0);
+        let secondary = spec
+            .establishments
+            .map(|n| n.saturating_sub(1))
+            .unwrap_or_else(|| match employees_mid {
+                0..=9 => rng.weighted(&[(85, 0), (15, 1)]),
+                10..=49 => rng.weighted(&[(50, 0), (35, 1), (15, 2)]),
+                _ => rng.range(1, 4),
+            });
         let mut establishments = Vec::new();
         let mut used_nic = HashSet::new();
         for i in 0..=secondary {
-            let mut nic_body = if i == 0 { rng.range(1, 3) as u16 } else { rng.range(10, 9999) as u16 };
+            let mut nic_body = if i == 0 {
+                rng.range(1, 3) as u16
+            } else {
+                rng.range(10, 9999) as u16
+            };
             while !used_nic.insert(nic_body) {
                 nic_body = nic_body % 9999 + 1;
             }
             let siret = ids::siret_from(&siren, nic_body);
-            let address = self.address(rng, if i == 0 { spec.commune.as_deref() } else { None });
-            let est_created = if i == 0 { created } else { date_between(rng, created.format("%Y").to_string().parse().unwrap_or(2000), ry - 1).max(created) };
+            let address = self.address(
+                rng,
+                if i == 0 {
+                    spec.commune.as_deref()
+                } else {
+                    None
+                },
+            );
+            let est_created = if i == 0 {
+                created
+            } else {
+                date_between(
+                    rng,
+                    created.format("%Y").to_string().parse().unwrap_or(2000),
+                    ry - 1,
+                )
+                .max(created)
+            };
             establishments.push(Establishment {
                 siret,
                 head_office: i == 0,
@@ -528,46 +752,86 @@ impl Builder {
             });
         }
         let agricultural = refs::naf_is_agricultural(&naf);
-        let rcs = (!matches!(legal_form.as_str(), "9220" | "7210") && (!natural_person || rng.chance(500)) || spec.officers.is_some()).then(|| {
+        let rcs = (!matches!(legal_form.as_str(), "9220" | "7210")
+            && (!natural_person || rng.chance(500))
+            || spec.officers.is_some())
+        .then(|| {
             let head = &establishments[0].address;
             let dept = &head.commune_cog[..2];
             let (greffe_code, greffe_name) = if matches!(dept, "57" | "67" | "68") {
-                (format!("{dept}02"), format!("TRIBUNAL JUDICIAIRE {}", of_city(&head.city)))
+                (
+                    format!("{dept}02"),
+                    format!("TRIBUNAL JUDICIAIRE {}", of_city(&head.city)),
+                )
             } else {
-                (format!("{dept}01"), format!("GREFFE DU TRIBUNAL DE COMMERCE {}", of_city(&head.city)))
+                (
+                    format!("{dept}01"),
+                    format!("GREFFE DU TRIBUNAL DE COMMERCE {}", of_city(&head.city)),
+                )
             };
             let capital = match legal_form.as_str() {
                 "1000" => 0,
                 "5599" => u64::from(rng.range(37, 5000)) * 1000,
-                _ => u64::from(*rng.pick(&[1u32, 100, 1000, 1500, 5000, 7500, 10_000, 15_000, 50_000, 100_000])),
+                _ => u64::from(*rng.pick(&[
+                    1u32, 100, 1000, 1500, 5000, 7500, 10_000, 15_000, 50_000, 100_000,
+                ])),
             };
-            RcsEntry { greffe_code, greffe_name, registered: created, struck_off: ceased, capital, officers: Vec::new() }
+            RcsEntry {
+                greffe_code,
+                greffe_name,
+                registered: created,
+                struck_off: ceased,
+                capital,
+                officers: Vec::new(),
+            }
         });
         let urssaf = spec.urssaf.unwrap_or_else(|| {
             if ceased.is_some() || agricultural || (headcount_band == "NN" && rng.chance(600)) {
                 UrssafStatus::OutsidePerimeter
             } else {
-                rng.weighted(&[(85, UrssafStatus::UpToDate), (6, UrssafStatus::Refused), (5, UrssafStatus::OutsidePerimeter), (4, UrssafStatus::ManualReview)])
+                rng.weighted(&[
+                    (85, UrssafStatus::UpToDate),
+                    (6, UrssafStatus::Refused),
+                    (5, UrssafStatus::OutsidePerimeter),
+                    (4, UrssafStatus::ManualReview),
+                ])
             }
         });
         let fiscal = spec.fiscal.unwrap_or_else(|| {
             if ceased.is_some() {
                 FiscalStatus::OutsidePerimeter
             } else {
-                rng.weighted(&[(90, FiscalStatus::Compliant), (7, FiscalStatus::NonCompliant), (3, FiscalStatus::OutsidePerimeter)])
+                rng.weighted(&[
+                    (90, FiscalStatus::Compliant),
+                    (7, FiscalStatus::NonCompliant),
+                    (3, FiscalStatus::OutsidePerimeter),
+                ])
             }
         });
         let msa = spec.msa.or_else(|| {
-            agricultural.then(|| rng.weighted(&[(85, MsaStatus::UpToDate), (10, MsaStatus::Outdated), (5, MsaStatus::UnderInvestigation)]))
+            agricultural.then(|| {
+                rng.weighted(&[
+                    (85, MsaStatus::UpToDate),
+                    (10, MsaStatus::Outdated),
+                    (5, MsaStatus::UnderInvestigation),
+                ])
+            })
         });
         let turnover = match spec.turnover {
-            Some(t) => t.into_iter().enumerate().map(|(i, amount)| (self.reference_year - 3 + i as u16, amount)).collect(),
+            Some(t) => t
+                .into_iter()
+                .enumerate()
+                .map(|(i, amount)| (self.reference_year - 3 + i as u16, amount))
+                .collect(),
             None => {
                 let base = u64::from(employees_mid.max(1)) * u64::from(rng.range(60, 140)) * 1000;
                 (0..3u16)
                     .map(|i| {
                         let drift = u64::from(rng.range(900, 1150));
-                        (self.reference_year - 3 + i, base * drift / 1000 * (100 + u64::from(i) * 3) / 100)
+                        (
+                            self.reference_year - 3 + i,
+                            base * drift / 1000 * (100 + u64::from(i) * 3) / 100,
+                        )
                     })
                     .collect()
             }
@@ -595,7 +859,11 @@ impl Builder {
         if let Some(rcs) = company.rcs.as_mut() {
             let roles: &[&str] = match company.legal_form.as_str() {
                 "5710" | "5720" => &["Président", "Directeur général"],
-                "5599" => &["Président du conseil d'administration", "Directeur général", "Administrateur"],
+                "5599" => &[
+                    "Président du conseil d'administration",
+                    "Directeur général",
+                    "Administrateur",
+                ],
                 "1000" => &[],
                 _ => &["Gérant", "Gérant"],
             };
@@ -607,10 +875,17 @@ impl Builder {
                     }
                 }
                 None => {
-                    let n = if roles.is_empty() { 0 } else { rng.range(1, roles.len() as u32) as usize };
+                    let n = if roles.is_empty() {
+                        0
+                    } else {
+                        rng.range(1, roles.len() as u32) as usize
+                    };
                     for role in roles.iter().take(n) {
                         if let Some(citizen) = random_adult_in(rng, &self.citizens) {
-                            rcs.officers.push(Officer { citizen, role: role.to_string() });
+                            rcs.officers.push(Officer {
+                                citizen,
+                                role: role.to_string(),
+                            });
                         }
                     }
                 }
@@ -635,7 +910,10 @@ fn random_adult_in(rng: &mut Stream, citizens: &[Citizen]) -> Option<CitizenId> 
             return Some(c.id);
         }
     }
-    citizens.iter().find(|c| c.numero_fiscal.is_some()).map(|c| c.id)
+    citizens
+        .iter()
+        .find(|c| c.numero_fiscal.is_some())
+        .map(|c| c.id)
 }
 
 /// A date drawn uniformly between 1 January of `from` and 31 December of `to`.
@@ -664,12 +942,29 @@ fn company_name(rng: &mut Stream, legal_form: &str, naf: &str) -> String {
         ("6540", _) => &["SCI {N}", "SCI DU {N}", "SCI LES JARDINS {N}"],
         ("6533", _) => &["GAEC DU DOMAINE {N}", "GAEC {N}", "GAEC DES TERRES {N}"],
         ("9220", _) => &["ASSOCIATION {N}", "AMICALE {N}"],
-        (_, "41" | "42" | "43") => &["BATIMENTS {N}", "{N} CONSTRUCTION", "ENTREPRISE {N}", "{N} ET FILS", "{N} BTP", "MACONNERIE {N}"],
-        (_, "62" | "70" | "71") => &["{N} INFORMATIQUE", "{N} CONSEIL", "SOLUTIONS {N}", "{N} INGENIERIE"],
+        (_, "41" | "42" | "43") => &[
+            "BATIMENTS {N}",
+            "{N} CONSTRUCTION",
+            "ENTREPRISE {N}",
+            "{N} ET FILS",
+            "{N} BTP",
+            "MACONNERIE {N}",
+        ],
+        (_, "62" | "70" | "71") => &[
+            "{N} INFORMATIQUE",
+            "{N} CONSEIL",
+            "SOLUTIONS {N}",
+            "{N} INGENIERIE",
+        ],
         (_, "56") => &["RESTAURANT {N}", "CHEZ {N}", "{N} RESTAURATION"],
         (_, "49") => &["TRANSPORTS {N}", "{N} LOGISTIQUE"],
         (_, "01" | "02" | "81") => &["DOMAINE {N}", "{N} PAYSAGES", "EARL {N}"],
-        _ => &["ETABLISSEMENTS {N}", "{N} ET ASSOCIES", "SOCIETE {N}", "{N} SERVICES"],
+        _ => &[
+            "ETABLISSEMENTS {N}",
+            "{N} ET ASSOCIES",
+            "SOCIETE {N}",
+            "{N} SERVICES",
+        ],
     };
     rng.pick(patterns).replace("{N}", &n)
 }

@@ -125,7 +125,11 @@ fn nir_number(body13: &str) -> Option<u64> {
 
 /// A NIR as a compact integer key (unique: Corsica is told apart from department 19/18).
 pub fn nir_index_key(nir: &str) -> Option<u64> {
-    let corsica = u64::from(nir.as_bytes().get(6).is_some_and(|b| b.is_ascii_alphabetic()));
+    let corsica = u64::from(
+        nir.as_bytes()
+            .get(6)
+            .is_some_and(|b| b.is_ascii_alphabetic()),
+    );
     let n = nir_number(nir.get(..13)?)?;
     let key: u64 = nir.get(13..)?.parse().ok()?;
     Some((n * 100 + key) * 2 + corsica)

@@ -48,7 +48,12 @@ pub struct PopulationConfig {
 
 impl Default for PopulationConfig {
     fn default() -> Self {
-        PopulationConfig { seed: 42, citizens: 10_000, companies: 2_000, reference_year: 2026 }
+        PopulationConfig {
+            seed: 42,
+            citizens: 10_000,
+            companies: 2_000,
+            reference_year: 2026,
+        }
     }
 }
 
@@ -87,7 +92,11 @@ pub struct Population {
 /// Upper-case ASCII letters only, words separated by one space: how providers compare names.
 pub fn normalize_name(s: &str) -> String {
     let ascii = deunicode::deunicode(s).to_uppercase();
-    ascii.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    ascii
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Population {
@@ -100,7 +109,13 @@ impl Population {
         let persona_households = b.households.len();
         let mut rng = Stream::main(config.seed);
         while b.citizens.len() < config.citizens {
-            b.household(&mut rng, HouseholdSpec::random(), PersonSpec::random(), None, None);
+            b.household(
+                &mut rng,
+                HouseholdSpec::random(),
+                PersonSpec::random(),
+                None,
+                None,
+            );
         }
         // The last household may overshoot the target: drop it and top up with single adults.
         while b.citizens.len() > config.citizens && b.households.len() > persona_households {
@@ -108,7 +123,11 @@ impl Population {
             b.citizens.truncate(h.declarants[0] as usize);
         }
         while b.citizens.len() < config.citizens {
-            let single = HouseholdSpec { situation: Some(FamilySituation::Single), children: Some(0), ..HouseholdSpec::random() };
+            let single = HouseholdSpec {
+                situation: Some(FamilySituation::Single),
+                children: Some(0),
+                ..HouseholdSpec::random()
+            };
             b.household(&mut rng, single, PersonSpec::random(), None, None);
         }
         while b.companies.len() < config.companies {
@@ -128,7 +147,11 @@ impl Population {
                     if let Some(k) = ids::nir_index_key(&c.nir) {
                         by_nir.insert(k, c.id);
                     }
-                    if let Some(spi) = c.numero_fiscal.as_deref().and_then(|s| s.parse::<u64>().ok()) {
+                    if let Some(spi) = c
+                        .numero_fiscal
+                        .as_deref()
+                        .and_then(|s| s.parse::<u64>().ok())
+                    {
                         by_spi.insert(spi, c.id);
                     }
                 }
@@ -139,7 +162,10 @@ impl Population {
             let mut normalized: HashMap<&str, String> = HashMap::new();
             for c in &citizens {
                 for name in std::iter::once(&c.family_name).chain(c.usage_name.as_ref()) {
-                    let key = normalized.entry(name.as_str()).or_insert_with(|| normalize_name(name)).clone();
+                    let key = normalized
+                        .entry(name.as_str())
+                        .or_insert_with(|| normalize_name(name))
+                        .clone();
                     by_name.entry(key).or_default().push(c.id);
                 }
             }
@@ -185,7 +211,11 @@ impl Population {
         ] {
             hasher.update(part.expect("population serialises"));
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     pub fn citizen(&self, id: CitizenId) -> &Citizen {
@@ -198,17 +228,24 @@ impl Population {
         self.household(c.household)
     }
     pub fn citizen_by_nir(&self, nir: &str) -> Option<&Citizen> {
-        ids::nir_index_key(nir).and_then(|k| self.by_nir.get(&k)).map(|id| self.citizen(*id))
+        ids::nir_index_key(nir)
+            .and_then(|k| self.by_nir.get(&k))
+            .map(|id| self.citizen(*id))
     }
     /// The declarant holding a numéro fiscal.
     pub fn citizen_by_numero_fiscal(&self, spi: &str) -> Option<&Citizen> {
         if !ids::is_valid_numero_fiscal(spi) {
             return None;
         }
-        spi.parse::<u64>().ok().and_then(|k| self.by_numero_fiscal.get(&k)).map(|id| self.citizen(*id))
+        spi.parse::<u64>()
+            .ok()
+            .and_then(|k| self.by_numero_fiscal.get(&k))
+            .map(|id| self.citizen(*id))
     }
     pub fn company_by_siren(&self, siren: &str) -> Option<&Company> {
-        self.by_siren.get(siren).map(|id| &self.companies[*id as usize])
+        self.by_siren
+            .get(siren)
+            .map(|id| &self.companies[*id as usize])
     }
     /// A company and one of its establishments, by SIRET.
     pub fn establishment_by_siret(&self, siret: &str) -> Option<(&Company, &Establishment)> {
@@ -223,7 +260,9 @@ impl Population {
     }
     /// A company persona by key.
     pub fn company_persona(&self, key: &str) -> Option<&Company> {
-        self.company_personas.get(key).map(|id| &self.companies[*id as usize])
+        self.company_personas
+            .get(key)
+            .map(|id| &self.companies[*id as usize])
     }
 
     /// Citizens matching an identity pivot: name (birth or usage, accents and punctuation
@@ -239,10 +278,23 @@ impl Population {
             // Cheap comparisons first; the given name (normalised) last.
             .filter(|c| q.birth_year.is_none_or(|y| y == c.birth_date.year))
             .filter(|c| q.gender.is_none_or(|g| g == c.gender))
-            .filter(|c| q.birth_month.is_none_or(|m| m == c.birth_date.month || (m == 1 && c.birth_date.month == 0)))
-            .filter(|c| q.birth_day.is_none_or(|d| d == c.birth_date.day || (d == 1 && c.birth_date.day == 0)))
-            .filter(|c| q.birthcountry.is_none_or(|bc| bc.is_empty() || bc == c.birthcountry))
-            .filter(|c| q.birthplace.is_none_or(|bp| bp.is_empty() || c.birthcountry != referentials::FRANCE || bp == c.birthplace))
+            .filter(|c| {
+                q.birth_month
+                    .is_none_or(|m| m == c.birth_date.month || (m == 1 && c.birth_date.month == 0))
+            })
+            .filter(|c| {
+                q.birth_day
+                    .is_none_or(|d| d == c.birth_date.day || (d == 1 && c.birth_date.day == 0))
+            })
+            .filter(|c| {
+                q.birthcountry
+                    .is_none_or(|bc| bc.is_empty() || bc == c.birthcountry)
+            })
+            .filter(|c| {
+                q.birthplace.is_none_or(|bp| {
+                    bp.is_empty() || c.birthcountry != referentials::FRANCE || bp == c.birthplace
+                })
+            })
             .filter(|c| normalize_name(c.first_given_name()) == first)
             .collect()
     }

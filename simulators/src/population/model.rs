@@ -64,12 +64,21 @@ impl BirthDate {
     }
     /// Normalised form as FranceConnect hands it to service providers: unknown parts become `01`.
     pub fn normalized(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month.max(1), self.day.max(1))
+        format!(
+            "{:04}-{:02}-{:02}",
+            self.year,
+            self.month.max(1),
+            self.day.max(1)
+        )
     }
     /// The date, with unknown parts as the first of month/year.
     pub fn as_date(&self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.month.max(1)), u32::from(self.day.max(1)))
-            .unwrap_or(NaiveDate::MIN)
+        NaiveDate::from_ymd_opt(
+            i32::from(self.year),
+            u32::from(self.month.max(1)),
+            u32::from(self.day.max(1)),
+        )
+        .unwrap_or(NaiveDate::MIN)
     }
     /// Parses `YYYY-MM-DD`, accepting `00` for month and day.
     pub fn parse(s: &str) -> Option<BirthDate> {
@@ -78,11 +87,19 @@ impl BirthDate {
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
             return None;
         }
-        let b = BirthDate { year: y.parse().ok()?, month: m.parse().ok()?, day: d.parse().ok()? };
+        let b = BirthDate {
+            year: y.parse().ok()?,
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
         if b.month > 12 || b.day > 31 || (b.month == 0 && b.day != 0) {
             return None;
         }
-        if b.month != 0 && b.day != 0 && NaiveDate::from_ymd_opt(i32::from(b.year), u32::from(b.month), u32::from(b.day)).is_none() {
+        if b.month != 0
+            && b.day != 0
+            && NaiveDate::from_ymd_opt(i32::from(b.year), u32::from(b.month), u32::from(b.day))
+                .is_none()
+        {
             return None;
         }
         Some(b)
@@ -118,7 +135,12 @@ impl Address {
     }
     /// `12 RUE DES LILAS`.
     pub fn line(&self) -> String {
-        format!("{} {} {}", self.number, self.street_type_label(), self.street_name)
+        format!(
+            "{} {} {}",
+            self.number,
+            self.street_type_label(),
+            self.street_name
+        )
     }
     /// `75011 PARIS 11E ARRONDISSEMENT`.
     pub fn city_line(&self) -> String {
@@ -403,7 +425,10 @@ pub struct Company {
 impl Company {
     /// The head office.
     pub fn head_office(&self) -> &Establishment {
-        self.establishments.iter().find(|e| e.head_office).unwrap_or(&self.establishments[0])
+        self.establishments
+            .iter()
+            .find(|e| e.head_office)
+            .unwrap_or(&self.establishments[0])
     }
     /// Whether the company is a natural person (entrepreneur individuel).
     pub fn is_natural_person(&self) -> bool {

@@ -5,39 +5,21 @@
 //! column, e.g. `scenarios/personas.toml:14:9: invalid SIREN "418166097": 9 digits passing Luhn`.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::{self, FileError};
+
 use super::generate::{Builder, CompanySpec, HouseholdSpec, PersonSpec, Stream};
 use super::ids;
 use super::model::*;
 use super::referentials as refs;
 
-/// A persona file that could not be used, with where the problem is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonaError {
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for PersonaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
-            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
-            _ => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-impl std::error::Error for PersonaError {}
+/// A persona file that could not be used: file, line, column and problem.
+pub type PersonaError = FileError;
 
 /// The parsed persona file.
 #[derive(Debug, Default, Deserialize)]
@@ -110,7 +92,9 @@ pub struct DateField(pub NaiveDate);
 impl TryFrom<String> for DateField {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(DateField).map_err(|_| format!("invalid date {s:?}: expected YYYY-MM-DD"))
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(DateField)
+            .map_err(|_| format!("invalid date {s:?}: expected YYYY-MM-DD"))
     }
 }
 
@@ -196,18 +180,12 @@ pub struct CompanyPersona {
 impl PersonaFile {
     /// Reads and checks a persona file.
     pub fn load(path: &Path) -> Result<PersonaFile, PersonaError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| PersonaError { file: file.clone(), line: None, column: None, message: format!("cannot read: {e}") })?;
-        Self::parse(&text, &file)
+        Self::parse(&config::read(path)?, &path.display().to_string())
     }
 
     /// Parses and checks persona text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<PersonaFile, PersonaError> {
-        let mut parsed: PersonaFile = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| (Some(l), Some(c))).unwrap_or((None, None));
-            PersonaError { file: file.to_string(), line, column, message: e.message().to_string() }
-        })?;
+        let mut parsed: PersonaFile = config::parse_toml(text, file)?;
         parsed.source = text.to_string();
         parsed.file = file.to_string();
         parsed.check()?;
@@ -215,8 +193,7 @@ impl PersonaFile {
     }
 
     fn error_at(&self, span: std::ops::Range<usize>, message: String) -> PersonaError {
-        let (line, column) = line_col(&self.source, span.start);
-        PersonaError { file: self.file.clone(), line: Some(line), column: Some(column), message }
+        FileError::at(&self.file, &self.source, span, message)
     }
 
     /// Cross-field and cross-persona rules.
@@ -224,43 +201,94 @@ impl PersonaFile {
         let mut keys: HashMap<&str, ()> = HashMap::new();
         for c in &self.citizens {
             if keys.insert(c.key.get_ref(), ()).is_some() {
-                return Err(self.error_at(c.key.span(), format!("duplicate persona key {:?}", c.key.get_ref())));
+                return Err(self.error_at(
+                    c.key.span(),
+                    format!("duplicate persona key {:?}", c.key.get_ref()),
+                ));
             }
             if let (Some(a), Some(n)) = (c.aeeh_children, c.children) {
                 if a > n {
-                    return Err(self.error_at(c.key.span(), format!("persona {:?}: aeeh_children ({a}) exceeds children ({n})", c.key.get_ref())));
+                    return Err(self.error_at(
+                        c.key.span(),
+                        format!(
+                            "persona {:?}: aeeh_children ({a}) exceeds children ({n})",
+                            c.key.get_ref()
+                        ),
+                    ));
                 }
             }
             if c.aeeh_children.unwrap_or(0) > 0 && c.children.is_none() {
-                return Err(self.error_at(c.key.span(), format!("persona {:?}: aeeh_children needs children", c.key.get_ref())));
+                return Err(self.error_at(
+                    c.key.span(),
+                    format!(
+                        "persona {:?}: aeeh_children needs children",
+                        c.key.get_ref()
+                    ),
+                ));
             }
-            let couple = c.situation.as_ref().and_then(|s| FamilySituation::parse(&s.0)).is_some_and(FamilySituation::is_couple);
+            let couple = c
+                .situation
+                .as_ref()
+                .and_then(|s| FamilySituation::parse(&s.0))
+                .is_some_and(FamilySituation::is_couple);
             if c.spouse.is_some() && !couple {
-                return Err(self.error_at(c.key.span(), format!("persona {:?}: a spouse needs situation married or pacsed", c.key.get_ref())));
+                return Err(self.error_at(
+                    c.key.span(),
+                    format!(
+                        "persona {:?}: a spouse needs situation married or pacsed",
+                        c.key.get_ref()
+                    ),
+                ));
             }
             if let (Some(place), Some(country)) = (&c.birthplace, &c.birthcountry) {
                 if country.0 != refs::FRANCE && !place.0.is_empty() {
-                    return Err(self.error_at(c.key.span(), format!("persona {:?}: born abroad ({}) must have no birthplace", c.key.get_ref(), country.0)));
+                    return Err(self.error_at(
+                        c.key.span(),
+                        format!(
+                            "persona {:?}: born abroad ({}) must have no birthplace",
+                            c.key.get_ref(),
+                            country.0
+                        ),
+                    ));
                 }
             }
         }
         let mut company_keys: HashMap<&str, ()> = HashMap::new();
         for co in &self.companies {
             if company_keys.insert(co.key.get_ref(), ()).is_some() {
-                return Err(self.error_at(co.key.span(), format!("duplicate persona key {:?}", co.key.get_ref())));
+                return Err(self.error_at(
+                    co.key.span(),
+                    format!("duplicate persona key {:?}", co.key.get_ref()),
+                ));
             }
             for r in co.officers.iter().flatten().chain(co.owner.iter()) {
                 if !keys.contains_key(r.get_ref().as_str()) {
-                    return Err(self.error_at(r.span(), format!("unknown citizen persona {:?}", r.get_ref())));
+                    return Err(self.error_at(
+                        r.span(),
+                        format!("unknown citizen persona {:?}", r.get_ref()),
+                    ));
                 }
             }
             if let Some(t) = &co.turnover {
                 if t.len() != 3 {
-                    return Err(self.error_at(co.key.span(), format!("persona {:?}: turnover needs three years, got {}", co.key.get_ref(), t.len())));
+                    return Err(self.error_at(
+                        co.key.span(),
+                        format!(
+                            "persona {:?}: turnover needs three years, got {}",
+                            co.key.get_ref(),
+                            t.len()
+                        ),
+                    ));
                 }
             }
             if co.owner.is_some() && co.legal_form.as_ref().is_some_and(|l| l.0 != "1000") {
-                return Err(self.error_at(co.key.span(), format!("persona {:?}: only an entrepreneur individuel (1000) has an owner", co.key.get_ref())));
+                return Err(self.error_at(
+                    co.key.span(),
+                    format!(
+                        "persona {:?}: only an entrepreneur individuel (1000) has an owner",
+                        co.key.get_ref()
+                    ),
+                ));
             }
         }
         Ok(())
@@ -269,7 +297,13 @@ impl PersonaFile {
     /// Adds the personas to the population being built, each from its own random stream.
     pub(crate) fn apply(&self, b: &mut Builder) {
         for c in &self.citizens {
-            for id in [c.nir.as_ref().map(|n| &n.0), c.numero_fiscal.as_ref().map(|n| &n.0)].into_iter().flatten() {
+            for id in [
+                c.nir.as_ref().map(|n| &n.0),
+                c.numero_fiscal.as_ref().map(|n| &n.0),
+            ]
+            .into_iter()
+            .flatten()
+            {
                 b.reserved.insert(id.clone());
             }
         }
@@ -288,7 +322,12 @@ impl PersonaFile {
                 usage_name: c.usage_name.as_ref().map(|s| s.to_uppercase()),
                 gender: c.gender,
                 birth_date: c.birth_date.as_ref().and_then(|d| BirthDate::parse(&d.0)),
-                birthplace: c.birthplace.as_ref().map(|p| p.0.clone()).or_else(|| c.birthcountry.as_ref().filter(|c| c.0 != refs::FRANCE).map(|_| String::new())),
+                birthplace: c.birthplace.as_ref().map(|p| p.0.clone()).or_else(|| {
+                    c.birthcountry
+                        .as_ref()
+                        .filter(|c| c.0 != refs::FRANCE)
+                        .map(|_| String::new())
+                }),
                 birthcountry: c.birthcountry.as_ref().map(|c| c.0.clone()),
                 nir: c.nir.as_ref().map(|n| n.0.clone()),
                 numero_fiscal: c.numero_fiscal.as_ref().map(|n| n.0.clone()),
@@ -305,7 +344,12 @@ impl PersonaFile {
                 ..PersonSpec::random()
             });
             let household = HouseholdSpec {
-                situation: Some(c.situation.as_ref().and_then(|s| FamilySituation::parse(&s.0)).unwrap_or(FamilySituation::Single)),
+                situation: Some(
+                    c.situation
+                        .as_ref()
+                        .and_then(|s| FamilySituation::parse(&s.0))
+                        .unwrap_or(FamilySituation::Single),
+                ),
                 children: Some(c.children.unwrap_or(0)),
                 aeeh_children: Some(c.aeeh_children.unwrap_or(0)),
                 annual_resources: c.annual_resources,
@@ -325,15 +369,26 @@ impl PersonaFile {
             let spec = CompanySpec {
                 siren: co.siren.as_ref().map(|s| s.0.clone()),
                 name: co.name.as_ref().map(|n| n.to_uppercase()),
-                owner: co.owner.as_ref().and_then(|o| citizen_of.get(o.get_ref()).copied()),
-                legal_form: co.legal_form.as_ref().map(|l| l.0.clone()).or_else(|| co.owner.as_ref().map(|_| "1000".to_string())),
+                owner: co
+                    .owner
+                    .as_ref()
+                    .and_then(|o| citizen_of.get(o.get_ref()).copied()),
+                legal_form: co
+                    .legal_form
+                    .as_ref()
+                    .map(|l| l.0.clone())
+                    .or_else(|| co.owner.as_ref().map(|_| "1000".to_string())),
                 naf: co.naf.as_ref().map(|n| n.0.clone()),
                 headcount_band: co.headcount_band.as_ref().map(|h| h.0.clone()),
                 diffusion: Some(co.diffusion.unwrap_or(Diffusion::Diffusible)),
                 created: co.created.as_ref().map(|d| d.0),
                 ceased: Some(co.ceased.as_ref().map(|d| d.0)),
                 establishments: co.establishments,
-                officers: co.officers.as_ref().map(|list| list.iter().filter_map(|k| citizen_of.get(k.get_ref()).copied()).collect()),
+                officers: co.officers.as_ref().map(|list| {
+                    list.iter()
+                        .filter_map(|k| citizen_of.get(k.get_ref()).copied())
+                        .collect()
+                }),
                 urssaf: co.urssaf,
                 fiscal: co.dgfip,
                 msa: co.msa,
@@ -343,12 +398,4 @@ impl PersonaFile {
             b.company(&mut rng, spec, Some(key));
         }
     }
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map(|i| before.len() - i).unwrap_or(before.len() + 1);
-    (line, column)
 }

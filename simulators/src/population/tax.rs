@@ -15,7 +15,13 @@ fn brackets(income_year: u16) -> [(u64, u64); 5] {
         2023 => [11_294, 28_797, 82_341, 177_106],
         _ => [11_497, 29_315, 83_823, 180_294],
     };
-    [(bounds[0], 0), (bounds[1], 110), (bounds[2], 300), (bounds[3], 410), (u64::MAX, 450)]
+    [
+        (bounds[0], 0),
+        (bounds[1], 110),
+        (bounds[2], 300),
+        (bounds[3], 410),
+        (u64::MAX, 450),
+    ]
 }
 
 /// Number of tax parts, in half parts (5 = 2.5 parts).
@@ -72,8 +78,10 @@ pub fn assessment(h: &Household, income_year: u16) -> Option<Assessment> {
     Some(Assessment {
         income_year,
         taxable_income: taxable,
-        gross_income: taxable + (u64::from(taxable) * u64::from(h.deductions_permille) / 1000) as u32,
-        reference_income: taxable + (u64::from(taxable) * u64::from(h.capital_permille) / 1000) as u32,
+        gross_income: taxable
+            + (u64::from(taxable) * u64::from(h.deductions_permille) / 1000) as u32,
+        reference_income: taxable
+            + (u64::from(taxable) * u64::from(h.capital_permille) / 1000) as u32,
         half_parts: half,
         tax: income_tax(taxable, half, income_year),
         situation: h.situation,
@@ -97,7 +105,11 @@ pub fn monthly_benefits_cents(h: &Household) -> u64 {
 /// the first two, a whole one for the third, half a part each after, half a part per disabled child.
 pub fn caf_half_parts(h: &Household) -> u32 {
     let children = h.children.len() as u32;
-    let adults = if h.situation.is_couple() || children > 0 { 4 } else { 2 };
+    let adults = if h.situation.is_couple() || children > 0 {
+        4
+    } else {
+        2
+    };
     let kids = match children {
         0..=2 => children,
         n => 2 + 2 + (n - 3),
@@ -169,7 +181,10 @@ mod tests {
         assert_eq!(half_parts(&household(FamilySituation::Single, 0, 0, 0)), 2);
         assert_eq!(half_parts(&household(FamilySituation::Married, 2, 0, 0)), 6);
         assert_eq!(half_parts(&household(FamilySituation::Married, 3, 0, 0)), 8);
-        assert_eq!(half_parts(&household(FamilySituation::Divorced, 1, 0, 0)), 4); // 1 + 0.5 + T
+        assert_eq!(
+            half_parts(&household(FamilySituation::Divorced, 1, 0, 0)),
+            4
+        ); // 1 + 0.5 + T
     }
 
     #[test]

@@ -5,7 +5,12 @@ use proptest::prelude::*;
 use super::*;
 
 fn small(seed: u64) -> PopulationConfig {
-    PopulationConfig { seed, citizens: 300, companies: 40, reference_year: 2026 }
+    PopulationConfig {
+        seed,
+        citizens: 300,
+        companies: 40,
+        reference_year: 2026,
+    }
 }
 
 fn personas() -> PersonaFile {
@@ -96,7 +101,15 @@ proptest! {
 fn golden_fingerprint_pins_byte_for_byte_determinism() {
     // If this changes, generation changed: every machine must get this exact population.
     // Update it only with a deliberate change to the generator (and say so in the commit).
-    let p = Population::generate(&PopulationConfig { seed: 7, citizens: 120, companies: 15, reference_year: 2026 }, None);
+    let p = Population::generate(
+        &PopulationConfig {
+            seed: 7,
+            citizens: 120,
+            companies: 15,
+            reference_year: 2026,
+        },
+        None,
+    );
     assert_eq!(p.fingerprint(), GOLDEN);
 }
 
@@ -119,26 +132,75 @@ fn pivot_lookup_finds_personas_by_identity() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].persona.as_deref(), Some("famille-eaje-aeeh"));
     // Usage name also matches; a wrong birth day does not.
-    let by_usage = PivotQuery { family_name: "MOREAU", given_names: "Claire", ..PivotQuery::default() };
-    assert!(p.find_by_pivot(&by_usage).iter().any(|c| c.persona.as_deref() == Some("nom-d-usage")));
-    assert!(p.find_by_pivot(&PivotQuery { birth_day: Some(28), ..q }).is_empty());
+    let by_usage = PivotQuery {
+        family_name: "MOREAU",
+        given_names: "Claire",
+        ..PivotQuery::default()
+    };
+    assert!(
+        p.find_by_pivot(&by_usage)
+            .iter()
+            .any(|c| c.persona.as_deref() == Some("nom-d-usage"))
+    );
+    assert!(
+        p.find_by_pivot(&PivotQuery {
+            birth_day: Some(28),
+            ..q
+        })
+        .is_empty()
+    );
 }
 
 #[test]
 fn bad_persona_files_name_the_line() {
     let cases = [
-        ("[[companies]]\nkey = \"x\"\ndescription = \"d\"\nsiren = \"418166097\"\n", 4, "invalid Siren \"418166097\""),
-        ("[[citizens]]\nkey = \"x\"\ndescription = \"d\"\n\nbirth_date = \"1982-13-01\"\n", 5, "invalid BirthDate"),
-        ("[[citizens]]\nkey = \"x\"\ndescription = \"d\"\ncolour = \"blue\"\n", 4, "unknown field `colour`"),
-        ("[[citizens]]\nkey = \"x\"\ndescription = \"d\"\nchildren = 1\naeeh_children = 2\n", 2, "aeeh_children (2) exceeds children (1)"),
-        ("[[companies]]\nkey = \"y\"\ndescription = \"d\"\nofficers = [\"nobody\"]\n", 4, "unknown citizen persona \"nobody\""),
-        ("[[citizens]]\nkey = \"x\"\ndescription = \"d\"\nurssaf = up_to_date\n", 4, ""),
-        ("[[companies]]\nkey = \"y\"\ndescription = \"d\"\nurssaf = \"late\"\n", 4, "unknown variant `late`"),
+        (
+            "[[companies]]\nkey = \"x\"\ndescription = \"d\"\nsiren = \"418166097\"\n",
+            4,
+            "invalid Siren \"418166097\"",
+        ),
+        (
+            "[[citizens]]\nkey = \"x\"\ndescription = \"d\"\n\nbirth_date = \"1982-13-01\"\n",
+            5,
+            "invalid BirthDate",
+        ),
+        (
+            "[[citizens]]\nkey = \"x\"\ndescription = \"d\"\ncolour = \"blue\"\n",
+            4,
+            "unknown field `colour`",
+        ),
+        (
+            "[[citizens]]\nkey = \"x\"\ndescription = \"d\"\nchildren = 1\naeeh_children = 2\n",
+            2,
+            "aeeh_children (2) exceeds children (1)",
+        ),
+        (
+            "[[companies]]\nkey = \"y\"\ndescription = \"d\"\nofficers = [\"nobody\"]\n",
+            4,
+            "unknown citizen persona \"nobody\"",
+        ),
+        (
+            "[[citizens]]\nkey = \"x\"\ndescription = \"d\"\nurssaf = up_to_date\n",
+            4,
+            "",
+        ),
+        (
+            "[[companies]]\nkey = \"y\"\ndescription = \"d\"\nurssaf = \"late\"\n",
+            4,
+            "unknown variant `late`",
+        ),
     ];
     for (text, line, needle) in cases {
         let err = PersonaFile::parse(text, "personas.toml").expect_err(text);
         assert_eq!(err.line, Some(line), "{err} for {text:?}");
-        assert!(err.to_string().starts_with(&format!("personas.toml:{line}:")), "{err}");
-        assert!(err.message.contains(needle), "{err} should contain {needle:?}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("personas.toml:{line}:")),
+            "{err}"
+        );
+        assert!(
+            err.message.contains(needle),
+            "{err} should contain {needle:?}"
+        );
     }
 }

@@ -1,0 +1,169 @@
+//! The command line shared by the `simulators` binary and `cargo xtask serve`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::platform::{Platform, PlatformConfig};
+use crate::population::{PersonaFile, Population};
+
+/// The simulated État plateforme.
+#[derive(Debug, Parser)]
+#[command(
+    name = "simulators",
+    version,
+    about = "Runs the simulated État plateforme locally."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands; without one, `serve`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Starts every party (or one) and the API catalogue, until Ctrl-C.
+    Serve(ServeArgs),
+    /// Generates the population and prints its size and fingerprint (same seed, same fingerprint).
+    Population(ServeArgs),
+}
+
+/// Options of `serve` and `population`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Platform configuration.
+    #[arg(long, default_value = "scenarios/platform.toml")]
+    pub config: PathBuf,
+    /// Start this party alone (no catalogue), e.g. to run parties as separate processes.
+    #[arg(long, value_name = "PARTY")]
+    pub only: Option<String>,
+    /// Override the population seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override the number of citizens.
+    #[arg(long)]
+    pub citizens: Option<usize>,
+    /// Override the number of companies.
+    #[arg(long)]
+    pub companies: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The configuration file with the command-line overrides applied.
+    pub fn config(&self) -> Result<PlatformConfig, String> {
+        let mut cfg = if self.config.exists() {
+            PlatformConfig::load(&self.config).map_err(|e| e.to_string())?
+        } else if self.config == Path::new("scenarios/platform.toml") {
+            // Run from elsewhere than the repository root: defaults.
+            PlatformConfig::default()
+        } else {
+            return Err(format!("{}: no such file", self.config.display()));
+        };
+        if let Some(s) = self.seed {
+            cfg.population.seed = s;
+        }
+        if let Some(c) = self.citizens {
+            cfg.population.citizens = c;
+        }
+        if let Some(c) = self.companies {
+            cfg.population.companies = c;
+        }
+        Ok(cfg)
+    }
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match cli.command {
+        Some(Command::Population(args)) => population(&args),
+        Some(Command::Serve(args)) => runtime.block_on(serve(&args)),
+        None => runtime.block_on(serve(&cli.serve)),
+    }
+}
+
+fn population(args: &ServeArgs) -> i32 {
+    let cfg = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let personas = match cfg
+        .population
+        .personas
+        .as_deref()
+        .map(PersonaFile::load)
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let started = std::time::Instant::now();
+    let p = Population::generate(&cfg.population.generator(), personas.as_ref());
+    let took = started.elapsed();
+    println!(
+        "seed {} — {} citizens in {} households, {} companies, generated in {:.0} ms\nfingerprint {}",
+        cfg.population.seed,
+        p.citizens.len(),
+        p.households.len(),
+        p.companies.len(),
+        took.as_secs_f64() * 1000.0,
+        p.fingerprint()
+    );
+    0
+}
+
+/// Starts the platform, prints the table, waits for Ctrl-C, shuts down cleanly.
+pub async fn serve(args: &ServeArgs) -> i32 {
+    let cfg = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let platform = match Platform::start(&cfg, args.only.as_deref()).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    println!("{}", platform.table());
+    println!(
+        "{} part{} up in {:.0} ms ({} citizens, {} companies, seed {}). Ctrl-C to stop.",
+        platform.parties.len(),
+        if platform.parties.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        platform.startup.as_secs_f64() * 1000.0,
+        platform.population.citizens.len(),
+        platform.population.companies.len(),
+        cfg.population.seed
+    );
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot listen for Ctrl-C: {e}");
+    }
+    println!("stopping…");
+    platform.shutdown().await;
+    println!("stopped.");
+    0
+}

@@ -1,0 +1,341 @@
+//! HTTP plumbing shared by every party: serving with graceful shutdown, the simulated
+//! [`Clock`], the request [`Journal`], the control API and small response helpers.
+//!
+//! A party is an axum [`Router`] plus a [`PartyCore`]; [`serve_party`] wraps it with the journal,
+//! the control API (`/_control/...`) and `/openapi.json`, and runs it on a listener.
+
+mod clock;
+mod journal;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
+
+use crate::population::Population;
+
+/// Whom a call was about; a handler puts it in the response extensions for the journal.
+#[derive(Clone, Debug)]
+pub struct Subject(pub String);
+
+/// Who called, when the handler authenticated the caller; goes in the response extensions.
+#[derive(Clone, Debug)]
+pub struct Caller(pub String);
+
+/// Adds a [`Subject`] to a response.
+pub fn with_subject(mut response: Response, subject: impl Into<String>) -> Response {
+    response.extensions_mut().insert(Subject(subject.into()));
+    response
+}
+
+/// What every party has: its identity, the population, its clock and journal.
+#[derive(Clone)]
+pub struct PartyCore {
+    /// Short id used in the catalogue and on the command line (`insee`, `dgfip`…).
+    pub id: &'static str,
+    pub population: Arc<Population>,
+    pub clock: Clock,
+    pub journal: Journal,
+    /// A secret of this party's (verification codes, tokens), derived from the seed.
+    pub secret: [u8; 32],
+}
+
+impl PartyCore {
+    /// A party's core over a population; its secret derives from the seed and the id.
+    pub fn new(id: &'static str, population: Arc<Population>) -> Self {
+        use sha2::{Digest, Sha256};
+        let secret = Sha256::new()
+            .chain_update(b"party-secret")
+            .chain_update(population.config.seed.to_le_bytes())
+            .chain_update(id.as_bytes())
+            .finalize()
+            .into();
+        PartyCore {
+            id,
+            population,
+            clock: Clock::default(),
+            journal: Journal::default(),
+            secret,
+        }
+    }
+}
+
+/// The role a party plays on the platform, as the catalogue names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Provider,
+    Hub,
+    Broker,
+    Idp,
+    Sp,
+}
+
+/// A party ready to serve.
+pub struct PartyApp {
+    pub core: PartyCore,
+    pub role: Role,
+    /// Human name ("DGFiP — API Impôt particulier").
+    pub title: &'static str,
+    /// The party's own routes.
+    pub router: Router,
+    /// Its OpenAPI 3.1 document, given the base URL it is served at (examples come from the
+    /// population, so "try it out" works).
+    pub openapi: fn(&str, &Population) -> Value,
+    /// Clears party-specific state on `POST /_control/reset` (journal and clock are always reset).
+    pub reset: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// A party running on a port.
+pub struct RunningParty {
+    pub id: &'static str,
+    pub role: Role,
+    pub title: &'static str,
+    pub base_url: String,
+    pub addr: SocketAddr,
+    pub core: PartyCore,
+    task: JoinHandle<()>,
+}
+
+impl RunningParty {
+    /// URL of the party's OpenAPI document.
+    pub fn openapi_url(&self) -> String {
+        format!("{}/openapi.json", self.base_url)
+    }
+    /// Waits for the server to finish (after shutdown was signalled).
+    pub async fn join(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// A shutdown signal shared by every server of a platform.
+#[derive(Clone)]
+pub struct Shutdown {
+    tx: Arc<watch::Sender<bool>>,
+    rx: watch::Receiver<bool>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        let (tx, rx) = watch::channel(false);
+        Shutdown {
+            tx: Arc::new(tx),
+            rx,
+        }
+    }
+}
+
+impl Shutdown {
+    /// Asks every server to stop accepting connections and finish in-flight requests.
+    pub fn trigger(&self) {
+        let _ = self.tx.send(true);
+    }
+    /// Resolves once shutdown was triggered.
+    pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.rx.clone();
+        async move {
+            let _ = rx.wait_for(|stopped| *stopped).await;
+        }
+    }
+}
+
+#[derive(Clone)]
+struct ControlState {
+    core: PartyCore,
+    reset: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// Serves a party on `listener` until `shutdown`.
+pub fn serve_party(
+    app: PartyApp,
+    listener: TcpListener,
+    shutdown: &Shutdown,
+) -> std::io::Result<RunningParty> {
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    let control = ControlState {
+        core: app.core.clone(),
+        reset: app.reset.clone(),
+    };
+    let recorder = journal::Recorder {
+        journal: app.core.journal.clone(),
+        clock: app.core.clock.clone(),
+    };
+    // Built once: the document only depends on the base URL.
+    let document = Arc::new((app.openapi)(&base_url, &app.core.population));
+    let recorded = app
+        .router
+        .route(
+            "/openapi.json",
+            get(move || async move { json_response(StatusCode::OK, &document) }),
+        )
+        .route_layer(axum::middleware::from_fn(journal::mark_route))
+        .layer(axum::middleware::from_fn_with_state(
+            recorder,
+            journal::record,
+        ));
+    // The control API stays out of the journal: it is the bench talking, not a party's client.
+    let router = Router::new()
+        .route("/_control/reset", post(control_reset))
+        .route("/_control/journal", get(control_journal))
+        .route(
+            "/_control/clock",
+            get(control_clock)
+                .put(control_set_clock)
+                .delete(control_reset_clock),
+        )
+        .with_state(control)
+        .merge(recorded);
+    let stop = shutdown.wait();
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            eprintln!("server on {addr} stopped: {e}");
+        }
+    });
+    Ok(RunningParty {
+        id: app.core.id,
+        role: app.role,
+        title: app.title,
+        base_url,
+        addr,
+        core: app.core,
+        task,
+    })
+}
+
+async fn control_reset(State(c): State<ControlState>) -> Response {
+    c.core.journal.clear();
+    c.core.clock.reset();
+    (c.reset)();
+    json_response(StatusCode::OK, &json!({"reset": c.core.id}))
+}
+
+async fn control_journal(
+    State(c): State<ControlState>,
+    q: Result<Query<JournalQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(q)) => json_response(
+            StatusCode::OK,
+            &json!({"party": c.core.id, "entries": c.core.journal.entries(&q)}),
+        ),
+        Err(e) => control_error(StatusCode::BAD_REQUEST, &format!("bad journal query: {e}")),
+    }
+}
+
+fn clock_body(c: &ControlState) -> Value {
+    json!({"now": c.core.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "offset_seconds": c.core.clock.offset_seconds()})
+}
+
+async fn control_clock(State(c): State<ControlState>) -> Response {
+    json_response(StatusCode::OK, &clock_body(&c))
+}
+
+/// Body of `PUT /_control/clock`: either an instant or a step.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetClock {
+    now: Option<String>,
+    advance_seconds: Option<i64>,
+}
+
+async fn control_set_clock(State(c): State<ControlState>, body: axum::body::Bytes) -> Response {
+    let parsed: SetClock = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"now\": RFC 3339}} or {{\"advance_seconds\": n}}: {e}"),
+            );
+        }
+    };
+    match (parsed.now, parsed.advance_seconds) {
+        (Some(now), None) => match chrono::DateTime::parse_from_rfc3339(&now) {
+            Ok(t) => c.core.clock.set(t.with_timezone(&chrono::Utc)),
+            Err(e) => {
+                return control_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("\"now\" is not RFC 3339 ({now:?}): {e}"),
+                );
+            }
+        },
+        (None, Some(s)) => c.core.clock.advance(chrono::Duration::seconds(s)),
+        _ => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                "give exactly one of \"now\" and \"advance_seconds\"",
+            );
+        }
+    }
+    json_response(StatusCode::OK, &clock_body(&c))
+}
+
+async fn control_reset_clock(State(c): State<ControlState>) -> Response {
+    c.core.clock.reset();
+    json_response(StatusCode::OK, &clock_body(&c))
+}
+
+fn control_error(status: StatusCode, detail: &str) -> Response {
+    json_response(
+        status,
+        &json!({"error": status.canonical_reason().unwrap_or("error"), "detail": detail}),
+    )
+}
+
+/// A JSON response with `application/json`.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    typed_json(status, body, "application/json")
+}
+
+/// A JSON response with a given media type (`application/vnd.api+json`, DGFiP's vendor type…).
+pub fn typed_json(status: StatusCode, body: &Value, content_type: &'static str) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A PDF document response.
+pub fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{filename}\""))
+        .unwrap_or(HeaderValue::from_static("inline"));
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Binds `host:port` (port 0: any free port), with a message naming the address on failure.
+pub async fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {host}:{port}: {e}")))
+}

@@ -1,0 +1,465 @@
+//! The whole simulated platform: every party on its port, over one population, with the API
+//! catalogue. Configured by `scenarios/platform.toml`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use simulators::platform::{Platform, PlatformConfig};
+//! let platform = Platform::start(&PlatformConfig::ephemeral(), None).await?;
+//! let insee = platform.party("insee").unwrap();
+//! println!("INSEE at {}", insee.base_url);
+//! platform.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Html;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+use crate::config::{self, FileError};
+use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
+use crate::population::{PersonaFile, Population, PopulationConfig};
+use crate::providers::{self, dgfip::OAuthClient};
+
+/// `scenarios/platform.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// Interface every party listens on (loopback).
+    #[serde(default = "default_host")]
+    pub host: String,
+    /// Port of the API catalogue.
+    #[serde(default = "default_catalog_port")]
+    pub catalog_port: u16,
+    /// Start every party's simulated clock at this instant (RFC 3339) instead of now.
+    #[serde(default)]
+    pub clock: Option<String>,
+    #[serde(default)]
+    pub population: PopulationSection,
+    /// Port of each party; 0 picks a free port.
+    #[serde(default)]
+    pub ports: Ports,
+    #[serde(default)]
+    pub dgfip: DgfipSection,
+}
+
+/// `[population]`: the generator's settings and the persona file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PopulationSection {
+    pub seed: u64,
+    pub citizens: usize,
+    pub companies: usize,
+    pub reference_year: u16,
+    /// Persona file, relative to the configuration file; none for a purely random population.
+    pub personas: Option<PathBuf>,
+}
+
+impl Default for PopulationSection {
+    fn default() -> Self {
+        let d = PopulationConfig::default();
+        PopulationSection {
+            seed: d.seed,
+            citizens: d.citizens,
+            companies: d.companies,
+            reference_year: d.reference_year,
+            personas: None,
+        }
+    }
+}
+
+impl PopulationSection {
+    /// The generator's settings.
+    pub fn generator(&self) -> PopulationConfig {
+        PopulationConfig {
+            seed: self.seed,
+            citizens: self.citizens,
+            companies: self.companies,
+            reference_year: self.reference_year,
+        }
+    }
+}
+
+/// `[ports]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ports {
+    pub insee: u16,
+    pub infogreffe: u16,
+    pub urssaf: u16,
+    pub dgfip: u16,
+    pub cnaf: u16,
+    pub msa: u16,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports {
+            insee: 7101,
+            infogreffe: 7102,
+            urssaf: 7103,
+            dgfip: 7104,
+            cnaf: 7105,
+            msa: 7106,
+        }
+    }
+}
+
+impl Ports {
+    fn of(&self, party: &str) -> Option<u16> {
+        Some(match party {
+            "insee" => self.insee,
+            "infogreffe" => self.infogreffe,
+            "urssaf" => self.urssaf,
+            "dgfip" => self.dgfip,
+            "cnaf" => self.cnaf,
+            "msa" => self.msa,
+            _ => return None,
+        })
+    }
+}
+
+/// `[dgfip]`: the clients of the DGFiP gateway.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DgfipSection {
+    pub clients: Vec<OAuthClient>,
+}
+
+impl Default for DgfipSection {
+    fn default() -> Self {
+        use providers::dgfip::scopes::*;
+        let client = |id: &str, secret: &str, scopes: &[&str]| OAuthClient {
+            client_id: id.into(),
+            client_secret: secret.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        };
+        DgfipSection {
+            clients: vec![
+                client(
+                    "api-entreprise",
+                    "api-entreprise-secret-local-only",
+                    &[ATTESTATION_FISCALE, CHIFFRES_AFFAIRES],
+                ),
+                client(
+                    "demo-creche",
+                    "demo-creche-secret-local-only",
+                    &[RESSOURCE_IR, RESSOURCE_IR_DERNIERE],
+                ),
+                client(
+                    "bench",
+                    "bench-secret-local-only",
+                    &[
+                        RESSOURCE_IR,
+                        RESSOURCE_IR_DERNIERE,
+                        ATTESTATION_FISCALE,
+                        CHIFFRES_AFFAIRES,
+                    ],
+                ),
+            ],
+        }
+    }
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_catalog_port() -> u16 {
+    7000
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            host: default_host(),
+            catalog_port: default_catalog_port(),
+            clock: None,
+            population: PopulationSection::default(),
+            ports: Ports::default(),
+            dgfip: DgfipSection::default(),
+        }
+    }
+}
+
+/// Where the persona file of the repository is, for tests and benchmarks.
+pub fn repository_personas() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/personas.toml")
+}
+
+impl PlatformConfig {
+    /// Reads a configuration file; a relative persona path is taken from its directory.
+    pub fn load(path: &Path) -> Result<PlatformConfig, FileError> {
+        let file = path.display().to_string();
+        let text = config::read(path)?;
+        let mut cfg: PlatformConfig = config::parse_toml(&text, &file)?;
+        if let Some(p) = &cfg.population.personas {
+            if p.is_relative() {
+                cfg.population.personas = Some(path.parent().unwrap_or(Path::new(".")).join(p));
+            }
+        }
+        if let Some(clock) = &cfg.clock {
+            if chrono::DateTime::parse_from_rfc3339(clock).is_err() {
+                return Err(FileError::file(
+                    &file,
+                    format!(
+                        "clock = {clock:?} is not an RFC 3339 instant (e.g. 2026-11-22T09:00:00Z)"
+                    ),
+                ));
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Every party on a free port, a small population with the repository's personas: for tests.
+    pub fn ephemeral() -> PlatformConfig {
+        PlatformConfig {
+            catalog_port: 0,
+            population: PopulationSection {
+                citizens: 2_000,
+                companies: 300,
+                personas: Some(repository_personas()),
+                ..PopulationSection::default()
+            },
+            ports: Ports {
+                insee: 0,
+                infogreffe: 0,
+                urssaf: 0,
+                dgfip: 0,
+                cnaf: 0,
+                msa: 0,
+            },
+            ..PlatformConfig::default()
+        }
+    }
+}
+
+/// Why the platform did not start.
+#[derive(Debug)]
+pub enum StartError {
+    Config(FileError),
+    UnknownParty(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(e) => write!(f, "{e}"),
+            StartError::UnknownParty(p) => write!(
+                f,
+                "unknown party {p:?}; parties are: {}",
+                PARTIES.join(", ")
+            ),
+            StartError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Ids of every party, in catalogue order.
+pub const PARTIES: &[&str] = &["insee", "infogreffe", "urssaf", "dgfip", "cnaf", "msa"];
+
+/// The running platform.
+pub struct Platform {
+    pub population: Arc<Population>,
+    pub parties: Vec<RunningParty>,
+    /// Address of the API catalogue (absent when a single party runs).
+    pub catalog: Option<SocketAddr>,
+    /// Time from the call to `start` to every port listening.
+    pub startup: Duration,
+    shutdown: Shutdown,
+    catalog_task: Option<JoinHandle<()>>,
+}
+
+impl Platform {
+    /// Generates the population and starts every party (or only `only`) and the catalogue.
+    pub async fn start(
+        config: &PlatformConfig,
+        only: Option<&str>,
+    ) -> Result<Platform, StartError> {
+        let started = Instant::now();
+        if let Some(o) = only {
+            if !PARTIES.contains(&o) {
+                return Err(StartError::UnknownParty(o.to_string()));
+            }
+        }
+        let personas = match &config.population.personas {
+            Some(path) => Some(PersonaFile::load(path).map_err(StartError::Config)?),
+            None => None,
+        };
+        let population = Arc::new(Population::generate(
+            &config.population.generator(),
+            personas.as_ref(),
+        ));
+        let shutdown = Shutdown::default();
+        let mut parties = Vec::new();
+        for app in providers::all(&population, &config.dgfip.clients) {
+            if only.is_some_and(|o| o != app.core.id) {
+                continue;
+            }
+            let port = config.ports.of(app.core.id).unwrap_or(0);
+            let listener = bind(&config.host, port).await.map_err(StartError::Io)?;
+            if let Some(clock) = &config.clock {
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
+                    app.core.clock.set(t.with_timezone(&chrono::Utc));
+                }
+            }
+            parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
+        }
+        let (catalog, catalog_task) = if only.is_none() {
+            let listener = bind(&config.host, config.catalog_port)
+                .await
+                .map_err(StartError::Io)?;
+            let addr = listener.local_addr().map_err(StartError::Io)?;
+            let entries = Arc::new(catalog_entries(&parties));
+            let html = Arc::new(catalog_html(&parties, &population));
+            let router = Router::new()
+                .route("/catalog", get({
+                    let entries = entries.clone();
+                    move || async move { json_response(StatusCode::OK, &json!({"parties": *entries})) }
+                }))
+                .route("/", get(move || async move { Html((*html).clone()) }))
+                .fallback(|| async { json_response(StatusCode::NOT_FOUND, &json!({"error": "Not Found", "detail": "the catalogue serves / and /catalog"})) });
+            let stop = shutdown.wait();
+            let task = tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await;
+            });
+            (Some(addr), Some(task))
+        } else {
+            (None, None)
+        };
+        Ok(Platform {
+            population,
+            parties,
+            catalog,
+            startup: started.elapsed(),
+            shutdown,
+            catalog_task,
+        })
+    }
+
+    /// A running party by id.
+    pub fn party(&self, id: &str) -> Option<&RunningParty> {
+        self.parties.iter().find(|p| p.id == id)
+    }
+
+    /// The catalogue as served at `/catalog`.
+    pub fn catalog_json(&self) -> Value {
+        json!({"parties": catalog_entries(&self.parties)})
+    }
+
+    /// The table printed at start-up.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        if let Some(c) = self.catalog {
+            out.push_str(&format!(
+                "API catalogue  http://{c}/  (JSON: http://{c}/catalog)\n\n"
+            ));
+        }
+        out.push_str(&format!(
+            "{:<12} {:<9} {:<24} {}\n",
+            "party", "role", "base url", "title"
+        ));
+        for p in &self.parties {
+            out.push_str(&format!(
+                "{:<12} {:<9} {:<24} {}\n",
+                p.id,
+                format!("{:?}", p.role).to_lowercase(),
+                p.base_url,
+                p.title
+            ));
+        }
+        out
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for every server.
+    pub async fn shutdown(self) {
+        self.shutdown.trigger();
+        for p in self.parties {
+            p.join().await;
+        }
+        if let Some(t) = self.catalog_task {
+            let _ = t.await;
+        }
+    }
+}
+
+fn catalog_entries(parties: &[RunningParty]) -> Vec<Value> {
+    parties.iter().map(|p| json!({"id": p.id, "role": p.role, "title": p.title, "base_url": p.base_url, "openapi": p.openapi_url()})).collect()
+}
+
+fn catalog_html(parties: &[RunningParty], population: &Population) -> String {
+    let rows: String = parties
+        .iter()
+        .map(|p| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{:?}</td><td>{}</td><td><a href=\"{}\">{}</a></td><td><a href=\"{}\">openapi.json</a></td></tr>\n",
+                p.id,
+                p.role,
+                html_escape(p.title),
+                p.base_url,
+                p.base_url,
+                p.openapi_url()
+            )
+        })
+        .collect();
+    let personas: String = population
+        .citizens
+        .iter()
+        .filter(|c| c.persona.as_ref().is_some_and(|k| !k.contains('#')))
+        .map(|c| {
+            format!(
+                "<li><code>{}</code> — {} {}</li>",
+                c.persona.as_deref().unwrap_or(""),
+                html_escape(&c.given_names),
+                html_escape(&c.family_name)
+            )
+        })
+        .chain(population.companies.iter().filter_map(|c| {
+            c.persona.as_ref().map(|k| {
+                format!(
+                    "<li><code>{k}</code> — {} (SIREN {})</li>",
+                    html_escape(&c.name),
+                    c.siren
+                )
+            })
+        }))
+        .collect();
+    format!(
+        r#"<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>État plateforme — simulated platform</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #161616; }}
+h1 {{ border-left: .5rem solid #000091; padding-left: .75rem; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; }}
+th {{ background: #f0f0ff; }} code {{ background: #f6f6f6; padding: 0 .2rem; }} .muted {{ color: #666; }}
+</style></head><body>
+<h1>État plateforme — simulated platform</h1>
+<p class="muted">Every party runs locally over a synthetic population (seed {seed}, {citizens} citizens, {companies} companies). Machine-readable catalogue: <a href="/catalog">/catalog</a>. Each party also serves <code>/_control/journal</code>, <code>/_control/clock</code> and <code>/_control/reset</code>.</p>
+<table><thead><tr><th>party</th><th>role</th><th>title</th><th>base URL</th><th>OpenAPI</th></tr></thead><tbody>
+{rows}</tbody></table>
+<h2>Personas</h2><ul>{personas}</ul>
+</body></html>"#,
+        seed = population.config.seed,
+        citizens = population.citizens.len(),
+        companies = population.companies.len(),
+    )
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

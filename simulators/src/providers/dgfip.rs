@@ -1,0 +1,747 @@
+//! DGFiP: individuals' income-tax situation ("API Impôt particulier") and companies' attestation
+//! de régularité fiscale and turnover.
+//!
+//! As the real gateway: OAuth2 client credentials (`POST /token`, clients configured in
+//! `scenarios/platform.toml`), a mandatory `X-Correlation-ID` header echoed in errors, and the
+//! vendor media type `application/prs.dgfip.part.situations.ir.assiettes.v1+json`. A year's tax
+//! notice exists from late July of the following year, on the simulated clock.
+//! Errors: `{"erreur": {"code", "libelle", "idCorrelation"}}`; token errors follow RFC 6749.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{param, query_pairs, ymd};
+use crate::http::{
+    Caller, PartyApp, PartyCore, Role, json_response, pdf_response, typed_json, with_subject,
+};
+use crate::pdf::{self, Certificate};
+use crate::population::{Citizen, Company, FiscalStatus, Household, Population, ids, tax};
+
+/// Media type of the income-tax situation.
+pub const SITUATION_MEDIA_TYPE: &str = "application/prs.dgfip.part.situations.ir.assiettes.v1+json";
+const IMPOT: &str = "/impotparticulier/1.0";
+const ENTREPRISES: &str = "/entreprises/1.0";
+/// Lifetime of a gateway access token, in seconds.
+pub const TOKEN_LIFETIME: i64 = 3600;
+
+/// Scopes of the gateway, one per route family.
+pub mod scopes {
+    /// Income-tax situation of a given year.
+    pub const RESSOURCE_IR: &str = "RessourceIR";
+    /// Latest income-tax situation of a given year (after corrective notices).
+    pub const RESSOURCE_IR_DERNIERE: &str = "RessourceIRDerniere";
+    /// Companies' attestation de régularité fiscale.
+    pub const ATTESTATION_FISCALE: &str = "AttestationFiscale";
+    /// Companies' turnover.
+    pub const CHIFFRES_AFFAIRES: &str = "ChiffresAffaires";
+}
+
+/// A client of the DGFiP gateway.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+struct IssuedToken {
+    client_id: String,
+    scopes: Vec<String>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+struct DgfipState {
+    core: PartyCore,
+    clients: Arc<Vec<OAuthClient>>,
+    tokens: Arc<Mutex<HashMap<String, IssuedToken>>>,
+    issued: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The DGFiP party.
+pub fn app(population: Arc<Population>, clients: Vec<OAuthClient>) -> PartyApp {
+    let core = PartyCore::new("dgfip", population);
+    let state = DgfipState {
+        core: core.clone(),
+        clients: Arc::new(clients),
+        tokens: Arc::default(),
+        issued: Arc::default(),
+    };
+    let tokens = state.tokens.clone();
+    let router = Router::new()
+        .route("/token", post(token))
+        .route(
+            &format!("{IMPOT}/spi/{{spi}}/situations/ir/assiettes/annrev/{{annrev}}"),
+            get(situation),
+        )
+        .route(
+            &format!("{IMPOT}/spi/{{spi}}/dernieresituation/ir/assiettes/annrev/{{annrev}}"),
+            get(derniere_situation),
+        )
+        .route(
+            &format!("{ENTREPRISES}/attestationfiscale/{{siren}}"),
+            get(attestation_fiscale),
+        )
+        .route(
+            &format!("{ENTREPRISES}/attestationfiscale/{{siren}}/document.pdf"),
+            get(attestation_fiscale_pdf),
+        )
+        .route(
+            &format!("{ENTREPRISES}/attestationfiscale/verification"),
+            get(verification),
+        )
+        .route(
+            &format!("{ENTREPRISES}/chiffresaffaires/{{siret}}"),
+            get(chiffres_affaires),
+        )
+        .route(
+            "/ping",
+            get(|| async { json_response(StatusCode::OK, &json!({"status": "ok"})) }),
+        )
+        .fallback(|headers: HeaderMap| async move {
+            error(
+                StatusCode::NOT_FOUND,
+                "RESSOURCE_INCONNUE",
+                "Ressource inconnue",
+                &headers,
+            )
+        })
+        .method_not_allowed_fallback(|headers: HeaderMap| async move {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHODE_NON_AUTORISEE",
+                "Méthode non autorisée",
+                &headers,
+            )
+        })
+        .with_state(state);
+    PartyApp {
+        core,
+        role: Role::Provider,
+        title: "DGFiP — API Impôt particulier, attestations fiscales",
+        router,
+        openapi,
+        reset: Arc::new(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear()),
+    }
+}
+
+fn correlation_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn error(status: StatusCode, code: &str, libelle: &str, headers: &HeaderMap) -> Response {
+    json_response(
+        status,
+        &json!({"erreur": {"code": code, "libelle": libelle, "idCorrelation": correlation_id(headers)}}),
+    )
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json_response(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+/// `POST /token`, `grant_type=client_credentials` with the client's id and secret in the body.
+async fn token(State(s): State<DgfipState>, body: Bytes) -> Response {
+    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the body must be application/x-www-form-urlencoded",
+            );
+        }
+    };
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    match get("grant_type") {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                &format!("grant_type {other} is not supported; use client_credentials"),
+            );
+        }
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "missing grant_type",
+            );
+        }
+    }
+    let (Some(id), Some(secret)) = (get("client_id"), get("client_secret")) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "missing client_id or client_secret",
+        );
+    };
+    let Some(client) = s
+        .clients
+        .iter()
+        .find(|c| c.client_id == id && c.client_secret == secret)
+    else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    };
+    let granted: Vec<String> = match get("scope") {
+        Some(requested) => {
+            let wanted: Vec<&str> = requested.split_whitespace().collect();
+            if let Some(bad) = wanted
+                .iter()
+                .find(|w| !client.scopes.iter().any(|c| c == *w))
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    &format!("scope {bad} is not granted to this client"),
+                );
+            }
+            wanted.into_iter().map(str::to_string).collect()
+        }
+        None => client.scopes.clone(),
+    };
+    let n = s.issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let digest = Sha256::new()
+        .chain_update(s.core.secret)
+        .chain_update(n.to_le_bytes())
+        .chain_update(id.as_bytes())
+        .finalize();
+    let access_token: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let expires_at = s.core.clock.now() + chrono::Duration::seconds(TOKEN_LIFETIME);
+    s.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
+        access_token.clone(),
+        IssuedToken {
+            client_id: id.to_string(),
+            scopes: granted.clone(),
+            expires_at,
+        },
+    );
+    let mut response = json_response(
+        StatusCode::OK,
+        &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": granted.join(" ")}),
+    );
+    response.extensions_mut().insert(Caller(id.to_string()));
+    response
+}
+
+/// Checks the bearer token and the correlation id; returns the client id.
+fn authorize(s: &DgfipState, headers: &HeaderMap, scope: &str) -> Result<String, Response> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let Some(bearer) = bearer else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "JETON_ABSENT",
+            "Jeton d'accès absent (Authorization: Bearer)",
+            headers,
+        ));
+    };
+    let token = s
+        .tokens
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(bearer.trim())
+        .cloned();
+    let Some(token) = token else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "JETON_INVALIDE",
+            "Jeton d'accès inconnu",
+            headers,
+        ));
+    };
+    if token.expires_at <= s.core.clock.now() {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "JETON_EXPIRE",
+            "Jeton d'accès expiré",
+            headers,
+        ));
+    }
+    if !token.scopes.iter().any(|t| t == scope) {
+        return Err(with_caller(
+            error(
+                StatusCode::FORBIDDEN,
+                "SCOPE_INSUFFISANT",
+                &format!("Le jeton n'a pas le scope {scope}"),
+                headers,
+            ),
+            &token.client_id,
+        ));
+    }
+    if correlation_id(headers).is_none() {
+        return Err(with_caller(
+            error(
+                StatusCode::BAD_REQUEST,
+                "ID_CORRELATION_ABSENT",
+                "L'en-tête X-Correlation-ID est obligatoire",
+                headers,
+            ),
+            &token.client_id,
+        ));
+    }
+    Ok(token.client_id)
+}
+
+fn with_caller(mut r: Response, client: &str) -> Response {
+    r.extensions_mut().insert(Caller(client.to_string()));
+    r
+}
+
+/// When the tax notice of `income_year` is established: late July of the following year.
+pub fn notice_date(income_year: u16) -> NaiveDate {
+    NaiveDate::from_ymd_opt(i32::from(income_year) + 1, 7, 25).unwrap_or(NaiveDate::MIN)
+}
+
+/// The situation body of a household for an income year (DGFiP's field names).
+pub fn situation_json(p: &Population, h: &Household, income_year: u16) -> Option<Value> {
+    let a = tax::assessment(h, income_year)?;
+    let dec = |i: usize| h.declarants.get(i).map(|id| p.citizen(*id));
+    let (d1, d2): (Option<&Citizen>, Option<&Citizen>) = (dec(0), dec(1));
+    let established = notice_date(income_year);
+    Some(json!({
+        "annRevenu": income_year,
+        "rfr": a.reference_income,
+        "sitFam": a.situation.code(),
+        "nbPart": f64::from(a.half_parts) / 2.0,
+        "pac": {"nbPac": a.dependants, "nbPacF": a.dependants - h.aeeh_children.len() as u32, "nbPacG": h.aeeh_children.len()},
+        "nmNaiDec1": d1.map(|d| &d.family_name),
+        "nmUsaDec1": d1.and_then(|d| d.usage_name.as_ref()),
+        "prnmDec1": d1.map(|d| &d.given_names),
+        "dateNaisDec1": d1.map(|d| d.birth_date.normalized()),
+        "nmNaiDec2": d2.map(|d| &d.family_name),
+        "nmUsaDec2": d2.and_then(|d| d.usage_name.as_ref()),
+        "prnmDec2": d2.map(|d| &d.given_names),
+        "dateNaisDec2": d2.map(|d| d.birth_date.normalized()),
+        "aft": format!("{} {}", h.address.line(), h.address.city_line()),
+        "revenuBrutGlobal": a.gross_income,
+        "revImposable": a.taxable_income,
+        "impAvImput": a.tax,
+        "montTotIr": a.tax,
+        "datEtab": ymd(established),
+        "datRec": ymd(NaiveDate::from_ymd_opt(established.year(), 9, 15).unwrap_or(established)),
+        "sitPart": "",
+    }))
+}
+
+async fn situation(
+    state: State<DgfipState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    situation_for(state, path, headers, scopes::RESSOURCE_IR).await
+}
+
+async fn derniere_situation(
+    state: State<DgfipState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    // No corrective notices are simulated: the latest situation is the only one.
+    situation_for(state, path, headers, scopes::RESSOURCE_IR_DERNIERE).await
+}
+
+async fn situation_for(
+    State(s): State<DgfipState>,
+    Path((spi, annrev)): Path<(String, String)>,
+    headers: HeaderMap,
+    scope: &str,
+) -> Response {
+    let client = match authorize(&s, &headers, scope) {
+        Ok(c) => c,
+        Err(e) => return with_subject(e, spi),
+    };
+    let response = situation_response(&s, &spi, &annrev, &headers);
+    with_caller(with_subject(response, spi), &client)
+}
+
+/// Looks a situation up by SPI and year; shared with the FranceConnect-mode routes.
+fn situation_response(s: &DgfipState, spi: &str, annrev: &str, headers: &HeaderMap) -> Response {
+    if !ids::is_valid_numero_fiscal(spi) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "SPI_INVALIDE",
+            "Le numéro fiscal doit comporter 13 chiffres et une clé valide",
+            headers,
+        );
+    }
+    let Some(year) = annrev.parse::<u16>().ok().filter(|_| annrev.len() == 4) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "ANNREV_INVALIDE",
+            "L'année de revenus doit comporter 4 chiffres",
+            headers,
+        );
+    };
+    let p = &s.core.population;
+    let Some(citizen) = p.citizen_by_numero_fiscal(spi) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "SPI_INCONNU",
+            "Aucun usager ne correspond à ce numéro fiscal",
+            headers,
+        );
+    };
+    let household = p.household_of(citizen);
+    if s.core.clock.now().date_naive() < notice_date(year) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "SITUATION_NON_DISPONIBLE",
+            &format!("La situation des revenus {year} n'est pas encore établie"),
+            headers,
+        );
+    }
+    match situation_json(p, household, year) {
+        Some(body) => typed_json(StatusCode::OK, &body, SITUATION_MEDIA_TYPE),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "SITUATION_INCONNUE",
+            &format!("Aucune situation pour les revenus {year}"),
+            headers,
+        ),
+    }
+}
+
+/// Last day of the month before `today`: the period an attestation fiscale covers.
+fn analysed_period(today: NaiveDate) -> NaiveDate {
+    today
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today)
+}
+
+fn attestation_code(s: &DgfipState, siren: &str, period: NaiveDate) -> String {
+    pdf::verification_code(
+        &s.core.secret,
+        &["attestation-fiscale", siren, &ymd(period)],
+    )
+}
+
+fn company<'a>(
+    s: &'a DgfipState,
+    siren: &str,
+    headers: &HeaderMap,
+) -> Result<&'a Company, Response> {
+    if !ids::is_valid_siren(siren) && siren != ids::LA_POSTE_SIREN {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "SIREN_INVALIDE",
+            "Le SIREN doit comporter 9 chiffres et une clé de Luhn valide",
+            headers,
+        ));
+    }
+    match s.core.population.company_by_siren(siren) {
+        Some(c) if c.fiscal != FiscalStatus::OutsidePerimeter => Ok(c),
+        Some(_) => Err(error(
+            StatusCode::NOT_FOUND,
+            "ENTREPRISE_HORS_PERIMETRE",
+            "L'entreprise n'est pas dans le périmètre des attestations fiscales",
+            headers,
+        )),
+        None => Err(error(
+            StatusCode::NOT_FOUND,
+            "ENTREPRISE_INCONNUE",
+            "Aucune entreprise ne correspond à ce SIREN",
+            headers,
+        )),
+    }
+}
+
+async fn attestation_fiscale(
+    State(s): State<DgfipState>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let client = match authorize(&s, &headers, scopes::ATTESTATION_FISCALE) {
+        Ok(c) => c,
+        Err(e) => return with_subject(e, siren),
+    };
+    let c = match company(&s, &siren, &headers) {
+        Ok(c) => c,
+        Err(e) => return with_caller(with_subject(e, siren), &client),
+    };
+    let today = s.core.clock.now().date_naive();
+    let period = analysed_period(today);
+    let body = match c.fiscal {
+        FiscalStatus::Compliant => json!({
+            "siren": c.siren,
+            "raisonSociale": c.name,
+            "statut": "DELIVREE",
+            "dateDelivrance": ymd(today),
+            "periodeAnalysee": ymd(period),
+            "codeVerification": attestation_code(&s, &c.siren, period),
+            "urlDocument": format!("{ENTREPRISES}/attestationfiscale/{}/document.pdf", c.siren),
+        }),
+        _ => json!({
+            "siren": c.siren,
+            "raisonSociale": c.name,
+            "statut": "NON_DELIVRABLE",
+            "motif": "L'entreprise ne satisfait pas à ses obligations de déclaration et de paiement des impôts.",
+        }),
+    };
+    with_caller(
+        with_subject(json_response(StatusCode::OK, &body), siren),
+        &client,
+    )
+}
+
+async fn attestation_fiscale_pdf(
+    State(s): State<DgfipState>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let client = match authorize(&s, &headers, scopes::ATTESTATION_FISCALE) {
+        Ok(c) => c,
+        Err(e) => return with_subject(e, siren),
+    };
+    let c = match company(&s, &siren, &headers) {
+        Ok(c) if c.fiscal == FiscalStatus::Compliant => c,
+        Ok(_) => {
+            return with_caller(
+                with_subject(
+                    error(
+                        StatusCode::NOT_FOUND,
+                        "ATTESTATION_NON_DELIVRABLE",
+                        "Aucune attestation délivrable",
+                        &headers,
+                    ),
+                    siren,
+                ),
+                &client,
+            );
+        }
+        Err(e) => return with_caller(with_subject(e, siren), &client),
+    };
+    let today = s.core.clock.now().date_naive();
+    let period = analysed_period(today);
+    let head = c.head_office();
+    let cert = Certificate {
+        issuer: "Direction générale des Finances publiques".into(),
+        title: "Attestation de régularité fiscale".into(),
+        intro: format!(
+            "La DGFiP atteste que l'entreprise désignée ci-dessous a souscrit ses déclarations fiscales et acquitté les impôts et taxes exigibles au {}.",
+            period.format("%d/%m/%Y")
+        ),
+        fields: vec![
+            ("SIREN".into(), c.siren.clone()),
+            ("Raison sociale".into(), c.name.clone()),
+            ("Adresse".into(), format!("{} {}", head.address.line(), head.address.city_line())),
+            ("Date de délivrance".into(), today.format("%d/%m/%Y").to_string()),
+            ("Situation analysée au".into(), period.format("%d/%m/%Y").to_string()),
+        ],
+        verification_code: attestation_code(&s, &c.siren, period),
+        verification_hint: "Le destinataire vérifie l'authenticité de cette attestation avec le SIREN et ce code auprès de la DGFiP.".into(),
+        footer: "Document produit par le simulateur de l'État plateforme à partir de données synthétiques. Il n'a aucune valeur légale.".into(),
+    };
+    with_caller(
+        with_subject(
+            pdf_response(
+                pdf::render(&cert),
+                &format!("attestation-fiscale-{}.pdf", c.siren),
+            ),
+            siren,
+        ),
+        &client,
+    )
+}
+
+/// `?siren=&code=`: whether the code belongs to an attestation of the last twelve months.
+async fn verification(
+    State(s): State<DgfipState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs = query_pairs(raw.as_deref());
+    let (Some(siren), Some(code)) = (param(&pairs, "siren"), param(&pairs, "code")) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "PARAMETRE_MANQUANT",
+            "Les paramètres siren et code sont obligatoires",
+            &headers,
+        );
+    };
+    let c = match company(&s, siren, &headers) {
+        Ok(c) => c,
+        Err(e) => return with_subject(e, siren.to_string()),
+    };
+    let mut period = analysed_period(s.core.clock.now().date_naive());
+    let mut found = None;
+    for _ in 0..12 {
+        if c.fiscal == FiscalStatus::Compliant
+            && attestation_code(&s, &c.siren, period) == code.to_uppercase()
+        {
+            found = Some(period);
+            break;
+        }
+        period = analysed_period(period);
+    }
+    let body = match found {
+        Some(p) => json!({"valide": true, "siren": c.siren, "periodeAnalysee": ymd(p)}),
+        None => json!({"valide": false, "siren": c.siren}),
+    };
+    with_subject(json_response(StatusCode::OK, &body), siren.to_string())
+}
+
+async fn chiffres_affaires(
+    State(s): State<DgfipState>,
+    Path(siret): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let client = match authorize(&s, &headers, scopes::CHIFFRES_AFFAIRES) {
+        Ok(c) => c,
+        Err(e) => return with_subject(e, siret),
+    };
+    let response = if !ids::is_valid_siret(&siret) {
+        error(
+            StatusCode::BAD_REQUEST,
+            "SIRET_INVALIDE",
+            "Le SIRET doit comporter 14 chiffres et une clé de Luhn valide",
+            &headers,
+        )
+    } else {
+        match s.core.population.establishment_by_siret(&siret) {
+            None => error(
+                StatusCode::NOT_FOUND,
+                "ENTREPRISE_INCONNUE",
+                "Aucun établissement ne correspond à ce SIRET",
+                &headers,
+            ),
+            Some((c, _)) if c.ceased.is_some() || c.fiscal == FiscalStatus::OutsidePerimeter => {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "DONNEES_INDISPONIBLES",
+                    "Aucun chiffre d'affaires déclaré pour cette entreprise",
+                    &headers,
+                )
+            }
+            Some((c, _)) => {
+                let list: Vec<Value> = c
+                    .turnover
+                    .iter()
+                    .rev()
+                    .map(|(year, amount)| json!({"ca": amount, "dateFinExercice": format!("{year}-12-31")}))
+                    .collect();
+                json_response(StatusCode::OK, &json!({"liste_ca": list}))
+            }
+        }
+    };
+    with_caller(with_subject(response, siret), &client)
+}
+
+/// The OpenAPI 3.1 document of the simulated DGFiP APIs.
+pub fn openapi(base_url: &str, p: &Population) -> Value {
+    let company = super::example_company(p);
+    let citizen = super::example_citizen(p);
+    let spi = citizen.numero_fiscal.clone().unwrap_or_default();
+    let year = p.config.reference_year - 2;
+    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
+    let correlation = json!({"name": "X-Correlation-ID", "in": "header", "required": true, "schema": {"type": "string", "format": "uuid"}, "example": "3fa85f64-5717-4562-b3fc-2c963f66afa6"});
+    let situation_op = |id: &str, scope: &str| {
+        json!({"get": {
+        "operationId": id, "summary": format!("Income-tax situation of a year (scope {scope})"),
+        "security": [{"gateway": [scope]}],
+        "parameters": [
+            {"name": "spi", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-3][0-9]{12}$"}, "example": spi},
+            {"name": "annrev", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}$"}, "example": year.to_string()},
+            correlation,
+        ],
+        "responses": {
+            "200": {"description": "Situation", "content": {SITUATION_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Situation"}}}},
+            "400": error("Malformed SPI or year, or missing X-Correlation-ID"), "401": error("Missing, unknown or expired token"),
+            "403": error("Scope missing"), "404": error("Unknown SPI, or no notice for that year yet"),
+        }}})
+    };
+    let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": company.siren});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "DGFiP (simulated)", "version": "1.0", "description": "API Impôt particulier and companies' tax attestations. Synthetic data. Get a token with POST /token (client credentials)."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/token": {"post": {
+                "operationId": "token", "summary": "OAuth2 client credentials",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {"grant_type": {"const": "client_credentials"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "scope": {"type": "string"}}}}}},
+                "responses": {
+                    "200": {"description": "Token", "content": {"application/json": {"schema": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"]}}}},
+                    "400": {"description": "OAuth2 error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+                    "401": {"description": "Client authentication failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}},
+                }}},
+            format!("{IMPOT}/spi/{{spi}}/situations/ir/assiettes/annrev/{{annrev}}"): situation_op("situationIr", scopes::RESSOURCE_IR),
+            format!("{IMPOT}/spi/{{spi}}/dernieresituation/ir/assiettes/annrev/{{annrev}}"): situation_op("derniereSituationIr", scopes::RESSOURCE_IR_DERNIERE),
+            format!("{ENTREPRISES}/attestationfiscale/{{siren}}"): {"get": {
+                "operationId": "attestationFiscale", "summary": "Attestation de régularité fiscale",
+                "security": [{"gateway": [scopes::ATTESTATION_FISCALE]}],
+                "parameters": [siren, correlation],
+                "responses": {
+                    "200": {"description": "DELIVREE or NON_DELIVRABLE", "content": {"application/json": {"schema": {"type": "object", "required": ["siren", "statut"]}}}},
+                    "400": error("Malformed SIREN or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("Unknown or outside the perimeter"),
+                }}},
+            format!("{ENTREPRISES}/attestationfiscale/{{siren}}/document.pdf"): {"get": {
+                "operationId": "attestationFiscalePdf", "summary": "The attestation as PDF",
+                "security": [{"gateway": [scopes::ATTESTATION_FISCALE]}],
+                "parameters": [siren, correlation],
+                "responses": {
+                    "200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
+                    "400": error("Malformed SIREN or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("No attestation"),
+                }}},
+            format!("{ENTREPRISES}/attestationfiscale/verification"): {"get": {
+                "operationId": "attestationFiscaleVerification", "summary": "Checks an attestation's code",
+                "parameters": [
+                    {"name": "siren", "in": "query", "required": true, "schema": {"type": "string"}, "example": company.siren},
+                    {"name": "code", "in": "query", "required": true, "schema": {"type": "string"}, "example": "ABCDEFGHJKLMNPQ"},
+                ],
+                "responses": {
+                    "200": {"description": "Verdict", "content": {"application/json": {"schema": {"type": "object", "required": ["valide", "siren"]}}}},
+                    "400": error("Missing parameter or malformed SIREN"), "404": error("Unknown or outside the perimeter"),
+                }}},
+            format!("{ENTREPRISES}/chiffresaffaires/{{siret}}"): {"get": {
+                "operationId": "chiffresAffaires", "summary": "Turnover of the last three financial years",
+                "security": [{"gateway": [scopes::CHIFFRES_AFFAIRES]}],
+                "parameters": [{"name": "siret", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": company.head_office().siret}, correlation],
+                "responses": {
+                    "200": {"description": "Turnover", "content": {"application/json": {"schema": {"type": "object", "required": ["liste_ca"]}}}},
+                    "400": error("Malformed SIRET or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("Unknown, ceased or no data"),
+                }}},
+            "/ping": {"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}},
+        },
+        "components": {
+            "securitySchemes": {"gateway": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/token"), "scopes": {
+                scopes::RESSOURCE_IR: "Income-tax situation", scopes::RESSOURCE_IR_DERNIERE: "Latest income-tax situation",
+                scopes::ATTESTATION_FISCALE: "Attestation fiscale", scopes::CHIFFRES_AFFAIRES: "Turnover"}}}}},
+            "schemas": {
+                "Erreur": {"type": "object", "required": ["erreur"], "properties": {"erreur": {"type": "object", "required": ["code", "libelle"], "properties": {"code": {"type": "string"}, "libelle": {"type": "string"}, "idCorrelation": {"type": ["string", "null"]}}}}},
+                "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}},
+                "Situation": {"type": "object", "required": ["annRevenu", "rfr", "sitFam", "nbPart", "pac", "revImposable", "montTotIr"]},
+            },
+        },
+    })
+}
