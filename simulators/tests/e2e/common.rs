@@ -1,0 +1,121 @@
+//! A running platform and a small HTTP client for the tests.
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use simulators::platform::{Platform, PlatformConfig};
+
+pub struct Bench {
+    pub platform: Platform,
+    pub http: reqwest::Client,
+}
+
+/// An answer: status, headers, body as JSON (Null when not JSON) and raw bytes.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Bench {
+    pub async fn start() -> Bench {
+        let platform = Platform::start(&PlatformConfig::ephemeral(), None)
+            .await
+            .expect("platform starts");
+        let http = reqwest::Client::builder()
+            .user_agent("e2e-tests")
+            .build()
+            .expect("client");
+        Bench { platform, http }
+    }
+
+    pub fn url(&self, party: &str, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.platform.party(party).expect("party runs").base_url
+        )
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("request goes through");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body").to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+            bytes,
+        }
+    }
+
+    pub async fn get(&self, party: &str, path: &str) -> Answer {
+        self.send(self.http.get(self.url(party, path))).await
+    }
+
+    pub async fn put_json(&self, party: &str, path: &str, body: Value) -> Answer {
+        self.send(self.http.put(self.url(party, path)).json(&body))
+            .await
+    }
+
+    pub async fn post(&self, party: &str, path: &str) -> Answer {
+        self.send(self.http.post(self.url(party, path))).await
+    }
+
+    /// A SIREN of a company persona.
+    pub fn siren(&self, persona: &str) -> String {
+        self.platform
+            .population
+            .company_persona(persona)
+            .expect("persona")
+            .siren
+            .clone()
+    }
+
+    /// The head-office SIRET of a company persona.
+    pub fn siret(&self, persona: &str) -> String {
+        self.platform
+            .population
+            .company_persona(persona)
+            .expect("persona")
+            .head_office()
+            .siret
+            .clone()
+    }
+
+    /// A gateway token of the DGFiP for a configured client.
+    pub async fn dgfip_token(&self, client: &str) -> String {
+        let secret = format!("{client}-secret-local-only");
+        let a = self
+            .send(self.http.post(self.url("dgfip", "/token")).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client),
+                ("client_secret", &secret),
+            ]))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        a.json["access_token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn stop(self) {
+        self.platform.shutdown().await;
+    }
+}
+
+/// Any valid SIREN absent from the population.
+pub fn unknown_siren(bench: &Bench) -> String {
+    (0u32..)
+        .map(simulators::population::ids::siren_from_body)
+        .find(|s| bench.platform.population.company_by_siren(s).is_none() && !s.starts_with("356"))
+        .expect("some SIREN is free")
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the simulated platform, through its public HTTP surface only.
+
+mod common;
+mod control;
+mod dgfip;
+mod infogreffe;
+mod insee;
+mod openapi;
+mod platform;
+mod social;
+mod urssaf;

@@ -1,0 +1,221 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use simulators::platform::{Platform, PlatformConfig, StartError};
+
+use crate::common::Bench;
+
+#[tokio::test]
+async fn the_catalogue_lists_every_party_with_its_openapi() {
+    let b = Bench::start().await;
+    let catalog = format!("http://{}/catalog", b.platform.catalog.unwrap());
+    let a = b.send(b.http.get(&catalog)).await;
+    assert_eq!(a.status, 200);
+    let parties = a.json["parties"].as_array().unwrap();
+    let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, simulators::platform::PARTIES);
+    for p in parties {
+        assert_eq!(p["role"], "provider");
+        let doc = b.send(b.http.get(p["openapi"].as_str().unwrap())).await;
+        assert_eq!(doc.status, 200);
+        assert!(
+            p["base_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:")
+        );
+    }
+    let page = b
+        .send(
+            b.http
+                .get(format!("http://{}/", b.platform.catalog.unwrap())),
+        )
+        .await;
+    let html = String::from_utf8(page.bytes).unwrap();
+    assert!(html.contains("<code>batiments-dupont</code>") && html.contains("openapi.json"));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_single_party_can_run_alone_and_agrees_with_the_full_platform() {
+    let cfg = PlatformConfig::ephemeral();
+    let full = Platform::start(&cfg, None).await.unwrap();
+    let alone = Platform::start(&cfg, Some("insee")).await.unwrap();
+    assert_eq!(alone.parties.len(), 1);
+    assert!(alone.catalog.is_none());
+    // Same seed, same population: both processes answer the same.
+    let siren = &full.population.companies[40].siren;
+    let path = format!("/entreprises/sirene/V3.11/siren/{siren}");
+    let a = reqwest::get(format!("{}{path}", full.party("insee").unwrap().base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let b = reqwest::get(format!("{}{path}", alone.parties[0].base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert!(matches!(
+        Platform::start(&cfg, Some("nope")).await,
+        Err(StartError::UnknownParty(_))
+    ));
+    full.shutdown().await;
+    alone.shutdown().await;
+}
+
+#[test]
+fn a_bad_platform_file_names_the_line() {
+    let dir = std::env::temp_dir().join(format!("platform-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("platform.toml");
+    std::fs::write(
+        &file,
+        "host = \"127.0.0.1\"\n\n[ports]\ninsee = 7101\nhub = 7201\n",
+    )
+    .unwrap();
+    let err = PlatformConfig::load(&file).unwrap_err();
+    assert_eq!(err.line, Some(5), "{err}");
+    assert!(err.message.contains("unknown field `hub`"), "{err}");
+    std::fs::write(&file, "[population]\nseed = -1\n").unwrap();
+    assert_eq!(PlatformConfig::load(&file).unwrap_err().line, Some(2));
+    std::fs::write(&file, "clock = \"tomorrow\"\n").unwrap();
+    assert!(
+        PlatformConfig::load(&file)
+            .unwrap_err()
+            .message
+            .contains("RFC 3339")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_repository_platform_file_is_valid() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/platform.toml");
+    let cfg = PlatformConfig::load(&file).unwrap();
+    assert_eq!(cfg.catalog_port, 7000);
+    assert!(cfg.population.personas.unwrap().ends_with("personas.toml"));
+}
+
+/// The binary prints the table, serves, and stops cleanly on Ctrl-C (SIGINT).
+#[test]
+fn the_binary_serves_until_ctrl_c() {
+    let dir = std::env::temp_dir().join(format!("serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("platform.toml");
+    let personas = simulators::platform::repository_personas();
+    std::fs::write(
+        &file,
+        format!(
+            "catalog_port = 0\n[population]\ncitizens = 500\ncompanies = 50\npersonas = {:?}\n[ports]\ninsee = 0\ninfogreffe = 0\nurssaf = 0\ndgfip = 0\ncnaf = 0\nmsa = 0\n",
+            personas.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simulators"))
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut catalog = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("API catalogue  ") {
+            catalog = rest.split_whitespace().next().map(str::to_string);
+        }
+        if line.contains("Ctrl-C to stop") {
+            assert!(line.starts_with("6 parties up in "), "{line}");
+            break;
+        }
+    }
+    let catalog = catalog.expect("catalogue URL printed");
+    let body = reqwest::blocking::get(format!("{catalog}catalog"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(body.contains("\"insee\""));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l == "stopped."), "{rest:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_binary_rejects_an_unknown_party() {
+    let out = Command::new(env!("CARGO_BIN_EXE_simulators"))
+        .args([
+            "serve",
+            "--only",
+            "nope",
+            "--config",
+            "/nonexistent/platform.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/platform.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_simulators"))
+        .args([
+            "serve",
+            "--only",
+            "nope",
+            "--config",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown party \"nope\""));
+}
+
+#[test]
+fn population_command_prints_a_stable_fingerprint() {
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_simulators"))
+            .args([
+                "population",
+                "--config",
+                "/dev/null/none",
+                "--citizens",
+                "300",
+                "--companies",
+                "30",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // /dev/null/none does not exist: an error, exit 2.
+    assert!(run().is_empty());
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/platform.toml");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_simulators"))
+            .args([
+                "population",
+                "--config",
+                file.to_str().unwrap(),
+                "--citizens",
+                "300",
+                "--companies",
+                "30",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("fingerprint ").map(str::to_string))
+            .unwrap()
+    };
+    assert_eq!(run(), run());
+}
