@@ -6,6 +6,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+/// A simulated instant and the monotonic instant it was taken at.
+type Anchor = (DateTime<Utc>, Instant);
+
 /// Real time, or a simulated instant that keeps flowing from where it was set; cheap to clone,
 /// shared by a party's handlers.
 ///
@@ -22,8 +25,8 @@ use chrono::{DateTime, Utc};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
-    /// The simulated instant and the monotonic instant it was taken at; `None`: real time.
-    anchor: Arc<RwLock<Option<(DateTime<Utc>, Instant)>>>,
+    /// `None`: real time.
+    anchor: Arc<RwLock<Option<Anchor>>>,
 }
 
 impl Clock {
