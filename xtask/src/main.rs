@@ -1,1 +1,129 @@
-fn main() {}
+//! `cargo xtask <command>`: thin commands over the workspace's crates.
+//!
+//! - `serve [--only PARTY] [--config FILE] [--seed N] [--citizens N] [--companies N]`: runs the
+//!   simulated platform until Ctrl-C.
+//! - `population [...]`: generates the population, prints its size and fingerprint.
+//! - `bench [NAME]`: runs the criterion benchmarks and prints the ratios against their baselines.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::{Parser, Subcommand};
+use simulators::cli::ServeArgs;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "The bench's commands.")]
+struct Xtask {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Runs the simulated platform (every party, or --only one) until Ctrl-C.
+    Serve(ServeArgs),
+    /// Generates the population and prints its size and fingerprint.
+    Population(ServeArgs),
+    /// Runs the criterion benchmarks (release) and prints each ratio against its baseline.
+    Bench {
+        /// One benchmark: provider_throughput, population or startup.
+        name: Option<String>,
+    },
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+fn main() {
+    let task = Xtask::parse();
+    // Relative paths (scenarios/…) are the repository's, wherever cargo was called from.
+    if let Err(e) = std::env::set_current_dir(workspace_root()) {
+        eprintln!("error: cannot enter the workspace: {e}");
+        std::process::exit(1);
+    }
+    let code = match task.command {
+        Task::Serve(args) => simulators::cli::run(simulators::cli::Cli {
+            command: Some(simulators::cli::Command::Serve(args)),
+            serve: ServeArgs::default(),
+        }),
+        Task::Population(args) => simulators::cli::run(simulators::cli::Cli {
+            command: Some(simulators::cli::Command::Population(args)),
+            serve: ServeArgs::default(),
+        }),
+        Task::Bench { name } => bench(name.as_deref()),
+    };
+    std::process::exit(code);
+}
+
+/// Pairs (benchmark, baseline) whose ratio the closing notes report.
+const RATIOS: &[(&str, &str, &str, &str)] = &[
+    (
+        "provider_vs_raw",
+        "insee_unite_legale",
+        "raw_hyper_hello",
+        "INSEE route throughput / raw hyper hello (target ≥ 0.5)",
+    ),
+    (
+        "population",
+        "generate_1000000_citizens",
+        "generate_100000_citizens",
+        "time for 1M citizens / time for 100k (linear: ≈ 10)",
+    ),
+];
+
+fn bench(name: Option<&str>) -> i32 {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["bench", "-p", "bench"]);
+    if let Some(n) = name {
+        cmd.args(["--bench", n]);
+    }
+    match cmd.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => return s.code().unwrap_or(1),
+        Err(e) => {
+            eprintln!("error: cannot run cargo bench: {e}");
+            return 1;
+        }
+    }
+    println!("\nRatios (same run):");
+    for (group, subject, baseline, what) in RATIOS {
+        if let (Some(s), Some(b)) = (mean_ns(group, subject), mean_ns(group, baseline)) {
+            // Throughput benchmarks: faster is a shorter time per batch.
+            let ratio = if *group == "provider_vs_raw" {
+                b / s
+            } else {
+                s / b
+            };
+            println!("  {what}: {ratio:.2}");
+        }
+    }
+    if let Some(s) = mean_ns("population", "generate_1000000_citizens") {
+        println!(
+            "  1,000,000 citizens generated in {:.2} s (target < 5 s)",
+            s / 1e9
+        );
+    }
+    if let Some(s) = mean_ns("platform", "start_and_stop_default_platform") {
+        println!(
+            "  platform start-up and shutdown: {:.0} ms (target well under 1 s)",
+            s / 1e6
+        );
+    }
+    0
+}
+
+/// Mean time of a criterion benchmark, in nanoseconds, from its last run.
+fn mean_ns(group: &str, function: &str) -> Option<f64> {
+    let file = workspace_root()
+        .join("target/criterion")
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}

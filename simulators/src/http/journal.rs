@@ -1,5 +1,8 @@
 //! The request journal: every call a party answered, with who asked what about whom and how it
 //! went. Recorded by a middleware, so no handler can forget it; read through the control API.
+//!
+//! Recording is on every request's path, so it keeps what it has (timestamps, header values,
+//! the matched route) and does the formatting when the journal is read.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -7,9 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Caller, Clock, Subject};
@@ -17,7 +21,7 @@ use super::{Caller, Clock, Subject};
 /// How many entries a journal keeps (oldest dropped first): bounded memory under load.
 pub const JOURNAL_CAPACITY: usize = 100_000;
 
-/// One answered call.
+/// One answered call, as the control API shows it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct JournalEntry {
     /// Increasing sequence number, to read a journal incrementally (`?since=`).
@@ -27,7 +31,7 @@ pub struct JournalEntry {
     /// Who called: the authenticated client, else the `User-Agent`, else the peer address.
     pub caller: String,
     pub method: String,
-    /// Route template (`/siren/{siren}`).
+    /// Route template (`/siren/{siren}`), or the path when no route matched.
     pub route: String,
     /// Path as called, with the query string.
     pub path: String,
@@ -40,6 +44,56 @@ pub struct JournalEntry {
     pub correlation_id: Option<String>,
 }
 
+/// What the middleware stores: cheap to build, turned into a [`JournalEntry`] when read.
+#[derive(Debug)]
+struct Recorded {
+    seq: u64,
+    time: DateTime<Utc>,
+    caller: Option<String>,
+    agent: Option<HeaderValue>,
+    peer: Option<SocketAddr>,
+    method: Method,
+    route: Option<MatchedPath>,
+    uri: Uri,
+    subject: Option<String>,
+    status: u16,
+    duration_us: u64,
+    correlation_id: Option<HeaderValue>,
+}
+
+impl Recorded {
+    fn entry(&self) -> JournalEntry {
+        let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        JournalEntry {
+            seq: self.seq,
+            time: self
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            caller: self
+                .caller
+                .clone()
+                .or_else(|| self.agent.as_ref().map(text))
+                .or_else(|| self.peer.map(|p| p.to_string()))
+                .unwrap_or_else(|| "unknown".into()),
+            method: self.method.to_string(),
+            route: self
+                .route
+                .as_ref()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_else(|| self.uri.path().to_string()),
+            path: self
+                .uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            subject: self.subject.clone(),
+            status: self.status,
+            duration_us: self.duration_us,
+            correlation_id: self.correlation_id.as_ref().map(text),
+        }
+    }
+}
+
 /// A party's journal; cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
@@ -49,7 +103,7 @@ pub struct Journal {
 #[derive(Debug, Default)]
 struct JournalInner {
     next_seq: u64,
-    entries: VecDeque<JournalEntry>,
+    entries: VecDeque<Recorded>,
 }
 
 /// Filters for [`Journal::entries`].
@@ -71,15 +125,14 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends an entry, giving it the next sequence number.
-    pub fn record(&self, mut entry: JournalEntry) {
+    fn push(&self, mut r: Recorded) {
         let mut inner = self.lock();
         inner.next_seq += 1;
-        entry.seq = inner.next_seq;
+        r.seq = inner.next_seq;
         if inner.entries.len() >= JOURNAL_CAPACITY {
             inner.entries.pop_front();
         }
-        inner.entries.push_back(entry);
+        inner.entries.push_back(r);
     }
 
     /// Entries matching `q`, oldest first.
@@ -89,6 +142,7 @@ impl Journal {
             .entries
             .iter()
             .filter(|e| q.since.is_none_or(|s| e.seq > s))
+            .map(Recorded::entry)
             .filter(|e| q.route.as_ref().is_none_or(|r| &e.route == r))
             .filter(|e| {
                 q.subject
@@ -98,7 +152,6 @@ impl Journal {
             .filter(|e| q.caller.as_ref().is_none_or(|c| &e.caller == c))
             .filter(|e| q.status.is_none_or(|s| e.status == s))
             .take(q.limit.unwrap_or(usize::MAX))
-            .cloned()
             .collect()
     }
 
@@ -118,26 +171,6 @@ impl Journal {
     }
 }
 
-/// The route template that answered, carried out of the router on the response.
-#[derive(Clone)]
-pub(crate) struct RouteTemplate(String);
-
-/// Route-level middleware: routing happens inside the router, so the outer recorder cannot see
-/// which route matched; this copies it onto the response.
-pub(crate) async fn mark_route(
-    matched: Option<MatchedPath>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    if let Some(m) = matched {
-        response
-            .extensions_mut()
-            .insert(RouteTemplate(m.as_str().to_string()));
-    }
-    response
-}
-
 /// State of the recording middleware.
 #[derive(Clone)]
 pub(crate) struct Recorder {
@@ -145,56 +178,37 @@ pub(crate) struct Recorder {
     pub clock: Clock,
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// Middleware: times the call and records it once answered.
+/// Middleware: times the call and records it once answered. Applied with `Router::layer`, it
+/// wraps each route after routing, so the matched route is in the request's extensions.
 pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let time = rec
-        .clock
-        .now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let method = request.method().to_string();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let raw_path = request.uri().path().to_string();
+    let time = rec.clock.now();
     let headers = request.headers();
-    let agent = header(headers, "user-agent");
-    let correlation_id =
-        header(headers, "x-correlation-id").or_else(|| header(headers, "x-request-id"));
+    let agent = headers.get("user-agent").cloned();
+    let correlation_id = headers
+        .get("x-correlation-id")
+        .or_else(|| headers.get("x-request-id"))
+        .cloned();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.to_string());
-    let response = next.run(request).await;
-    let route = response
-        .extensions()
-        .get::<RouteTemplate>()
-        .map(|r| r.0.clone())
-        .unwrap_or(raw_path);
-    let caller = response
-        .extensions()
-        .get::<Caller>()
-        .map(|c| c.0.clone())
-        .or(agent)
-        .or(peer)
-        .unwrap_or_else(|| "unknown".into());
-    rec.journal.record(JournalEntry {
+        .map(|c| c.0);
+    let mut response = next.run(request).await;
+    let caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
+    let subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
+    rec.journal.push(Recorded {
         seq: 0,
         time,
         caller,
+        agent,
+        peer,
         method,
         route,
-        path,
-        subject: response.extensions().get::<Subject>().map(|s| s.0.clone()),
+        uri,
+        subject,
         status: response.status().as_u16(),
         duration_us: started.elapsed().as_micros() as u64,
         correlation_id,

@@ -182,7 +182,6 @@ pub fn serve_party(
             "/openapi.json",
             get(move || async move { json_response(StatusCode::OK, &document) }),
         )
-        .route_layer(axum::middleware::from_fn(journal::mark_route))
         .layer(axum::middleware::from_fn_with_state(
             recorder,
             journal::record,

@@ -11,8 +11,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::NaiveDate;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{param, query_pairs, ymd};
@@ -70,122 +72,303 @@ fn tranche_year(c: &Company) -> Option<String> {
     })
 }
 
-/// The legal-unit object, as nested in both routes (`full`: with its periods).
-fn unite_legale_json(p: &Population, c: &Company, full: bool) -> Value {
-    let owner = c.owner.map(|o| p.citizen(o));
-    let given: Vec<&str> = owner
-        .map(|o| o.given_names.split(' ').collect())
-        .unwrap_or_default();
-    let state_now = if c.ceased.is_some() { "C" } else { "A" };
-    let naf = json!(c.naf);
-    let mut ul = json!({
-        "siren": c.siren,
-        "statutDiffusionUniteLegale": c.diffusion.code(),
-        "unitePurgeeUniteLegale": null,
-        "dateCreationUniteLegale": ymd(c.created),
-        "sigleUniteLegale": null,
-        "sexeUniteLegale": owner.map(|o| o.gender.letter()),
-        "prenom1UniteLegale": given.first(),
-        "prenom2UniteLegale": given.get(1),
-        "prenom3UniteLegale": given.get(2),
-        "prenom4UniteLegale": given.get(3),
-        "prenomUsuelUniteLegale": given.first(),
-        "pseudonymeUniteLegale": null,
-        "identifiantAssociationUniteLegale": (c.legal_form == "9220").then(|| format!("W{}", &c.siren[..9])),
-        "trancheEffectifsUniteLegale": (c.headcount_band != "NN").then_some(&c.headcount_band),
-        "anneeEffectifsUniteLegale": tranche_year(c),
-        "dateDernierTraitementUniteLegale": format!("{}T00:00:00.000", ymd(c.ceased.unwrap_or(c.created))),
-        "categorieEntreprise": c.category(),
-        "anneeCategorieEntreprise": c.category().map(|_| "2023"),
-    });
-    let current = json!({
-        "dateFin": null,
-        "dateDebut": ymd(c.ceased.unwrap_or(c.created)),
-        "etatAdministratifUniteLegale": state_now,
-        "changementEtatAdministratifUniteLegale": c.ceased.is_some(),
-        "nomUniteLegale": owner.map(|o| &o.family_name),
-        "nomUsageUniteLegale": owner.and_then(|o| o.usage_name.as_ref()),
-        "denominationUniteLegale": (!c.is_natural_person()).then_some(&c.name),
-        "denominationUsuelle1UniteLegale": null,
-        "categorieJuridiqueUniteLegale": c.legal_form,
-        "activitePrincipaleUniteLegale": naf,
-        "nomenclatureActivitePrincipaleUniteLegale": "NAFRev2",
-        "nicSiegeUniteLegale": c.head_office().nic(),
-        "economieSocialeSolidaireUniteLegale": if c.legal_form == "9220" { "O" } else { "N" },
-        "societeMissionUniteLegale": null,
-        "caractereEmployeurUniteLegale": if c.headcount_band == "NN" || c.headcount_band == "00" { "N" } else { "O" },
-    });
-    let obj = ul.as_object_mut().expect("object");
-    if full {
-        let mut periods = vec![current.clone()];
-        if let Some(ceased) = c.ceased {
-            let mut before = current.clone();
-            before["dateFin"] = json!(ymd(ceased.pred_opt().unwrap_or(ceased)));
-            before["dateDebut"] = json!(ymd(c.created));
-            before["etatAdministratifUniteLegale"] = json!("A");
-            before["changementEtatAdministratifUniteLegale"] = json!(false);
-            periods.push(before);
-        }
-        obj.insert("nombrePeriodesUniteLegale".into(), json!(periods.len()));
-        obj.insert("periodesUniteLegale".into(), json!(periods));
+fn employer(c: &Company) -> &'static str {
+    if c.headcount_band == "NN" || c.headcount_band == "00" {
+        "N"
     } else {
-        // Nested in an establishment, the unit is flattened to its current period.
-        for (k, v) in current.as_object().expect("object") {
-            if k != "dateFin" && k != "dateDebut" && k != "changementEtatAdministratifUniteLegale" {
-                obj.insert(k.clone(), v.clone());
-            }
-        }
+        "O"
     }
-    ul
 }
 
-fn etablissement_json(p: &Population, c: &Company, e: &Establishment) -> Value {
+fn last_processed(d: NaiveDate) -> String {
+    format!("{}T00:00:00.000", ymd(d))
+}
+
+// Typed bodies, borrowing from the population: serialised straight to bytes, without building a
+// `serde_json::Value` tree first (that tree cost ten times the rest of the request).
+
+#[derive(Serialize)]
+struct Header {
+    statut: u16,
+    message: &'static str,
+}
+
+const OK: Header = Header {
+    statut: 200,
+    message: "OK",
+};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UniteLegaleBody<'a> {
+    header: Header,
+    unite_legale: UniteLegale<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EtablissementBody<'a> {
+    header: Header,
+    etablissement: Etablissement<'a>,
+}
+
+#[derive(Serialize)]
+struct ListHeader {
+    statut: u16,
+    message: &'static str,
+    total: usize,
+    debut: usize,
+    nombre: usize,
+}
+
+#[derive(Serialize)]
+struct EtablissementsBody<'a> {
+    header: ListHeader,
+    etablissements: Vec<Etablissement<'a>>,
+}
+
+/// Fields of the legal unit that do not change with time.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UniteLegale<'a> {
+    siren: &'a str,
+    statut_diffusion_unite_legale: &'static str,
+    unite_purgee_unite_legale: Option<bool>,
+    date_creation_unite_legale: NaiveDate,
+    sigle_unite_legale: Option<&'a str>,
+    sexe_unite_legale: Option<&'static str>,
+    prenom1_unite_legale: Option<&'a str>,
+    prenom2_unite_legale: Option<&'a str>,
+    prenom3_unite_legale: Option<&'a str>,
+    prenom4_unite_legale: Option<&'a str>,
+    prenom_usuel_unite_legale: Option<&'a str>,
+    pseudonyme_unite_legale: Option<&'a str>,
+    identifiant_association_unite_legale: Option<String>,
+    tranche_effectifs_unite_legale: Option<&'a str>,
+    annee_effectifs_unite_legale: Option<String>,
+    date_dernier_traitement_unite_legale: String,
+    categorie_entreprise: Option<&'static str>,
+    annee_categorie_entreprise: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nombre_periodes_unite_legale: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    periodes_unite_legale: Option<Vec<PeriodeUniteLegale<'a>>>,
+    /// Nested in an establishment, the unit is flattened to its current period.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    courante: Option<UniteLegaleCourante<'a>>,
+}
+
+/// A period of the legal unit's history.
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct PeriodeUniteLegale<'a> {
+    date_fin: Option<NaiveDate>,
+    date_debut: NaiveDate,
+    #[serde(rename = "changementEtatAdministratifUniteLegale")]
+    change_etat: bool,
+    #[serde(flatten)]
+    valeurs: UniteLegaleCourante<'a>,
+}
+
+/// The time-varying values of a legal unit.
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct UniteLegaleCourante<'a> {
+    etat_administratif_unite_legale: &'static str,
+    nom_unite_legale: Option<&'a str>,
+    nom_usage_unite_legale: Option<&'a str>,
+    denomination_unite_legale: Option<&'a str>,
+    denomination_usuelle1_unite_legale: Option<&'a str>,
+    categorie_juridique_unite_legale: &'a str,
+    activite_principale_unite_legale: &'a str,
+    nomenclature_activite_principale_unite_legale: &'static str,
+    nic_siege_unite_legale: &'a str,
+    economie_sociale_solidaire_unite_legale: &'static str,
+    societe_mission_unite_legale: Option<&'a str>,
+    caractere_employeur_unite_legale: &'static str,
+}
+
+fn build_unite_legale<'a>(p: &'a Population, c: &'a Company, full: bool) -> UniteLegale<'a> {
+    let owner = c.owner.map(|o| p.citizen(o));
+    let mut given = owner
+        .map(|o| o.given_names.split(' '))
+        .into_iter()
+        .flatten();
+    let (g1, g2, g3, g4) = (given.next(), given.next(), given.next(), given.next());
+    let current = UniteLegaleCourante {
+        etat_administratif_unite_legale: if c.ceased.is_some() { "C" } else { "A" },
+        nom_unite_legale: owner.map(|o| o.family_name.as_str()),
+        nom_usage_unite_legale: owner.and_then(|o| o.usage_name.as_deref()),
+        denomination_unite_legale: (!c.is_natural_person()).then_some(c.name.as_str()),
+        denomination_usuelle1_unite_legale: None,
+        categorie_juridique_unite_legale: &c.legal_form,
+        activite_principale_unite_legale: &c.naf,
+        nomenclature_activite_principale_unite_legale: "NAFRev2",
+        nic_siege_unite_legale: c.head_office().nic(),
+        economie_sociale_solidaire_unite_legale: if c.legal_form == "9220" { "O" } else { "N" },
+        societe_mission_unite_legale: None,
+        caractere_employeur_unite_legale: employer(c),
+    };
+    let periods = full.then(|| {
+        let mut periods = vec![PeriodeUniteLegale {
+            date_fin: None,
+            date_debut: c.ceased.unwrap_or(c.created),
+            change_etat: c.ceased.is_some(),
+            valeurs: current.clone(),
+        }];
+        if let Some(ceased) = c.ceased {
+            let before = UniteLegaleCourante {
+                etat_administratif_unite_legale: "A",
+                ..current.clone()
+            };
+            periods.push(PeriodeUniteLegale {
+                date_fin: ceased.pred_opt(),
+                date_debut: c.created,
+                change_etat: false,
+                valeurs: before,
+            });
+        }
+        periods
+    });
+    UniteLegale {
+        siren: &c.siren,
+        statut_diffusion_unite_legale: c.diffusion.code(),
+        unite_purgee_unite_legale: None,
+        date_creation_unite_legale: c.created,
+        sigle_unite_legale: None,
+        sexe_unite_legale: owner.map(|o| o.gender.letter()),
+        prenom1_unite_legale: g1,
+        prenom2_unite_legale: g2,
+        prenom3_unite_legale: g3,
+        prenom4_unite_legale: g4,
+        prenom_usuel_unite_legale: g1,
+        pseudonyme_unite_legale: None,
+        identifiant_association_unite_legale: (c.legal_form == "9220")
+            .then(|| format!("W{}", &c.siren[..9])),
+        tranche_effectifs_unite_legale: (c.headcount_band != "NN")
+            .then_some(c.headcount_band.as_str()),
+        annee_effectifs_unite_legale: tranche_year(c),
+        date_dernier_traitement_unite_legale: last_processed(c.ceased.unwrap_or(c.created)),
+        categorie_entreprise: c.category(),
+        annee_categorie_entreprise: c.category().map(|_| "2023"),
+        nombre_periodes_unite_legale: periods.as_ref().map(Vec::len),
+        periodes_unite_legale: periods,
+        courante: (!full).then_some(current),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Etablissement<'a> {
+    siren: &'a str,
+    nic: &'a str,
+    siret: &'a str,
+    statut_diffusion_etablissement: &'static str,
+    date_creation_etablissement: NaiveDate,
+    tranche_effectifs_etablissement: Option<&'a str>,
+    annee_effectifs_etablissement: Option<String>,
+    activite_principale_registre_metiers_etablissement: Option<&'a str>,
+    date_dernier_traitement_etablissement: String,
+    etablissement_siege: bool,
+    nombre_periodes_etablissement: usize,
+    unite_legale: UniteLegale<'a>,
+    adresse_etablissement: Adresse<'a>,
+    periodes_etablissement: [PeriodeEtablissement<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Adresse<'a> {
+    complement_adresse_etablissement: Option<&'a str>,
+    numero_voie_etablissement: String,
+    indice_repetition_etablissement: Option<&'a str>,
+    type_voie_etablissement: &'a str,
+    libelle_voie_etablissement: &'a str,
+    code_postal_etablissement: &'a str,
+    libelle_commune_etablissement: String,
+    libelle_commune_etranger_etablissement: Option<&'a str>,
+    distribution_speciale_etablissement: Option<&'a str>,
+    code_commune_etablissement: &'a str,
+    code_cedex_etablissement: Option<&'a str>,
+    libelle_cedex_etablissement: Option<&'a str>,
+    code_pays_etranger_etablissement: Option<&'a str>,
+    libelle_pays_etranger_etablissement: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PeriodeEtablissement<'a> {
+    date_fin: Option<NaiveDate>,
+    date_debut: NaiveDate,
+    etat_administratif_etablissement: &'static str,
+    changement_etat_administratif_etablissement: bool,
+    enseigne1_etablissement: Option<&'a str>,
+    denomination_usuelle_etablissement: Option<&'a str>,
+    activite_principale_etablissement: &'a str,
+    nomenclature_activite_principale_etablissement: &'static str,
+    caractere_employeur_etablissement: &'static str,
+}
+
+fn build_etablissement<'a>(
+    p: &'a Population,
+    c: &'a Company,
+    e: &'a Establishment,
+) -> Etablissement<'a> {
     let a = &e.address;
-    json!({
-        "siren": c.siren,
-        "nic": e.nic(),
-        "siret": e.siret,
-        "statutDiffusionEtablissement": c.diffusion.code(),
-        "dateCreationEtablissement": ymd(e.created),
-        "trancheEffectifsEtablissement": (c.headcount_band != "NN").then_some(&c.headcount_band),
-        "anneeEffectifsEtablissement": tranche_year(c),
-        "activitePrincipaleRegistreMetiersEtablissement": null,
-        "dateDernierTraitementEtablissement": format!("{}T00:00:00.000", ymd(e.closed.unwrap_or(e.created))),
-        "etablissementSiege": e.head_office,
-        "nombrePeriodesEtablissement": 1 + usize::from(e.closed.is_some()),
-        "uniteLegale": unite_legale_json(p, c, false),
-        "adresseEtablissement": {
-            "complementAdresseEtablissement": null,
-            "numeroVoieEtablissement": a.number.to_string(),
-            "indiceRepetitionEtablissement": null,
-            "typeVoieEtablissement": a.street_type,
-            "libelleVoieEtablissement": a.street_name,
-            "codePostalEtablissement": a.postal_code,
-            "libelleCommuneEtablissement": a.city.to_uppercase(),
-            "libelleCommuneEtrangerEtablissement": null,
-            "distributionSpecialeEtablissement": null,
-            "codeCommuneEtablissement": a.commune_cog,
-            "codeCedexEtablissement": null,
-            "libelleCedexEtablissement": null,
-            "codePaysEtrangerEtablissement": null,
-            "libellePaysEtrangerEtablissement": null,
+    Etablissement {
+        siren: &c.siren,
+        nic: e.nic(),
+        siret: &e.siret,
+        statut_diffusion_etablissement: c.diffusion.code(),
+        date_creation_etablissement: e.created,
+        tranche_effectifs_etablissement: (c.headcount_band != "NN")
+            .then_some(c.headcount_band.as_str()),
+        annee_effectifs_etablissement: tranche_year(c),
+        activite_principale_registre_metiers_etablissement: None,
+        date_dernier_traitement_etablissement: last_processed(e.closed.unwrap_or(e.created)),
+        etablissement_siege: e.head_office,
+        nombre_periodes_etablissement: 1 + usize::from(e.closed.is_some()),
+        unite_legale: build_unite_legale(p, c, false),
+        adresse_etablissement: Adresse {
+            complement_adresse_etablissement: None,
+            numero_voie_etablissement: a.number.to_string(),
+            indice_repetition_etablissement: None,
+            type_voie_etablissement: &a.street_type,
+            libelle_voie_etablissement: &a.street_name,
+            code_postal_etablissement: &a.postal_code,
+            libelle_commune_etablissement: a.city.to_uppercase(),
+            libelle_commune_etranger_etablissement: None,
+            distribution_speciale_etablissement: None,
+            code_commune_etablissement: &a.commune_cog,
+            code_cedex_etablissement: None,
+            libelle_cedex_etablissement: None,
+            code_pays_etranger_etablissement: None,
+            libelle_pays_etranger_etablissement: None,
         },
-        "periodesEtablissement": [{
-            "dateFin": null,
-            "dateDebut": ymd(e.closed.unwrap_or(e.created)),
-            "etatAdministratifEtablissement": if e.closed.is_some() { "F" } else { "A" },
-            "changementEtatAdministratifEtablissement": e.closed.is_some(),
-            "enseigne1Etablissement": e.sign,
-            "denominationUsuelleEtablissement": null,
-            "activitePrincipaleEtablissement": c.naf,
-            "nomenclatureActivitePrincipaleEtablissement": "NAFRev2",
-            "caractereEmployeurEtablissement": if c.headcount_band == "NN" || c.headcount_band == "00" { "N" } else { "O" },
+        periodes_etablissement: [PeriodeEtablissement {
+            date_fin: None,
+            date_debut: e.closed.unwrap_or(e.created),
+            etat_administratif_etablissement: if e.closed.is_some() { "F" } else { "A" },
+            changement_etat_administratif_etablissement: e.closed.is_some(),
+            enseigne1_etablissement: e.sign.as_deref(),
+            denomination_usuelle_etablissement: None,
+            activite_principale_etablissement: &c.naf,
+            nomenclature_activite_principale_etablissement: "NAFRev2",
+            caractere_employeur_etablissement: employer(c),
         }],
-    })
+    }
 }
 
-fn ok_header() -> Value {
-    json!({"statut": 200, "message": "OK"})
+/// Serialises a typed body as an `application/json` response.
+fn typed_ok<T: Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "Erreur de sérialisation"),
+    }
 }
 
 async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) -> Response {
@@ -209,10 +392,10 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
         Some(c) if c.diffusion == Diffusion::NonDiffusible => {
             error(StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
-        Some(c) => json_response(
-            StatusCode::OK,
-            &json!({"header": ok_header(), "uniteLegale": unite_legale_json(p, c, true)}),
-        ),
+        Some(c) => typed_ok(&UniteLegaleBody {
+            header: OK,
+            unite_legale: build_unite_legale(p, c, true),
+        }),
     };
     with_subject(response, siren)
 }
@@ -238,10 +421,10 @@ async fn etablissement(State(core): State<PartyCore>, Path(siret): Path<String>)
         Some((c, _)) if c.diffusion == Diffusion::NonDiffusible => {
             error(StatusCode::FORBIDDEN, "Établissement non diffusable")
         }
-        Some((c, e)) => json_response(
-            StatusCode::OK,
-            &json!({"header": ok_header(), "etablissement": etablissement_json(p, c, e)}),
-        ),
+        Some((c, e)) => typed_ok(&EtablissementBody {
+            header: OK,
+            etablissement: build_etablissement(p, c, e),
+        }),
     };
     with_subject(response, siret)
 }
@@ -282,16 +465,23 @@ async fn etablissements(State(core): State<PartyCore>, RawQuery(raw): RawQuery) 
             error(StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
         Some(c) => {
-            let list: Vec<Value> = c
+            let etablissements: Vec<Etablissement> = c
                 .establishments
                 .iter()
                 .take(nombre)
-                .map(|e| etablissement_json(p, c, e))
+                .map(|e| build_etablissement(p, c, e))
                 .collect();
-            json_response(
-                StatusCode::OK,
-                &json!({"header": {"statut": 200, "message": "OK", "total": c.establishments.len(), "debut": 0, "nombre": list.len()}, "etablissements": list}),
-            )
+            let header = ListHeader {
+                statut: 200,
+                message: "OK",
+                total: c.establishments.len(),
+                debut: 0,
+                nombre: etablissements.len(),
+            };
+            typed_ok(&EtablissementsBody {
+                header,
+                etablissements,
+            })
         }
     };
     with_subject(response, siren.to_string())

@@ -26,6 +26,10 @@ async fn the_journal_records_every_call_with_route_subject_and_caller() {
     assert_eq!(first["correlation_id"], "req-7");
     assert!(first["duration_us"].as_u64().is_some());
     assert_eq!(entries[1]["status"], 400);
+    // Calls no route matches are journalled too, under their path.
+    b.get("insee", "/no/such/route").await;
+    let unmatched = b.get("insee", "/_control/journal?status=404").await;
+    assert_eq!(unmatched.json["entries"][0]["route"], "/no/such/route");
     // Filters, and reading from a sequence number.
     let only = b
         .get("insee", &format!("/_control/journal?subject={siren}"))
@@ -35,7 +39,7 @@ async fn the_journal_records_every_call_with_route_subject_and_caller() {
     let since = b
         .get("insee", &format!("/_control/journal?since={seq}"))
         .await;
-    assert_eq!(since.json["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(since.json["entries"].as_array().unwrap().len(), 2);
     let bad = b.get("insee", "/_control/journal?since=abc").await;
     assert_eq!(bad.status, 400);
     assert!(bad.json["detail"].is_string());
