@@ -89,7 +89,9 @@ fn bench(name: Option<&str>) -> i32 {
             return 1;
         }
     }
-    println!("\nRatios (each against its baseline, measured in the same benchmark run; last run of each):");
+    println!(
+        "\nRatios (each against its baseline, measured in the same benchmark run; last run of each):"
+    );
     for (group, subject, baseline, what) in RATIOS {
         if let (Some(s), Some(b)) = (mean_ns(group, subject), mean_ns(group, baseline)) {
             // Throughput benchmarks: faster is a shorter time per batch.
