@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
 use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
+use crate::identity::config::IdentityConfig;
+use crate::identity::idp;
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
 
@@ -49,6 +52,12 @@ pub struct PlatformConfig {
     pub ports: Ports,
     #[serde(default)]
     pub dgfip: DgfipSection,
+    /// The federation's registrations (identity providers…), relative to this file.
+    #[serde(default)]
+    pub identity: Option<PathBuf>,
+    /// Bind every party to a free port instead of its configured one (tests, parallel runs).
+    #[serde(default)]
+    pub free_ports: bool,
 }
 
 /// `[population]`: the generator's settings and the persona file.
@@ -98,6 +107,11 @@ pub struct Ports {
     pub dgfip: u16,
     pub cnaf: u16,
     pub msa: u16,
+    /// FranceConnect (eidas1).
+    pub fc: u16,
+    /// FranceConnect+ (eidas2, eidas3).
+    #[serde(rename = "fc-plus")]
+    pub fc_plus: u16,
 }
 
 impl Default for Ports {
@@ -109,6 +123,8 @@ impl Default for Ports {
             dgfip: 7104,
             cnaf: 7105,
             msa: 7106,
+            fc: 7301,
+            fc_plus: 7302,
         }
     }
 }
@@ -122,6 +138,8 @@ impl Ports {
             "dgfip" => self.dgfip,
             "cnaf" => self.cnaf,
             "msa" => self.msa,
+            "fc" => self.fc,
+            "fc-plus" => self.fc_plus,
             _ => return None,
         })
     }
@@ -185,6 +203,8 @@ impl Default for PlatformConfig {
             population: PopulationSection::default(),
             ports: Ports::default(),
             dgfip: DgfipSection::default(),
+            identity: None,
+            free_ports: false,
         }
     }
 }
@@ -205,6 +225,11 @@ impl PlatformConfig {
                 cfg.population.personas = Some(path.parent().unwrap_or(Path::new(".")).join(p));
             }
         }
+        if let Some(p) = &cfg.identity {
+            if p.is_relative() {
+                cfg.identity = Some(path.parent().unwrap_or(Path::new(".")).join(p));
+            }
+        }
         if let Some(clock) = &cfg.clock {
             if chrono::DateTime::parse_from_rfc3339(clock).is_err() {
                 return Err(FileError::file(
@@ -218,24 +243,20 @@ impl PlatformConfig {
         Ok(cfg)
     }
 
-    /// Every party on a free port, a small population with the repository's personas: for tests.
+    /// Every party on a free port, a small population with the repository's personas and
+    /// federation: for tests.
     pub fn ephemeral() -> PlatformConfig {
         PlatformConfig {
-            catalog_port: 0,
             population: PopulationSection {
                 citizens: 2_000,
                 companies: 300,
                 personas: Some(repository_personas()),
                 ..PopulationSection::default()
             },
-            ports: Ports {
-                insee: 0,
-                infogreffe: 0,
-                urssaf: 0,
-                dgfip: 0,
-                cnaf: 0,
-                msa: 0,
-            },
+            identity: Some(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/identity.toml"),
+            ),
+            free_ports: true,
             ..PlatformConfig::default()
         }
     }
@@ -245,7 +266,8 @@ impl PlatformConfig {
 #[derive(Debug)]
 pub enum StartError {
     Config(FileError),
-    UnknownParty(String),
+    /// The party asked for, and the parties there are.
+    UnknownParty(String, Vec<String>),
     Io(std::io::Error),
 }
 
@@ -253,11 +275,9 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Config(e) => write!(f, "{e}"),
-            StartError::UnknownParty(p) => write!(
-                f,
-                "unknown party {p:?}; parties are: {}",
-                PARTIES.join(", ")
-            ),
+            StartError::UnknownParty(p, known) => {
+                write!(f, "unknown party {p:?}; parties are: {}", known.join(", "))
+            }
             StartError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -265,7 +285,7 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Ids of every party, in catalogue order.
+/// Ids of the data providers, in catalogue order (identity parties come from `identity.toml`).
 pub const PARTIES: &[&str] = &["insee", "infogreffe", "urssaf", "dgfip", "cnaf", "msa"];
 
 /// The running platform.
@@ -287,9 +307,28 @@ impl Platform {
         only: Option<&str>,
     ) -> Result<Platform, StartError> {
         let started = Instant::now();
+        let identity = match &config.identity {
+            Some(path) => Some(IdentityConfig::load(path).map_err(StartError::Config)?),
+            None => None,
+        };
+        // Every party and its port, in catalogue order.
+        let mut plan: Vec<(String, u16)> = PARTIES
+            .iter()
+            .map(|id| (id.to_string(), config.ports.of(id).unwrap_or(0)))
+            .collect();
+        if let Some(idc) = &identity {
+            plan.extend(
+                idc.identity_providers
+                    .iter()
+                    .map(|e| (e.id.clone(), e.port)),
+            );
+        }
         if let Some(o) = only {
-            if !PARTIES.contains(&o) {
-                return Err(StartError::UnknownParty(o.to_string()));
+            if !plan.iter().any(|(id, _)| id == o) {
+                return Err(StartError::UnknownParty(
+                    o.to_string(),
+                    plan.into_iter().map(|(id, _)| id).collect(),
+                ));
             }
         }
         let personas = match &config.population.personas {
@@ -300,14 +339,46 @@ impl Platform {
             &config.population.generator(),
             personas.as_ref(),
         ));
+        // Bind first: parties name each other's URLs (redirect URIs, issuers), and a free port is
+        // only known once bound. Parties running elsewhere keep their configured address.
+        let mut listeners = HashMap::new();
+        let mut urls = HashMap::new();
+        for (id, port) in &plan {
+            if only.is_none_or(|o| o == id) {
+                let listener = bind(&config.host, if config.free_ports { 0 } else { *port })
+                    .await
+                    .map_err(StartError::Io)?;
+                urls.insert(
+                    id.clone(),
+                    format!("http://{}", listener.local_addr().map_err(StartError::Io)?),
+                );
+                listeners.insert(id.clone(), listener);
+            } else {
+                urls.insert(id.clone(), format!("http://{}:{port}", config.host));
+            }
+        }
+        // Parties that do not run here yet (the brokers) are reached at their configured address.
+        for id in ["fc", "fc-plus"] {
+            urls.entry(id.to_string()).or_insert_with(|| {
+                format!(
+                    "http://{}:{}",
+                    config.host,
+                    config.ports.of(id).unwrap_or(0)
+                )
+            });
+        }
+        let mut apps = providers::all(&population, &config.dgfip.clients);
+        if let Some(idc) = &identity {
+            for settings in idc.idp_settings(&urls).map_err(StartError::Config)? {
+                apps.push(idp::app(population.clone(), settings));
+            }
+        }
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
-        for app in providers::all(&population, &config.dgfip.clients) {
-            if only.is_some_and(|o| o != app.core.id) {
+        for app in apps {
+            let Some(listener) = listeners.remove(app.core.id) else {
                 continue;
-            }
-            let port = config.ports.of(app.core.id).unwrap_or(0);
-            let listener = bind(&config.host, port).await.map_err(StartError::Io)?;
+            };
             if let Some(clock) = &config.clock {
                 if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
                     app.core.clock.set(t.with_timezone(&chrono::Utc));
@@ -316,9 +387,16 @@ impl Platform {
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
         }
         let (catalog, catalog_task) = if only.is_none() {
-            let listener = bind(&config.host, config.catalog_port)
-                .await
-                .map_err(StartError::Io)?;
+            let listener = bind(
+                &config.host,
+                if config.free_ports {
+                    0
+                } else {
+                    config.catalog_port
+                },
+            )
+            .await
+            .map_err(StartError::Io)?;
             let addr = listener.local_addr().map_err(StartError::Io)?;
             let entries = Arc::new(catalog_entries(&parties));
             let html = Arc::new(catalog_html(&parties, &population));

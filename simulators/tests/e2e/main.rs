@@ -3,6 +3,7 @@
 mod common;
 mod control;
 mod dgfip;
+mod idp;
 mod infogreffe;
 mod insee;
 mod openapi;

@@ -13,9 +13,19 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
     assert_eq!(a.status, 200);
     let parties = a.json["parties"].as_array().unwrap();
     let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, simulators::platform::PARTIES);
+    let mut expected: Vec<&str> = simulators::platform::PARTIES.to_vec();
+    expected.extend(["idp-impots", "idp-ameli", "idp-plus"]);
+    assert_eq!(ids, expected);
     for p in parties {
-        assert_eq!(p["role"], "provider");
+        let role = p["role"].as_str().unwrap();
+        assert_eq!(
+            role,
+            if p["id"].as_str().unwrap().starts_with("idp-") {
+                "idp"
+            } else {
+                "provider"
+            }
+        );
         let doc = b.send(b.http.get(p["openapi"].as_str().unwrap())).await;
         assert_eq!(doc.status, 200);
         assert!(
@@ -61,7 +71,7 @@ async fn a_single_party_can_run_alone_and_agrees_with_the_full_platform() {
     assert_eq!(a, b);
     assert!(matches!(
         Platform::start(&cfg, Some("nope")).await,
-        Err(StartError::UnknownParty(_))
+        Err(StartError::UnknownParty(..))
     ));
     full.shutdown().await;
     alone.shutdown().await;

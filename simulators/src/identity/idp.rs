@@ -1,0 +1,814 @@
+//! An identity provider: a real OpenID Connect provider over the population, as FranceConnect's
+//! federated providers are (impots.gouv.fr, ameli.fr, an eIDAS-substantial/high provider…).
+//!
+//! Routes at the root, like FranceConnect's mock providers: discovery, `/jwks`, `/authorize`
+//! (HTML login page listing test accounts, personas first), `POST /login`, `POST /login/custom`
+//! (a free identity, as in FranceConnect's sandbox), `/token`, `/userinfo` (signed JWT),
+//! `/session/end`. Every account's password is `123`.
+//!
+//! **Magic logins** make the provider misbehave, as FranceConnect's mocks do: `E020005` drops
+//! `sub`, `E020007` answers the token request with a malformed body, `E020008`/`E020009`/`E020010`/
+//! `E020011` answer it 401/500/502/503, `E020018` answers after 32 s, `lent-<ms>` after `<ms>`,
+//! `acr-inferieur` returns a level below the one asked, `acr-inconnu` an unknown level,
+//! `sans-<claim>` drops a userinfo claim, `userinfo-500` fails userinfo, `userinfo-malforme`
+//! returns a body that is not a JWT.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Account, EIDAS_LEVELS, Identity, account, acr_rank, escape, listed_accounts, page, random_token,
+};
+use crate::http::{Caller, PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::jose::jws;
+use crate::jose::keys::{SigningKey, jwks};
+use crate::population::Population;
+use crate::providers::{param, query_pairs};
+
+/// Lifetime of an authorization code, seconds.
+pub const CODE_LIFETIME: i64 = 60;
+/// Lifetime of an access token, seconds.
+pub const TOKEN_LIFETIME: i64 = 300;
+
+/// A client of the provider (a FranceConnect broker).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+/// What makes one provider instance.
+#[derive(Clone, Debug)]
+pub struct IdpSettings {
+    /// Party id (`idp-impots`).
+    pub id: &'static str,
+    pub title: String,
+    /// Levels it can assert, lowest first.
+    pub allowed_acr: Vec<String>,
+    pub signing_key: SigningKey,
+    pub clients: Vec<IdpClient>,
+}
+
+/// How a magic login makes the provider misbehave.
+#[derive(Clone, Debug, PartialEq)]
+enum Quirk {
+    None,
+    DropClaim(String),
+    TokenStatus(u16),
+    TokenMalformed,
+    Delay(u64),
+    AcrLower,
+    AcrUnknown,
+    UserinfoStatus(u16),
+    UserinfoMalformed,
+}
+
+fn quirk(login: &str) -> Option<Quirk> {
+    Some(match login {
+        "E020005" => Quirk::DropClaim("sub".into()),
+        "E020007" => Quirk::TokenMalformed,
+        "E020008" => Quirk::TokenStatus(401),
+        "E020009" => Quirk::TokenStatus(500),
+        "E020010" => Quirk::TokenStatus(502),
+        "E020011" => Quirk::TokenStatus(503),
+        "E020018" => Quirk::Delay(32_000),
+        "acr-inferieur" => Quirk::AcrLower,
+        "acr-inconnu" => Quirk::AcrUnknown,
+        "userinfo-500" => Quirk::UserinfoStatus(500),
+        "userinfo-malforme" => Quirk::UserinfoMalformed,
+        other => {
+            if let Some(ms) = other.strip_prefix("lent-").and_then(|ms| ms.parse().ok()) {
+                Quirk::Delay(ms)
+            } else if let Some(claim) = other.strip_prefix("sans-") {
+                Quirk::DropClaim(claim.to_string())
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
+/// The identity magic logins sign in as.
+const MAGIC_IDENTITY_PERSONA: &str = "thomas-delatour";
+
+/// An authorization request waiting for the user to log in.
+#[derive(Clone, Debug)]
+struct Pending {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    nonce: String,
+    acr: String,
+    scope: String,
+}
+
+/// What a code, then an access token, stands for.
+#[derive(Clone, Debug)]
+struct Grant {
+    request: Pending,
+    sub: String,
+    identity: Identity,
+    acr: String,
+    quirk: Quirk,
+    auth_time: i64,
+    expires: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+struct IdpState {
+    core: PartyCore,
+    settings: Arc<IdpSettings>,
+    issuer: Arc<Mutex<String>>,
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+    codes: Arc<Mutex<HashMap<String, Grant>>>,
+    tokens: Arc<Mutex<HashMap<String, Grant>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An identity-provider party.
+pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
+    let core = PartyCore::new(settings.id, population);
+    let state = IdpState {
+        core: core.clone(),
+        settings: Arc::new(settings.clone()),
+        issuer: Arc::default(),
+        pending: Arc::default(),
+        codes: Arc::default(),
+        tokens: Arc::default(),
+    };
+    let reset_state = state.clone();
+    let router = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks_route))
+        .route("/authorize", get(authorize))
+        .route("/login", post(login))
+        .route("/login/custom", post(login_custom))
+        .route("/token", post(token))
+        .route("/userinfo", get(userinfo))
+        .route("/session/end", get(end_session))
+        .fallback(|| async { oauth_error(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            oauth_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                "method not allowed",
+            )
+        })
+        .with_state(state);
+    let title: &'static str = Box::leak(settings.title.clone().into_boxed_str());
+    PartyApp {
+        core,
+        role: Role::Idp,
+        title,
+        router,
+        openapi,
+        reset: Arc::new(move || {
+            lock(&reset_state.pending).clear();
+            lock(&reset_state.codes).clear();
+            lock(&reset_state.tokens).clear();
+        }),
+    }
+}
+
+/// The issuer is the base URL the provider is reached at, known from the first request's Host.
+fn issuer(s: &IdpState, headers: &HeaderMap) -> String {
+    let mut iss = lock(&s.issuer);
+    if iss.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        *iss = format!("http://{host}");
+    }
+    iss.clone()
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json_response(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+fn html_error(status: StatusCode, title: &str, message: &str) -> Response {
+    (
+        status,
+        Html(page(
+            title,
+            &format!(
+                "<h1>{}</h1><p class=\"error\">{}</p>",
+                escape(title),
+                escape(message)
+            ),
+        )),
+    )
+        .into_response()
+}
+
+async fn discovery(State(s): State<IdpState>, headers: HeaderMap) -> Response {
+    let iss = issuer(&s, &headers);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "end_session_endpoint": format!("{iss}/session/end"),
+            "jwks_uri": format!("{iss}/jwks"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [s.settings.signing_key.alg()],
+            "userinfo_signing_alg_values_supported": [s.settings.signing_key.alg()],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "scopes_supported": ["openid", "profile", "birth", "email", "preferred_username", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "identite_pivot"],
+            "claims_supported": ["sub", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "preferred_username", "acr", "amr"],
+            "acr_values_supported": s.settings.allowed_acr,
+        }),
+    )
+}
+
+async fn jwks_route(State(s): State<IdpState>) -> Response {
+    json_response(StatusCode::OK, &jwks(s.settings.signing_key.public_jwk()))
+}
+
+async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_pairs(raw.as_deref());
+    let get = |k: &str| param(&q, k).unwrap_or("").to_string();
+    let Some(client) = s
+        .settings
+        .clients
+        .iter()
+        .find(|c| c.client_id == get("client_id"))
+    else {
+        return html_error(
+            StatusCode::BAD_REQUEST,
+            "Client inconnu",
+            "Le client_id n'est pas enregistré auprès de ce fournisseur d'identité.",
+        );
+    };
+    let redirect_uri = get("redirect_uri");
+    if !client.redirect_uris.contains(&redirect_uri) {
+        return html_error(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri non enregistrée",
+            "L'URL de retour n'est pas enregistrée pour ce client.",
+        );
+    }
+    let state = get("state");
+    let back = |error: &str, description: &str| {
+        let mut url = url_with(
+            &redirect_uri,
+            &[("error", error), ("error_description", description)],
+        );
+        if !state.is_empty() {
+            url = url_with(&url, &[("state", &state)]);
+        }
+        Redirect::to(&url).into_response()
+    };
+    if get("response_type") != "code" {
+        return back(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    if !get("scope").split([' ', '+']).any(|s| s == "openid") {
+        return back("invalid_scope", "the openid scope is required");
+    }
+    if state.is_empty() || get("nonce").is_empty() {
+        return back("invalid_request", "state and nonce are required");
+    }
+    // The level asked for: the first known value; else the provider's lowest.
+    let requested = get("acr_values");
+    let acr = requested
+        .split(' ')
+        .find(|a| s.settings.allowed_acr.iter().any(|x| x == a))
+        .map(str::to_string)
+        .unwrap_or_else(|| s.settings.allowed_acr[0].clone());
+    let uid = random_token();
+    lock(&s.pending).insert(
+        uid.clone(),
+        Pending {
+            client_id: client.client_id.clone(),
+            redirect_uri,
+            state,
+            nonce: get("nonce"),
+            acr: acr.clone(),
+            scope: get("scope"),
+        },
+    );
+    Html(login_page(&s, &uid, &acr, None)).into_response()
+}
+
+fn login_page(s: &IdpState, uid: &str, acr: &str, error: Option<&str>) -> String {
+    let accounts = listed_accounts(&s.core.population, 10);
+    let acr_options: String = s
+        .settings
+        .allowed_acr
+        .iter()
+        .map(|a| {
+            format!(
+                "<option value=\"{a}\"{}>{a}</option>",
+                if a == acr { " selected" } else { "" }
+            )
+        })
+        .collect();
+    let buttons: String = accounts
+        .iter()
+        .map(|a| {
+            format!(
+                "<li><form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"uid\" value=\"{uid}\"><input type=\"hidden\" name=\"login\" value=\"{login}\"><input type=\"hidden\" name=\"password\" value=\"123\"><input type=\"hidden\" name=\"acr\" value=\"{acr}\"><button class=\"secondary\" type=\"submit\" data-login=\"{login}\">{label}</button> <span class=\"muted\"><code>{login}</code></span></form></li>",
+                login = escape(&a.login),
+                label = escape(&a.label),
+            )
+        })
+        .collect();
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    page(
+        &s.settings.title,
+        &format!(
+            r#"<h1>Connexion à {title}</h1>{error}
+<form method="post" action="/login" id="login-form">
+<input type="hidden" name="uid" value="{uid}">
+<label for="login">Identifiant</label><input id="login" name="login" autocomplete="username">
+<label for="password">Mot de passe</label><input id="password" name="password" type="password" autocomplete="current-password">
+<label for="acr">Niveau eIDAS</label><select id="acr" name="acr">{acr_options}</select>
+<p><input type="submit" value="Se connecter"></p></form>
+<h2>Comptes de test</h2><p class="muted">Mot de passe : <code>123</code>. Les identifiants magiques (<code>E020009</code>, <code>acr-inconnu</code>, <code>sans-email</code>…) font dysfonctionner le fournisseur.</p>
+<ul class="accounts">{buttons}</ul>
+<h2>Identité personnalisée</h2>
+<form method="post" action="/login/custom" id="custom-identity">
+<input type="hidden" name="uid" value="{uid}">
+<label>Prénoms <input name="given_name" required></label><label>Nom de naissance <input name="family_name" required></label>
+<label>Nom d'usage <input name="preferred_username"></label><label>Date de naissance (AAAA-MM-JJ) <input name="birthdate" required></label>
+<label>Sexe <select name="gender"><option value="female">female</option><option value="male">male</option></select></label>
+<label>Lieu de naissance (COG) <input name="birthplace"></label><label>Pays de naissance (COG) <input name="birthcountry" value="99100"></label>
+<label>Courriel <input name="email" required></label><label>Niveau eIDAS <select name="acr">{acr_options}</select></label>
+<p><input type="submit" value="Se connecter avec cette identité"></p></form>"#,
+            title = escape(&s.settings.title),
+        ),
+    )
+}
+
+fn form(body: &Bytes) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+/// Appends query parameters to a URL.
+pub fn url_with(base: &str, params: &[(&str, &str)]) -> String {
+    let encoded = serde_urlencoded::to_string(params).unwrap_or_default();
+    if base.contains('?') {
+        format!("{base}&{encoded}")
+    } else {
+        format!("{base}?{encoded}")
+    }
+}
+
+fn take_pending(s: &IdpState, f: &HashMap<String, String>) -> Option<Pending> {
+    f.get("uid").and_then(|uid| lock(&s.pending).remove(uid))
+}
+
+fn finish_login(
+    s: &IdpState,
+    pending: Pending,
+    sub: String,
+    identity: Identity,
+    chosen_acr: Option<&str>,
+    quirk: Quirk,
+) -> Response {
+    let acr = chosen_acr
+        .filter(|a| s.settings.allowed_acr.iter().any(|x| x == a))
+        .unwrap_or(&pending.acr)
+        .to_string();
+    let code = random_token();
+    let redirect = url_with(
+        &pending.redirect_uri,
+        &[("code", &code), ("state", &pending.state)],
+    );
+    let now = s.core.clock.now();
+    lock(&s.codes).insert(
+        code,
+        Grant {
+            sub: sub.clone(),
+            identity,
+            acr,
+            quirk,
+            auth_time: now.timestamp(),
+            expires: now + chrono::Duration::seconds(CODE_LIFETIME),
+            request: pending,
+        },
+    );
+    with_subject(Redirect::to(&redirect).into_response(), sub)
+}
+
+async fn login(State(s): State<IdpState>, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(pending) = take_pending(&s, &f) else {
+        return html_error(
+            StatusCode::BAD_REQUEST,
+            "Session expirée",
+            "Cette demande de connexion est inconnue ou déjà utilisée : recommencez depuis le service.",
+        );
+    };
+    let login = f.get("login").cloned().unwrap_or_default();
+    let password = f.get("password").cloned().unwrap_or_default();
+    let p = &s.core.population;
+    let (account, quirk) = match quirk(&login) {
+        Some(q) => (
+            p.citizen_persona(MAGIC_IDENTITY_PERSONA)
+                .and_then(|c| account(p, &super::login_of(c)))
+                .or_else(|| listed_accounts(p, 1).into_iter().next()),
+            q,
+        ),
+        None => (
+            account(p, &login).filter(|a| a.password == password),
+            Quirk::None,
+        ),
+    };
+    let Some(Account { identity, .. }) = account else {
+        // Back to the form with an error; the request stays pending.
+        let uid = random_token();
+        let acr = pending.acr.clone();
+        lock(&s.pending).insert(uid.clone(), pending);
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(login_page(
+                &s,
+                &uid,
+                &acr,
+                Some("Identifiant ou mot de passe incorrect."),
+            )),
+        )
+            .into_response();
+    };
+    let sub = idp_sub(&login);
+    finish_login(
+        &s,
+        pending,
+        sub,
+        identity,
+        f.get("acr").map(String::as_str),
+        quirk,
+    )
+}
+
+/// The provider's own (non-pairwise) subject for a login, as FranceConnect's mocks compute it.
+fn idp_sub(login: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(login.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn login_custom(State(s): State<IdpState>, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(pending) = take_pending(&s, &f) else {
+        return html_error(
+            StatusCode::BAD_REQUEST,
+            "Session expirée",
+            "Cette demande de connexion est inconnue ou déjà utilisée.",
+        );
+    };
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let birthcountry = if field("birthcountry").is_empty() {
+        "99100".to_string()
+    } else {
+        field("birthcountry")
+    };
+    let identity = Identity {
+        given_name: field("given_name"),
+        family_name: field("family_name").to_uppercase(),
+        birthdate: field("birthdate"),
+        gender: field("gender"),
+        birthplace: if birthcountry == "99100" {
+            field("birthplace")
+        } else {
+            String::new()
+        },
+        birthcountry,
+        email: field("email"),
+        preferred_username: Some(field("preferred_username")).filter(|u| !u.is_empty()),
+    };
+    let valid = !identity.given_name.is_empty()
+        && !identity.family_name.is_empty()
+        && crate::population::BirthDate::parse(&identity.birthdate).is_some()
+        && matches!(identity.gender.as_str(), "male" | "female")
+        && identity.email.contains('@');
+    if !valid {
+        let uid = random_token();
+        let acr = pending.acr.clone();
+        lock(&s.pending).insert(uid.clone(), pending);
+        return (StatusCode::BAD_REQUEST, Html(login_page(&s, &uid, &acr, Some("Identité incomplète : prénoms, nom, date AAAA-MM-JJ, sexe et courriel sont requis.")))).into_response();
+    }
+    let sub = idp_sub(&format!(
+        "custom:{}:{}:{}",
+        identity.given_name, identity.family_name, identity.birthdate
+    ));
+    finish_login(
+        &s,
+        pending,
+        sub,
+        identity,
+        f.get("acr").map(String::as_str),
+        Quirk::None,
+    )
+}
+
+/// Client authentication by `client_secret_post` or `client_secret_basic`.
+fn authenticate<'a>(
+    s: &'a IdpState,
+    headers: &HeaderMap,
+    f: &HashMap<String, String>,
+) -> Option<&'a IdpClient> {
+    let (id, secret) = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+    {
+        Some(b) => {
+            let decoded =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b.trim())
+                    .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let (id, secret) = text.split_once(':')?;
+            (id.to_string(), secret.to_string())
+        }
+        None => (f.get("client_id")?.clone(), f.get("client_secret")?.clone()),
+    };
+    s.settings
+        .clients
+        .iter()
+        .find(|c| c.client_id == id && c.client_secret == secret)
+}
+
+async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(client) = authenticate(&s, &headers, &f) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    };
+    if f.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only authorization_code is supported",
+        );
+    }
+    let Some(code) = f.get("code") else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "missing required parameter 'code'",
+        );
+    };
+    let now = s.core.clock.now();
+    let grant = lock(&s.codes).remove(code);
+    let Some(grant) = grant.filter(|g| g.expires > now && g.request.client_id == client.client_id)
+    else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "authorization code not found, expired or already used",
+        );
+    };
+    if f.get("redirect_uri") != Some(&grant.request.redirect_uri) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "redirect_uri does not match the authorization request",
+        );
+    }
+    match grant.quirk {
+        Quirk::TokenStatus(status) => {
+            return oauth_error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "server_error",
+                "simulated failure of the identity provider",
+            );
+        }
+        Quirk::TokenMalformed => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"access_token\": ",
+            )
+                .into_response();
+        }
+        Quirk::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        _ => {}
+    }
+    let iss = issuer(&s, &headers);
+    let acr = match grant.quirk {
+        Quirk::AcrUnknown => "niveau_inconnu".to_string(),
+        Quirk::AcrLower => acr_rank(&grant.acr)
+            .and_then(|r| r.checked_sub(2))
+            .map(|i| EIDAS_LEVELS[i].to_string())
+            .unwrap_or_else(|| "eidas0".into()),
+        _ => grant.acr.clone(),
+    };
+    let id_token = jws::sign_json(
+        &s.settings.signing_key,
+        &json!({
+            "iss": iss, "sub": grant.sub, "aud": client.client_id, "iat": now.timestamp(), "exp": now.timestamp() + TOKEN_LIFETIME,
+            "nonce": grant.request.nonce, "acr": acr, "amr": ["pwd"], "auth_time": grant.auth_time,
+        }),
+        None,
+    );
+    let access_token = random_token();
+    let sub = grant.sub.clone();
+    lock(&s.tokens).insert(
+        access_token.clone(),
+        Grant {
+            expires: now + chrono::Duration::seconds(TOKEN_LIFETIME),
+            acr,
+            ..grant
+        },
+    );
+    let mut response = json_response(
+        StatusCode::OK,
+        &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "id_token": id_token}),
+    );
+    response
+        .extensions_mut()
+        .insert(Caller(client.client_id.clone()));
+    with_subject(response, sub)
+}
+
+async fn userinfo(State(s): State<IdpState>, headers: HeaderMap) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(bearer) = bearer else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "no access token provided",
+        );
+    };
+    let now = s.core.clock.now();
+    let grant = lock(&s.tokens)
+        .get(bearer)
+        .cloned()
+        .filter(|g| g.expires > now);
+    let Some(grant) = grant else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "access token not found or expired",
+        );
+    };
+    match &grant.quirk {
+        Quirk::UserinfoStatus(status) => {
+            return oauth_error(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "server_error",
+                "simulated failure",
+            );
+        }
+        Quirk::UserinfoMalformed => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/jwt")],
+                "not-a-jwt",
+            )
+                .into_response();
+        }
+        _ => {}
+    }
+    let id = &grant.identity;
+    let mut claims = json!({
+        "sub": grant.sub, "given_name": id.given_name, "family_name": id.family_name, "birthdate": id.birthdate, "gender": id.gender,
+        "birthplace": id.birthplace, "birthcountry": id.birthcountry, "email": id.email,
+        "iss": issuer(&s, &headers), "aud": grant.request.client_id, "iat": now.timestamp(), "exp": now.timestamp() + TOKEN_LIFETIME,
+    });
+    if let Some(u) = &id.preferred_username {
+        claims["preferred_username"] = json!(u);
+    }
+    // Only the claims the requested scopes cover (plus the JWT's own members).
+    let allowed = claims_of_scopes(&grant.request.scope);
+    if let Some(o) = claims.as_object_mut() {
+        o.retain(|k, _| {
+            matches!(k.as_str(), "sub" | "iss" | "aud" | "iat" | "exp")
+                || allowed.contains(&k.as_str())
+        });
+    }
+    if let Quirk::DropClaim(c) = &grant.quirk {
+        if let Some(o) = claims.as_object_mut() {
+            o.remove(c);
+        }
+    }
+    let token = jws::sign_json(&s.settings.signing_key, &claims, None);
+    with_subject(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/jwt")],
+            token,
+        )
+            .into_response(),
+        grant.sub,
+    )
+}
+
+/// Claims released for a space-separated scope list (OpenID Connect and FranceConnect scopes).
+pub fn claims_of_scopes(scope: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for s in scope.split([' ', '+']) {
+        let claims: &[&'static str] = match s {
+            "profile" => &[
+                "given_name",
+                "family_name",
+                "birthdate",
+                "gender",
+                "preferred_username",
+            ],
+            "birth" => &["birthplace", "birthcountry"],
+            "identite_pivot" => &[
+                "given_name",
+                "family_name",
+                "birthdate",
+                "gender",
+                "birthplace",
+                "birthcountry",
+            ],
+            "email" => &["email"],
+            "given_name" => &["given_name"],
+            "family_name" => &["family_name"],
+            "birthdate" => &["birthdate"],
+            "gender" => &["gender"],
+            "birthplace" => &["birthplace"],
+            "birthcountry" => &["birthcountry"],
+            "preferred_username" => &["preferred_username"],
+            _ => &[],
+        };
+        out.extend_from_slice(claims);
+    }
+    out
+}
+
+async fn end_session(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_pairs(raw.as_deref());
+    let target = param(&q, "post_logout_redirect_uri").filter(|u| {
+        s.settings
+            .clients
+            .iter()
+            .any(|c| c.post_logout_redirect_uris.iter().any(|r| r == u))
+    });
+    match target {
+        Some(uri) => {
+            let state = param(&q, "state").unwrap_or("");
+            Redirect::to(&url_with(uri, &[("state", state)])).into_response()
+        }
+        None => Html(page(
+            &s.settings.title,
+            "<h1>Vous êtes déconnecté</h1><p>Vous pouvez fermer votre navigateur.</p>",
+        ))
+        .into_response(),
+    }
+}
+
+/// The OpenAPI 3.1 document of an identity provider (the OIDC routes; the HTML pages are for people).
+pub fn openapi(base_url: &str, _p: &Population) -> Value {
+    let oauth = json!({"description": "OAuth error", "content": {"application/json": {"schema": {"type": "object", "required": ["error"]}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Identity provider (simulated)", "version": "1.0", "description": "An OpenID Connect provider over the synthetic population. Test password: 123."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/.well-known/openid-configuration": {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Provider metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]}}}}}}},
+            "/jwks": {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
+            "/userinfo": {"get": {"operationId": "userinfo", "summary": "Claims of the signed-in user (signed JWT)", "responses": {
+                "200": {"description": "Signed claims", "content": {"application/jwt": {"schema": {"type": "string"}}}},
+                "401": oauth}}},
+        },
+    })
+}
