@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use crate::config::{self, FileError};
 use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
 use crate::identity::config::IdentityConfig;
-use crate::identity::idp;
+use crate::identity::{broker, idp};
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
 
@@ -322,6 +322,11 @@ impl Platform {
                     .iter()
                     .map(|e| (e.id.clone(), e.port)),
             );
+            plan.extend(
+                idc.brokers
+                    .keys()
+                    .map(|id| (id.clone(), config.ports.of(id).unwrap_or(0))),
+            );
         }
         if let Some(o) = only {
             if !plan.iter().any(|(id, _)| id == o) {
@@ -357,7 +362,7 @@ impl Platform {
                 urls.insert(id.clone(), format!("http://{}:{port}", config.host));
             }
         }
-        // Parties that do not run here yet (the brokers) are reached at their configured address.
+        // Brokers not configured here are reached at their configured address.
         for id in ["fc", "fc-plus"] {
             urls.entry(id.to_string()).or_insert_with(|| {
                 format!(
@@ -371,6 +376,12 @@ impl Platform {
         if let Some(idc) = &identity {
             for settings in idc.idp_settings(&urls).map_err(StartError::Config)? {
                 apps.push(idp::app(population.clone(), settings));
+            }
+            for id in idc.brokers.keys() {
+                apps.push(broker::app(
+                    population.clone(),
+                    idc.broker_settings(id, &urls).map_err(StartError::Config)?,
+                ));
             }
         }
         let shutdown = Shutdown::default();

@@ -97,6 +97,8 @@ pub struct PartyApp {
     pub openapi: fn(&str, &Population) -> Value,
     /// Clears party-specific state on `POST /_control/reset` (journal and clock are always reset).
     pub reset: Arc<dyn Fn() + Send + Sync>,
+    /// Party-specific control routes (under `/_control/`), kept out of the journal like the rest.
+    pub control: Option<Router>,
 }
 
 /// A party running on a port.
@@ -197,6 +199,7 @@ pub fn serve_party(
                 .delete(control_reset_clock),
         )
         .with_state(control)
+        .merge(app.control.unwrap_or_default())
         .merge(recorded);
     let stop = shutdown.wait();
     let task = tokio::spawn(async move {

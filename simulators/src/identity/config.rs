@@ -18,6 +18,13 @@ use crate::config::{self, FileError};
 pub struct IdentityConfig {
     #[serde(default)]
     pub identity_providers: Vec<IdpEntry>,
+    /// `[brokers.fc]`, `[brokers.fc-plus]`.
+    #[serde(default)]
+    pub brokers: std::collections::BTreeMap<String, BrokerEntry>,
+    #[serde(default)]
+    pub service_providers: Vec<ServiceProviderEntry>,
+    #[serde(default)]
+    pub data_providers: Vec<DataProviderEntry>,
     /// Directory the key paths are relative to (the file's own).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -36,6 +43,110 @@ pub struct IdpEntry {
     /// PKCS#8 PEM file of its signing key.
     pub signing_key: PathBuf,
     pub clients: Vec<IdpClient>,
+}
+
+/// `[brokers.<id>]`: one FranceConnect instance.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerEntry {
+    pub title: String,
+    /// Levels this platform serves, lowest first (FranceConnect: eidas1; FranceConnect+: eidas2, eidas3).
+    pub allowed_acr: Vec<String>,
+    /// Level used when none of the requested values is known.
+    pub default_acr: String,
+    /// Levels at which a session is reused without signing in again (SSO).
+    #[serde(default)]
+    pub sso_acr: Vec<String>,
+    /// Session lifetime, seconds.
+    pub session_lifetime: i64,
+    /// Secret of the pairwise `sub` computation.
+    pub sub_secret: String,
+    /// PKCS#8 PEM signing keys (ES256 and/or RS256).
+    pub signing_keys: Vec<PathBuf>,
+    /// Keys published at `/client/.well-known/keys`, for parties that encrypt to the broker.
+    #[serde(default)]
+    pub encryption_keys: Vec<PathBuf>,
+    /// Whether ID tokens and userinfo must be encrypted (FranceConnect+).
+    #[serde(default)]
+    pub encrypt: bool,
+    /// Identity providers offered, by party id; the broker's credentials at each are theirs.
+    pub identity_providers: Vec<String>,
+    /// `amr` FranceConnect asserts for each provider (FranceConnect's configuration, not the IdP's).
+    #[serde(default)]
+    pub amr: Vec<String>,
+}
+
+/// `[[service_providers]]`: a client of a broker.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceProviderEntry {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Pairwise unit: clients sharing an entity id get the same `sub`.
+    pub entity_id: String,
+    pub title: String,
+    /// Broker id (`fc` or `fc-plus`).
+    pub broker: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes it may request.
+    pub scopes: Vec<String>,
+    /// Extra claims it may request through `claims` (`amr`).
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default = "es256")]
+    pub id_token_signed_response_alg: String,
+    #[serde(default = "es256")]
+    pub userinfo_signed_response_alg: String,
+    /// Key management for encrypted ID tokens and userinfo (FranceConnect+): `ECDH-ES`, `RSA-OAEP`, `RSA-OAEP-256`.
+    #[serde(default)]
+    pub encryption_alg: Option<String>,
+    /// Its encryption keys (PEM; the broker uses their public part), for simulated clients.
+    #[serde(default)]
+    pub encryption_keys: Vec<PathBuf>,
+    /// `client_secret_post` (default) or `private_key_jwt`.
+    #[serde(default = "client_secret_post")]
+    pub token_endpoint_auth_method: String,
+    /// Keys checking its `private_key_jwt` assertions (PEM; public part used).
+    #[serde(default)]
+    pub client_signing_keys: Vec<PathBuf>,
+    /// `prompt` values it may send to skip the information page (`login`).
+    #[serde(default)]
+    pub allowed_prompts: Vec<String>,
+    /// Identity providers it may name in `idp_hint`.
+    #[serde(default)]
+    pub allowed_idp_hints: Vec<String>,
+}
+
+fn es256() -> String {
+    "ES256".into()
+}
+fn client_secret_post() -> String {
+    "client_secret_post".into()
+}
+
+/// `[[data_providers]]`: a party that checks access tokens with `checktoken`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataProviderEntry {
+    pub client_id: String,
+    pub client_secret: String,
+    pub title: String,
+    /// Broker id.
+    pub broker: String,
+    /// Its own scopes: the only ones checktoken reveals to it.
+    pub scopes: Vec<String>,
+    /// Its encryption key (PEM): the broker encrypts to the public part.
+    pub encryption_key: PathBuf,
+    #[serde(default = "es256")]
+    pub checktoken_signed_response_alg: String,
+    #[serde(default = "rsa_oaep_256")]
+    pub checktoken_encrypted_response_alg: String,
+}
+
+fn rsa_oaep_256() -> String {
+    "RSA-OAEP-256".into()
 }
 
 impl IdentityConfig {
@@ -88,6 +199,7 @@ impl IdentityConfig {
                     title: e.title.clone(),
                     allowed_acr: e.allowed_acr.clone(),
                     signing_key: load_signing_key(&self.base_dir.join(&e.signing_key))?,
+                    base_url: urls.get(&e.id).cloned().unwrap_or_default(),
                     clients: e
                         .clients
                         .iter()

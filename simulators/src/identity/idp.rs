@@ -9,7 +9,8 @@
 //! **Magic logins** make the provider misbehave, as FranceConnect's mocks do: `E020005` drops
 //! `sub`, `E020007` answers the token request with a malformed body, `E020008`/`E020009`/`E020010`/
 //! `E020011` answer it 401/500/502/503, `E020018` answers after 32 s, `lent-<ms>` after `<ms>`,
-//! `acr-inferieur` returns a level below the one asked, `acr-inconnu` an unknown level,
+//! `acr-inferieur` returns a level below the one asked, `acr-superieur` one above (which it may
+//! not be allowed to assert), `acr-inconnu` an unknown level,
 //! `sans-<claim>` drops a userinfo claim, `userinfo-500` fails userinfo, `userinfo-malforme`
 //! returns a body that is not a JWT.
 
@@ -62,6 +63,8 @@ pub struct IdpSettings {
     pub allowed_acr: Vec<String>,
     pub signing_key: SigningKey,
     pub clients: Vec<IdpClient>,
+    /// Its base URL, which is also its issuer.
+    pub base_url: String,
 }
 
 /// How a magic login makes the provider misbehave.
@@ -73,6 +76,7 @@ enum Quirk {
     TokenMalformed,
     Delay(u64),
     AcrLower,
+    AcrHigher,
     AcrUnknown,
     UserinfoStatus(u16),
     UserinfoMalformed,
@@ -88,6 +92,7 @@ fn quirk(login: &str) -> Option<Quirk> {
         "E020011" => Quirk::TokenStatus(503),
         "E020018" => Quirk::Delay(32_000),
         "acr-inferieur" => Quirk::AcrLower,
+        "acr-superieur" => Quirk::AcrHigher,
         "acr-inconnu" => Quirk::AcrUnknown,
         "userinfo-500" => Quirk::UserinfoStatus(500),
         "userinfo-malforme" => Quirk::UserinfoMalformed,
@@ -133,7 +138,6 @@ struct Grant {
 struct IdpState {
     core: PartyCore,
     settings: Arc<IdpSettings>,
-    issuer: Arc<Mutex<String>>,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
     codes: Arc<Mutex<HashMap<String, Grant>>>,
     tokens: Arc<Mutex<HashMap<String, Grant>>>,
@@ -149,7 +153,6 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
     let state = IdpState {
         core: core.clone(),
         settings: Arc::new(settings.clone()),
-        issuer: Arc::default(),
         pending: Arc::default(),
         codes: Arc::default(),
         tokens: Arc::default(),
@@ -185,20 +188,13 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
             lock(&reset_state.codes).clear();
             lock(&reset_state.tokens).clear();
         }),
+        control: None,
     }
 }
 
-/// The issuer is the base URL the provider is reached at, known from the first request's Host.
-fn issuer(s: &IdpState, headers: &HeaderMap) -> String {
-    let mut iss = lock(&s.issuer);
-    if iss.is_empty() {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1");
-        *iss = format!("http://{host}");
-    }
-    iss.clone()
+/// The issuer: the provider's base URL.
+fn issuer(s: &IdpState, _headers: &HeaderMap) -> String {
+    s.settings.base_url.clone()
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -632,6 +628,10 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
             .and_then(|r| r.checked_sub(2))
             .map(|i| EIDAS_LEVELS[i].to_string())
             .unwrap_or_else(|| "eidas0".into()),
+        Quirk::AcrHigher => acr_rank(&grant.acr)
+            .and_then(|r| EIDAS_LEVELS.get(r))
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "eidas4".into()),
         _ => grant.acr.clone(),
     };
     let id_token = jws::sign_json(

@@ -1,6 +1,7 @@
 //! The identity side: identity providers ([`idp`]) over the population, and what the
 //! FranceConnect federation shares: eIDAS levels, the identity pivot, the pairwise `sub`.
 
+pub mod broker;
 pub mod config;
 pub mod idp;
 

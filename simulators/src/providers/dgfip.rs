@@ -135,6 +135,7 @@ pub fn app(population: Arc<Population>, clients: Vec<OAuthClient>) -> PartyApp {
         router,
         openapi,
         reset: Arc::new(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear()),
+        control: None,
     }
 }
 

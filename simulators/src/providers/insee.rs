@@ -41,6 +41,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
         router,
         openapi,
         reset: Arc::new(|| {}),
+        control: None,
     }
 }
 

@@ -83,6 +83,7 @@ pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
         router,
         openapi,
         reset: Arc::new(|| {}),
+        control: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! End-to-end tests of the simulated platform, through its public HTTP surface only.
 
+mod broker;
+mod citizen;
 mod common;
 mod control;
 mod dgfip;

@@ -14,18 +14,19 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
     let parties = a.json["parties"].as_array().unwrap();
     let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
     let mut expected: Vec<&str> = simulators::platform::PARTIES.to_vec();
-    expected.extend(["idp-impots", "idp-ameli", "idp-plus"]);
+    expected.extend(["idp-impots", "idp-ameli", "idp-plus", "fc", "fc-plus"]);
     assert_eq!(ids, expected);
     for p in parties {
         let role = p["role"].as_str().unwrap();
-        assert_eq!(
-            role,
-            if p["id"].as_str().unwrap().starts_with("idp-") {
-                "idp"
-            } else {
-                "provider"
-            }
-        );
+        let id = p["id"].as_str().unwrap();
+        let expected_role = if id.starts_with("idp-") {
+            "idp"
+        } else if id.starts_with("fc") {
+            "broker"
+        } else {
+            "provider"
+        };
+        assert_eq!(role, expected_role);
         let doc = b.send(b.http.get(p["openapi"].as_str().unwrap())).await;
         assert_eq!(doc.status, 200);
         assert!(

@@ -1,0 +1,147 @@
+//! Logout: `GET /session/end` from the service provider, through the identity provider's own
+//! logout, back to `GET /client/logout-callback`, then to the service provider.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::authorize::{SESSION_COOKIE, session_id};
+use super::{Broker, PREFIX, PendingLogout, error_page, lock, see_other};
+use crate::identity::idp::url_with;
+use crate::identity::{escape, page, random_token};
+use crate::jose::jws;
+use crate::providers::query_pairs;
+
+const ALLOWED: &[&str] = &[
+    "id_token_hint",
+    "state",
+    "post_logout_redirect_uri",
+    "client_id",
+    "logout_hint",
+    "ui_locales",
+];
+
+pub async fn session_end(
+    State(b): State<Broker>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = query_pairs(raw.as_deref());
+    if let Some((k, _)) = q.iter().find(|(k, _)| !ALLOWED.contains(&k.as_str())) {
+        return error_page("Y030007", &format!("Paramètre non autorisé : {k}"));
+    }
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let hint = get("id_token_hint");
+    if hint.is_empty() {
+        return error_page("Y030007", "Paramètre manquant : id_token_hint");
+    }
+    // The hint is an ID token this broker issued: a JWS it signed, or (FranceConnect+) a JWE
+    // whose protected header names this broker as issuer.
+    let client_id = if hint.split('.').count() == 5 {
+        let header = hint
+            .split('.')
+            .next()
+            .and_then(|h| crate::jose::unb64(h).ok())
+            .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
+            .unwrap_or_default();
+        if header["iss"] != b.s.issuer().as_str() {
+            return error_page(
+                "Y030007",
+                "id_token_hint n'a pas été émis par ce fournisseur",
+            );
+        }
+        header["aud"].as_str().unwrap_or("").to_string()
+    } else {
+        match jws::verify(&hint, &b.jwks(), &["ES256", "RS256"]).and_then(|v| v.claims()) {
+            Ok(c) if c["iss"] == b.s.issuer().as_str() => {
+                c["aud"].as_str().unwrap_or("").to_string()
+            }
+            _ => return error_page("Y030007", "id_token_hint invalide"),
+        }
+    };
+    let Some(sp) = b.s.sp(&client_id).cloned() else {
+        return error_page("Y04EA6EF", "client is invalid");
+    };
+    let target = get("post_logout_redirect_uri");
+    if !target.is_empty() && !sp.post_logout_redirect_uris.contains(&target) {
+        return error_page(
+            "Y030007",
+            "post_logout_redirect_uri n'est pas enregistrée pour ce client",
+        );
+    }
+    let Some(sid) = session_id(&headers).filter(|id| lock(&b.sessions).contains_key(id)) else {
+        return error_page("Y100019", "Aucune session à terminer pour ce navigateur.");
+    };
+    let session = lock(&b.sessions).get(&sid).cloned();
+    let idp_state = random_token();
+    lock(&b.logouts).insert(
+        idp_state.clone(),
+        PendingLogout {
+            post_logout_redirect_uri: Some(target).filter(|t| !t.is_empty()),
+            state: get("state"),
+            session_id: sid,
+        },
+    );
+    // Through the identity provider's logout, as FranceConnect does, with an auto-submitted form.
+    let a = session.map(|s| s.authenticated);
+    let idp = a.as_ref().and_then(|a| b.s.idp(&a.idp));
+    let callback = format!("{}/client/logout-callback", b.s.issuer());
+    let Some(idp) = idp else {
+        return see_other(&url_with(&callback, &[("state", &idp_state)]));
+    };
+    let fields = [
+        (
+            "id_token_hint",
+            a.map(|a| a.idp_id_token).unwrap_or_default(),
+        ),
+        ("state", idp_state),
+        ("post_logout_redirect_uri", callback),
+    ];
+    let inputs: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape(v)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Déconnexion en cours…</h1><form method=\"get\" action=\"{}/session/end\" id=\"logout-form\">{inputs}<noscript><input type=\"submit\" value=\"Continuer\"></noscript></form><script>document.getElementById('logout-form').submit()</script>",
+        escape(&idp.base_url)
+    );
+    Html(page(&b.s.title, &body)).into_response()
+}
+
+/// Back from the identity provider: end the session, return to the service provider.
+pub async fn logout_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_pairs(raw.as_deref());
+    let state = q
+        .iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let Some(pending) = lock(&b.logouts).remove(&state) else {
+        return error_page("Y190001", "Déconnexion inconnue ou déjà terminée.");
+    };
+    lock(&b.sessions).remove(&pending.session_id);
+    let mut response = match pending.post_logout_redirect_uri {
+        Some(uri) => see_other(&url_with(&uri, &[("state", &pending.state)])),
+        None => Html(page(
+            &b.s.title,
+            "<h1>Vous êtes bien déconnecté, vous pouvez fermer votre navigateur.</h1>",
+        ))
+        .into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path={PREFIX}; HttpOnly; SameSite=Lax; Max-Age=0"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}

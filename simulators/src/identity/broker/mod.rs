@@ -1,0 +1,700 @@
+//! A FranceConnect broker (v2): an OpenID Connect provider for service providers, a client of
+//! identity providers, and the `checktoken` service of data providers. Two instances of one
+//! implementation: `fc` (eidas1) and `fc-plus` (eidas2/eidas3, ID token and userinfo encrypted).
+//!
+//! Routes under `/api/v2`, as the real platform: discovery, `jwks`, `authorize` (GET and POST),
+//! the identity-provider selection page, `redirect-to-idp`, `oidc-callback`, the information page
+//! (`interaction/{uid}/consent`), `token`, `userinfo`, `token/revocation`, `checktoken`,
+//! `session/end` (logout through the identity provider), `client/logout-callback`,
+//! `redirect-to-sp-with-error`, `client/.well-known/keys`. Facts and error codes follow
+//! `../shared/reference/franceconnect.md`.
+
+mod authorize;
+mod checktoken;
+mod logout;
+mod tokens;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::config::{IdentityConfig, resolve_url};
+use super::{Identity, escape, load_decryption_key, load_signing_key, page, random_token};
+use crate::config::FileError;
+use crate::http::{PartyApp, PartyCore, Role, json_response};
+use crate::jose::keys::{DecryptionKey, SigningKey, jwks};
+use crate::population::Population;
+
+/// Path prefix of every route, as on the real platform.
+pub const PREFIX: &str = "/api/v2";
+/// Lifetimes (seconds), as FranceConnect sets them.
+pub const CODE_LIFETIME: i64 = 30;
+pub const ACCESS_TOKEN_LIFETIME: i64 = 60;
+pub const ID_TOKEN_LIFETIME: i64 = 60;
+/// How long a rotated-out signing key stays in the JWKS.
+pub const KEY_GRACE_SECONDS: i64 = 3600;
+
+/// An identity provider as the broker knows it.
+#[derive(Clone, Debug)]
+pub struct BrokerIdp {
+    pub id: String,
+    pub title: String,
+    pub base_url: String,
+    pub client_secret: String,
+    pub allowed_acr: Vec<String>,
+}
+
+/// A service provider registration, resolved.
+#[derive(Clone, Debug)]
+pub struct ServiceProvider {
+    pub client_id: String,
+    pub client_secret: String,
+    pub entity_id: String,
+    pub title: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub claims: Vec<String>,
+    pub id_token_alg: String,
+    pub userinfo_alg: String,
+    pub encryption_alg: Option<String>,
+    /// Public encryption JWKs.
+    pub encryption_jwks: Vec<Value>,
+    pub auth_method: String,
+    /// Public JWKs checking `private_key_jwt` assertions.
+    pub client_jwks: Value,
+    pub allowed_prompts: Vec<String>,
+    pub allowed_idp_hints: Vec<String>,
+}
+
+/// A data provider registration, resolved.
+#[derive(Clone, Debug)]
+pub struct DataProvider {
+    pub client_id: String,
+    pub client_secret: String,
+    pub title: String,
+    pub scopes: Vec<String>,
+    pub encryption_jwk: Value,
+    pub signed_alg: String,
+    pub encrypted_alg: String,
+}
+
+/// Everything that makes one broker instance.
+#[derive(Clone, Debug)]
+pub struct BrokerSettings {
+    pub id: &'static str,
+    pub title: String,
+    pub base_url: String,
+    pub allowed_acr: Vec<String>,
+    pub default_acr: String,
+    pub sso_acr: Vec<String>,
+    pub session_lifetime: i64,
+    pub sub_secret: String,
+    pub encrypt: bool,
+    pub amr: Vec<String>,
+    pub signing_keys: Vec<SigningKey>,
+    pub encryption_keys: Vec<DecryptionKey>,
+    pub idps: Vec<BrokerIdp>,
+    pub sps: Vec<ServiceProvider>,
+    pub dps: Vec<DataProvider>,
+}
+
+impl BrokerSettings {
+    /// The issuer: `<base>/api/v2`.
+    pub fn issuer(&self) -> String {
+        format!("{}{PREFIX}", self.base_url)
+    }
+    pub fn sp(&self, client_id: &str) -> Option<&ServiceProvider> {
+        self.sps.iter().find(|s| s.client_id == client_id)
+    }
+    pub fn idp(&self, id: &str) -> Option<&BrokerIdp> {
+        self.idps.iter().find(|i| i.id == id)
+    }
+}
+
+fn public_of_pem(path: &std::path::Path, alg: &str) -> Result<Value, FileError> {
+    // A PEM is either a decryption key (ECDH-ES, RSA-OAEP*) or a signing key: both expose a JWK.
+    if alg == "sig" {
+        Ok(load_signing_key(path)?.public_jwk().unwrap_or_default())
+    } else {
+        Ok(load_decryption_key(path)?.public_jwk(alg))
+    }
+}
+
+impl IdentityConfig {
+    /// Settings of a broker instance, URLs resolved.
+    pub fn broker_settings(
+        &self,
+        id: &str,
+        urls: &HashMap<String, String>,
+    ) -> Result<BrokerSettings, FileError> {
+        let file = self.base_dir.join("identity.toml").display().to_string();
+        let entry = self
+            .brokers
+            .get(id)
+            .ok_or_else(|| FileError::file(&file, format!("no [brokers.{id}]")))?;
+        let signing_keys = entry
+            .signing_keys
+            .iter()
+            .map(|p| load_signing_key(&self.base_dir.join(p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let encryption_keys = entry
+            .encryption_keys
+            .iter()
+            .map(|p| load_decryption_key(&self.base_dir.join(p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut idps = Vec::new();
+        for idp_id in &entry.identity_providers {
+            let idp = self
+                .identity_providers
+                .iter()
+                .find(|e| &e.id == idp_id)
+                .ok_or_else(|| {
+                    FileError::file(
+                        &file,
+                        format!("broker {id}: unknown identity provider {idp_id}"),
+                    )
+                })?;
+            let client = idp
+                .clients
+                .iter()
+                .find(|c| c.client_id == id)
+                .ok_or_else(|| FileError::file(&file, format!("{idp_id} has no client {id}")))?;
+            idps.push(BrokerIdp {
+                id: idp.id.clone(),
+                title: idp.title.clone(),
+                base_url: urls.get(&idp.id).cloned().unwrap_or_default(),
+                client_secret: client.client_secret.clone(),
+                allowed_acr: idp.allowed_acr.clone(),
+            });
+        }
+        let mut sps = Vec::new();
+        for sp in self.service_providers.iter().filter(|sp| sp.broker == id) {
+            let alg = sp
+                .encryption_alg
+                .clone()
+                .unwrap_or_else(|| "ECDH-ES".into());
+            let encryption_jwks = sp
+                .encryption_keys
+                .iter()
+                .map(|p| public_of_pem(&self.base_dir.join(p), &alg))
+                .collect::<Result<Vec<_>, _>>()?;
+            if entry.encrypt && (sp.encryption_alg.is_none() || encryption_jwks.is_empty()) {
+                return Err(FileError::file(
+                    &file,
+                    format!(
+                        "{}: {id} encrypts ID tokens: give encryption_alg and encryption_keys",
+                        sp.client_id
+                    ),
+                ));
+            }
+            let client_keys = sp
+                .client_signing_keys
+                .iter()
+                .map(|p| public_of_pem(&self.base_dir.join(p), "sig"))
+                .collect::<Result<Vec<_>, _>>()?;
+            sps.push(ServiceProvider {
+                client_id: sp.client_id.clone(),
+                client_secret: sp.client_secret.clone(),
+                entity_id: sp.entity_id.clone(),
+                title: sp.title.clone(),
+                redirect_uris: sp
+                    .redirect_uris
+                    .iter()
+                    .map(|u| resolve_url(u, urls))
+                    .collect(),
+                post_logout_redirect_uris: sp
+                    .post_logout_redirect_uris
+                    .iter()
+                    .map(|u| resolve_url(u, urls))
+                    .collect(),
+                scopes: sp.scopes.clone(),
+                claims: sp.claims.clone(),
+                id_token_alg: sp.id_token_signed_response_alg.clone(),
+                userinfo_alg: sp.userinfo_signed_response_alg.clone(),
+                encryption_alg: sp.encryption_alg.clone(),
+                encryption_jwks,
+                auth_method: sp.token_endpoint_auth_method.clone(),
+                client_jwks: jwks(client_keys),
+                allowed_prompts: sp.allowed_prompts.clone(),
+                allowed_idp_hints: sp.allowed_idp_hints.clone(),
+            });
+        }
+        let mut dps = Vec::new();
+        for dp in self.data_providers.iter().filter(|dp| dp.broker == id) {
+            dps.push(DataProvider {
+                client_id: dp.client_id.clone(),
+                client_secret: dp.client_secret.clone(),
+                title: dp.title.clone(),
+                scopes: dp.scopes.clone(),
+                encryption_jwk: public_of_pem(
+                    &self.base_dir.join(&dp.encryption_key),
+                    &dp.checktoken_encrypted_response_alg,
+                )?,
+                signed_alg: dp.checktoken_signed_response_alg.clone(),
+                encrypted_alg: dp.checktoken_encrypted_response_alg.clone(),
+            });
+        }
+        Ok(BrokerSettings {
+            id: Box::leak(id.to_string().into_boxed_str()),
+            title: entry.title.clone(),
+            base_url: urls.get(id).cloned().unwrap_or_default(),
+            allowed_acr: entry.allowed_acr.clone(),
+            default_acr: entry.default_acr.clone(),
+            sso_acr: entry.sso_acr.clone(),
+            session_lifetime: entry.session_lifetime,
+            sub_secret: entry.sub_secret.clone(),
+            encrypt: entry.encrypt,
+            amr: entry.amr.clone(),
+            signing_keys,
+            encryption_keys,
+            idps,
+            sps,
+            dps,
+        })
+    }
+}
+
+/// A signing key and, once rotated out, when it leaves the JWKS.
+#[derive(Clone, Debug)]
+struct RingKey {
+    key: SigningKey,
+    retires_at: Option<DateTime<Utc>>,
+}
+
+/// What a signed-in user brings back from an identity provider.
+#[derive(Clone, Debug)]
+pub(crate) struct Authenticated {
+    pub identity: Identity,
+    /// The provider's raw birth date (`idp_birthdate`).
+    pub idp_birthdate: String,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub idp: String,
+    pub idp_id_token: String,
+    pub auth_time: i64,
+}
+
+/// An authorization request in progress.
+#[derive(Clone, Debug)]
+pub(crate) struct Interaction {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub nonce: String,
+    pub acr: String,
+    pub scopes: Vec<String>,
+    pub want_amr: bool,
+    pub skip_consent: bool,
+    pub idp_nonce: String,
+    pub authenticated: Option<Authenticated>,
+    pub csrf: String,
+    pub created: DateTime<Utc>,
+}
+
+/// A browser session at the broker (cookie `fc_session_id`).
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub authenticated: Authenticated,
+    pub expires: DateTime<Utc>,
+}
+
+/// What an authorization code stands for.
+#[derive(Clone, Debug)]
+pub(crate) struct Grant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub nonce: String,
+    pub scopes: Vec<String>,
+    pub want_amr: bool,
+    pub authenticated: Authenticated,
+    pub expires: DateTime<Utc>,
+}
+
+/// An access token.
+#[derive(Clone, Debug)]
+pub(crate) struct AccessToken {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub authenticated: Authenticated,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub revoked: bool,
+    /// The code it was issued for: replaying the code revokes it.
+    pub code: String,
+}
+
+/// A logout on its way through the identity provider.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingLogout {
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: String,
+    pub session_id: String,
+}
+
+/// The broker's state, shared by its handlers.
+#[derive(Clone)]
+pub(crate) struct Broker {
+    pub core: PartyCore,
+    pub s: Arc<BrokerSettings>,
+    pub http: reqwest::Client,
+    keys: Arc<RwLock<Vec<RingKey>>>,
+    pub interactions: Arc<Mutex<HashMap<String, Interaction>>>,
+    pub idp_states: Arc<Mutex<HashMap<String, String>>>,
+    pub codes: Arc<Mutex<HashMap<String, Grant>>>,
+    pub used_codes: Arc<Mutex<HashMap<String, ()>>>,
+    pub tokens: Arc<Mutex<HashMap<String, AccessToken>>>,
+    pub sessions: Arc<Mutex<HashMap<String, Session>>>,
+    pub logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
+    pub idp_keys: Arc<Mutex<HashMap<String, Value>>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Broker {
+    /// The current key for an algorithm (the last one added).
+    pub fn signing_key(&self, alg: &str) -> Option<SigningKey> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.iter()
+            .rev()
+            .find(|k| k.retires_at.is_none() && k.key.alg() == alg)
+            .map(|k| k.key.clone())
+    }
+
+    /// Public keys: current ones and rotated-out ones still within their grace period.
+    pub fn jwks(&self) -> Value {
+        let now = self.core.clock.now();
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        jwks(
+            keys.iter()
+                .filter(|k| k.retires_at.is_none_or(|t| t > now))
+                .filter_map(|k| k.key.public_jwk()),
+        )
+    }
+
+    /// Replaces the current key of `alg` with a fresh one; the old one stays published for the
+    /// grace period.
+    pub fn rotate(&self, alg: &str) -> Result<String, String> {
+        let fresh = match alg {
+            "ES256" => SigningKey::generate_es256(""),
+            "RS256" => SigningKey::generate_rs256("").map_err(|e| e.to_string())?,
+            other => return Err(format!("cannot rotate {other}: ES256 or RS256")),
+        };
+        let kid = crate::jose::keys::thumbprint_kid(&fresh.public_jwk().unwrap_or_default());
+        let pem = fresh.to_pkcs8_pem().unwrap_or_default();
+        let fresh = SigningKey::from_pkcs8_pem(kid.clone(), &pem).map_err(|e| e.to_string())?;
+        let retire = self.core.clock.now() + chrono::Duration::seconds(KEY_GRACE_SECONDS);
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        for k in keys
+            .iter_mut()
+            .filter(|k| k.key.alg() == alg && k.retires_at.is_none())
+        {
+            k.retires_at = Some(retire);
+        }
+        keys.push(RingKey {
+            key: fresh,
+            retires_at: None,
+        });
+        Ok(kid)
+    }
+}
+
+/// A broker party.
+pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
+    let core = PartyCore::new(settings.id, population);
+    let keys = settings
+        .signing_keys
+        .iter()
+        .map(|k| RingKey {
+            key: k.clone(),
+            retires_at: None,
+        })
+        .collect();
+    let broker = Broker {
+        core: core.clone(),
+        s: Arc::new(settings.clone()),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent(format!("{}-simulator", settings.id))
+            .build()
+            .unwrap_or_default(),
+        keys: Arc::new(RwLock::new(keys)),
+        interactions: Arc::default(),
+        idp_states: Arc::default(),
+        codes: Arc::default(),
+        used_codes: Arc::default(),
+        tokens: Arc::default(),
+        sessions: Arc::default(),
+        logouts: Arc::default(),
+        idp_keys: Arc::default(),
+    };
+    let p = |path: &str| format!("{PREFIX}{path}");
+    let router = Router::new()
+        .route(&p("/.well-known/openid-configuration"), get(discovery))
+        .route(&p("/jwks"), get(jwks_route))
+        .route(&p("/client/.well-known/keys"), get(client_keys))
+        .route(
+            &p("/authorize"),
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route(&p("/redirect-to-idp"), post(authorize::redirect_to_idp))
+        .route(&p("/oidc-callback"), get(authorize::oidc_callback))
+        .route(
+            &p("/interaction/{uid}/consent"),
+            get(authorize::consent_page).post(authorize::consent),
+        )
+        .route(
+            &p("/redirect-to-sp-with-error"),
+            get(authorize::redirect_to_sp_with_error),
+        )
+        .route(&p("/token"), post(tokens::token))
+        .route(&p("/userinfo"), get(tokens::userinfo))
+        .route(&p("/token/revocation"), post(tokens::revocation))
+        .route(&p("/checktoken"), post(checktoken::checktoken))
+        .route(&p("/session/end"), get(logout::session_end))
+        .route(&p("/client/logout-callback"), get(logout::logout_callback))
+        .fallback(|| async {
+            back_channel_error(
+                StatusCode::NOT_FOUND,
+                "invalid_request",
+                "not found",
+                "route inconnue",
+                "Y000404",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            back_channel_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                "method not allowed",
+                "méthode non autorisée",
+                "Y000405",
+            )
+        })
+        .with_state(broker.clone());
+    let control = Router::new()
+        .route("/_control/keys/rotate", post(rotate_keys))
+        .with_state(broker.clone());
+    let title: &'static str = Box::leak(settings.title.clone().into_boxed_str());
+    let reset = broker.clone();
+    PartyApp {
+        core,
+        role: Role::Broker,
+        title,
+        router,
+        openapi,
+        reset: Arc::new(move || {
+            lock(&reset.interactions).clear();
+            lock(&reset.idp_states).clear();
+            lock(&reset.codes).clear();
+            lock(&reset.used_codes).clear();
+            lock(&reset.tokens).clear();
+            lock(&reset.sessions).clear();
+            lock(&reset.logouts).clear();
+            lock(&reset.idp_keys).clear();
+            let mut keys = reset.keys.write().unwrap_or_else(|e| e.into_inner());
+            *keys = reset
+                .s
+                .signing_keys
+                .iter()
+                .map(|k| RingKey {
+                    key: k.clone(),
+                    retires_at: None,
+                })
+                .collect();
+        }),
+        control: Some(control),
+    }
+}
+
+async fn rotate_keys(
+    axum::extract::State(b): axum::extract::State<Broker>,
+    body: axum::body::Bytes,
+) -> Response {
+    let alg = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["alg"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "ES256".into());
+    match b.rotate(&alg) {
+        Ok(kid) => json_response(
+            StatusCode::OK,
+            &json!({"rotated": alg, "kid": kid, "grace_seconds": KEY_GRACE_SECONDS}),
+        ),
+        Err(e) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "Bad Request", "detail": e}),
+        ),
+    }
+}
+
+/// Back-channel error (token, userinfo, revocation, checktoken), with FranceConnect's `error_uri`.
+pub(crate) fn back_channel_error(
+    status: StatusCode,
+    error: &str,
+    description: &str,
+    detail: &str,
+    code: &str,
+) -> Response {
+    json_response(
+        status,
+        &json!({
+            "error": error,
+            "error_description": format!("{description} ({detail})"),
+            "error_uri": format!("https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code={code}&id={}", random_token()),
+        }),
+    )
+}
+
+/// Unrecoverable front-channel error: FranceConnect's HTML page with the Y-code, no way back.
+pub(crate) fn error_page(code: &str, message: &str) -> Response {
+    let body = format!(
+        "<h1>Une erreur est survenue</h1><p class=\"error\" role=\"alert\">{}</p><p>Code d'erreur : <code id=\"error-code\">{code}</code></p><p class=\"muted\">Si le problème persiste, contactez le service que vous tentiez d'utiliser.</p>",
+        escape(message)
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        Html(page("FranceConnect — erreur", &body)),
+    )
+        .into_response()
+}
+
+/// Recoverable front-channel error: back to the service provider with `error`,
+/// `error_description`, `state` and `iss` (in the fragment when asked for an implicit flow).
+pub(crate) fn redirect_error(
+    b: &Broker,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: &str,
+    in_fragment: bool,
+) -> Response {
+    let params = serde_urlencoded::to_string([
+        ("error", error),
+        ("error_description", description),
+        ("state", state),
+        ("iss", &b.s.issuer()),
+    ])
+    .unwrap_or_default();
+    let url = if in_fragment {
+        format!("{redirect_uri}#{params}")
+    } else if redirect_uri.contains('?') {
+        format!("{redirect_uri}&{params}")
+    } else {
+        format!("{redirect_uri}?{params}")
+    };
+    see_other(&url)
+}
+
+/// A 303 See Other to `url`.
+pub(crate) fn see_other(url: &str) -> Response {
+    Redirect::to(url).into_response()
+}
+
+async fn discovery(axum::extract::State(b): axum::extract::State<Broker>) -> Response {
+    let iss = b.s.issuer();
+    let mut scopes = vec![
+        "openid",
+        "profile",
+        "birth",
+        "identite_pivot",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthplace",
+        "birthcountry",
+        "email",
+        "preferred_username",
+    ];
+    if !b.s.encrypt {
+        scopes.extend(["given_name_array", "idp_birthdate", "idp_id"]);
+    }
+    let mut body = json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/authorize"),
+        "token_endpoint": format!("{iss}/token"),
+        "userinfo_endpoint": format!("{iss}/userinfo"),
+        "end_session_endpoint": format!("{iss}/session/end"),
+        "revocation_endpoint": format!("{iss}/token/revocation"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["pairwise"],
+        "scopes_supported": scopes,
+        "claims_supported": ["sub", "given_name", "given_name_array", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "preferred_username", "idp_birthdate", "amr", "acr"],
+        "claims_parameter_supported": true,
+        "acr_values_supported": b.s.allowed_acr,
+        "id_token_signing_alg_values_supported": if b.s.encrypt { json!(["ES256"]) } else { json!(["HS256", "ES256", "RS256"]) },
+        "userinfo_signing_alg_values_supported": if b.s.encrypt { json!(["ES256"]) } else { json!(["HS256", "ES256", "RS256"]) },
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "frontchannel_logout_supported": true,
+    });
+    if b.s.encrypt {
+        body["id_token_encryption_alg_values_supported"] =
+            json!(["ECDH-ES", "RSA-OAEP", "RSA-OAEP-256"]);
+        body["id_token_encryption_enc_values_supported"] = json!(["A256GCM"]);
+        body["userinfo_encryption_alg_values_supported"] =
+            json!(["ECDH-ES", "RSA-OAEP", "RSA-OAEP-256"]);
+        body["userinfo_encryption_enc_values_supported"] = json!(["A256GCM"]);
+    }
+    cached(json_response(StatusCode::OK, &body))
+}
+
+fn cached(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=600"),
+    );
+    r
+}
+
+async fn jwks_route(axum::extract::State(b): axum::extract::State<Broker>) -> Response {
+    let mut r = cached(json_response(StatusCode::OK, &b.jwks()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
+    r
+}
+
+async fn client_keys(axum::extract::State(b): axum::extract::State<Broker>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &jwks(
+            b.s.encryption_keys
+                .iter()
+                .map(|k| k.public_jwk("RSA-OAEP-256")),
+        ),
+    )
+}
+
+/// The OpenAPI 3.1 document of a broker's back-channel routes (the front channel is for browsers).
+pub fn openapi(base_url: &str, _p: &Population) -> Value {
+    let oauth = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object", "required": ["error", "error_description", "error_uri"]}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "FranceConnect v2 (simulated)", "version": "2", "description": "Back-channel routes of the simulated FranceConnect broker."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            format!("{PREFIX}/.well-known/openid-configuration"): {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "jwks_uri"]}}}}}}},
+            format!("{PREFIX}/jwks"): {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/jwk-set+json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
+            format!("{PREFIX}/client/.well-known/keys"): {"get": {"operationId": "clientKeys", "summary": "Encryption keys of the broker", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
+            format!("{PREFIX}/userinfo"): {"get": {"operationId": "userinfo", "summary": "Claims (signed JWT; JWE on FranceConnect+)", "responses": {
+                "200": {"description": "Claims", "content": {"application/jwt": {"schema": {"type": "string"}}}}, "401": oauth("No or bad access token")}}},
+        },
+    })
+}
