@@ -372,7 +372,14 @@ impl Platform {
                 )
             });
         }
-        let mut apps = providers::all(&population, &config.dgfip.clients);
+        let dgfip_fc = match &identity {
+            Some(idc) => idc
+                .checktoken_access("dgfip", &urls)
+                .map_err(StartError::Config)?
+                .map(providers::dgfip::FranceConnectLink::new),
+            None => None,
+        };
+        let mut apps = providers::all(&population, &config.dgfip.clients, dgfip_fc);
         if let Some(idc) = &identity {
             for settings in idc.idp_settings(&urls).map_err(StartError::Config)? {
                 apps.push(idp::app(population.clone(), settings));

@@ -130,6 +130,9 @@ fn client_secret_post() -> String {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataProviderEntry {
+    /// The simulated party holding these credentials (`dgfip`), if any.
+    #[serde(default)]
+    pub party: Option<String>,
     pub client_id: String,
     pub client_secret: String,
     pub title: String,
@@ -149,7 +152,50 @@ fn rsa_oaep_256() -> String {
     "RSA-OAEP-256".into()
 }
 
+/// What a simulated data provider needs to check FranceConnect access tokens.
+#[derive(Clone, Debug)]
+pub struct CheckTokenAccess {
+    /// Brokers to ask, in order: issuer, client id, client secret.
+    pub brokers: Vec<(String, String, String)>,
+    /// Its private key, decrypting checktoken answers.
+    pub decryption_key: crate::jose::keys::DecryptionKey,
+}
+
 impl IdentityConfig {
+    /// The checktoken credentials registered for a simulated party, URLs resolved.
+    pub fn checktoken_access(
+        &self,
+        party: &str,
+        urls: &HashMap<String, String>,
+    ) -> Result<Option<CheckTokenAccess>, FileError> {
+        let entries: Vec<&DataProviderEntry> = self
+            .data_providers
+            .iter()
+            .filter(|d| d.party.as_deref() == Some(party))
+            .collect();
+        let Some(first) = entries.first() else {
+            return Ok(None);
+        };
+        let decryption_key =
+            super::load_decryption_key(&self.base_dir.join(&first.encryption_key))?;
+        let brokers = entries
+            .iter()
+            .filter_map(|d| {
+                urls.get(&d.broker).map(|base| {
+                    (
+                        format!("{base}/api/v2"),
+                        d.client_id.clone(),
+                        d.client_secret.clone(),
+                    )
+                })
+            })
+            .collect();
+        Ok(Some(CheckTokenAccess {
+            brokers,
+            decryption_key,
+        }))
+    }
+
     /// Reads the file; errors name the line.
     pub fn load(path: &Path) -> Result<IdentityConfig, FileError> {
         let file = path.display().to_string();

@@ -21,12 +21,16 @@ use crate::http::PartyApp;
 use crate::population::Population;
 
 /// Every provider of the platform, ready to serve.
-pub fn all(population: &Arc<Population>, dgfip_clients: &[dgfip::OAuthClient]) -> Vec<PartyApp> {
+pub fn all(
+    population: &Arc<Population>,
+    dgfip_clients: &[dgfip::OAuthClient],
+    dgfip_fc: Option<dgfip::FranceConnectLink>,
+) -> Vec<PartyApp> {
     vec![
         insee::app(population.clone()),
         infogreffe::app(population.clone()),
         urssaf::app(population.clone()),
-        dgfip::app(population.clone(), dgfip_clients.to_vec()),
+        dgfip::app(population.clone(), dgfip_clients.to_vec(), dgfip_fc),
         social::app(population.clone(), crate::population::Regime::Cnaf),
         social::app(population.clone(), crate::population::Regime::Msa),
     ]

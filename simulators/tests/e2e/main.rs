@@ -5,6 +5,7 @@ mod citizen;
 mod common;
 mod control;
 mod dgfip;
+mod dgfip_fc;
 mod idp;
 mod infogreffe;
 mod insee;

@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+mod france_connect;
+
+pub use france_connect::{FranceConnectLink, SCOPE_FIELDS};
+
 use super::{param, query_pairs, ymd};
 use crate::http::{
     Caller, PartyApp, PartyCore, Role, json_response, pdf_response, typed_json, with_subject,
@@ -66,16 +70,23 @@ struct IssuedToken {
 #[derive(Clone)]
 struct DgfipState {
     core: PartyCore,
+    /// FranceConnect mode: how to check citizens' access tokens (absent: mode not offered).
+    france_connect: Option<FranceConnectLink>,
     clients: Arc<Vec<OAuthClient>>,
     tokens: Arc<Mutex<HashMap<String, IssuedToken>>>,
     issued: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The DGFiP party.
-pub fn app(population: Arc<Population>, clients: Vec<OAuthClient>) -> PartyApp {
+pub fn app(
+    population: Arc<Population>,
+    clients: Vec<OAuthClient>,
+    france_connect: Option<FranceConnectLink>,
+) -> PartyApp {
     let core = PartyCore::new("dgfip", population);
     let state = DgfipState {
         core: core.clone(),
+        france_connect,
         clients: Arc::new(clients),
         tokens: Arc::default(),
         issued: Arc::default(),
@@ -90,6 +101,14 @@ pub fn app(population: Arc<Population>, clients: Vec<OAuthClient>) -> PartyApp {
         .route(
             &format!("{IMPOT}/spi/{{spi}}/dernieresituation/ir/assiettes/annrev/{{annrev}}"),
             get(derniere_situation),
+        )
+        .route(
+            &format!("{IMPOT}/situations/ir/assiettes/annrev/{{annrev}}"),
+            get(france_connect::situation_fc),
+        )
+        .route(
+            &format!("{IMPOT}/dernieresituation/ir/assiettes/annrev/{{annrev}}"),
+            get(france_connect::derniere_situation_fc),
         )
         .route(
             &format!("{ENTREPRISES}/attestationfiscale/{{siren}}"),
@@ -682,6 +701,22 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             "403": error("Scope missing"), "404": error("Unknown SPI, or no notice for that year yet"),
         }}})
     };
+    let fc_op = |id: &str, scope: &str| {
+        json!({"get": {
+        "operationId": id, "summary": format!("FranceConnect mode: the signed-in citizen's situation, fields filtered by the FranceConnect scopes (scope {scope})"),
+        "security": [{"gateway": [scope]}],
+        "parameters": [
+            {"name": "annrev", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}$"}, "example": year.to_string()},
+            correlation,
+            {"name": "X-FranceConnect-OAuth", "in": "header", "required": true, "schema": {"type": "string"}, "description": "The citizen's FranceConnect access token"},
+        ],
+        "responses": {
+            "200": {"description": "Situation, filtered", "content": {SITUATION_MEDIA_TYPE: {"schema": {"type": "object", "required": ["annRevenu"]}}}},
+            "400": error("Malformed year or missing X-Correlation-ID"), "401": error("Gateway or FranceConnect token missing, unknown or expired"),
+            "403": error("Scope missing"), "404": error("Citizen not reconciled, or no notice yet"), "409": error("Several citizens match"),
+            "502": error("FranceConnect unreachable"), "501": error("FranceConnect mode not configured"),
+        }}})
+    };
     let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": company.siren});
     json!({
         "openapi": "3.1.0",
@@ -698,6 +733,8 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
                 }}},
             format!("{IMPOT}/spi/{{spi}}/situations/ir/assiettes/annrev/{{annrev}}"): situation_op("situationIr", scopes::RESSOURCE_IR),
             format!("{IMPOT}/spi/{{spi}}/dernieresituation/ir/assiettes/annrev/{{annrev}}"): situation_op("derniereSituationIr", scopes::RESSOURCE_IR_DERNIERE),
+            format!("{IMPOT}/situations/ir/assiettes/annrev/{{annrev}}"): fc_op("situationIrFranceConnect", scopes::RESSOURCE_IR),
+            format!("{IMPOT}/dernieresituation/ir/assiettes/annrev/{{annrev}}"): fc_op("derniereSituationIrFranceConnect", scopes::RESSOURCE_IR_DERNIERE),
             format!("{ENTREPRISES}/attestationfiscale/{{siren}}"): {"get": {
                 "operationId": "attestationFiscale", "summary": "Attestation de régularité fiscale",
                 "security": [{"gateway": [scopes::ATTESTATION_FISCALE]}],
