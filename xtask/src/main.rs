@@ -26,7 +26,7 @@ enum Task {
     Population(ServeArgs),
     /// Runs the criterion benchmarks (release) and prints each ratio against its baseline.
     Bench {
-        /// One benchmark: provider_throughput, population or startup.
+        /// One benchmark: provider_throughput, population, startup or signin.
         name: Option<String>,
     },
 }
@@ -107,6 +107,12 @@ fn bench(name: Option<&str>) -> i32 {
         println!(
             "  1,000,000 citizens generated in {:.2} s (target < 5 s)",
             s / 1e9
+        );
+    }
+    if let Some(s) = mean_ns("signin", "complete_sign_in_fc") {
+        println!(
+            "  complete FranceConnect sign-ins: {:.0}/s (target ≥ 500/s)",
+            256.0 / (s / 1e9)
         );
     }
     if let Some(s) = mean_ns("platform", "start_and_stop_default_platform") {

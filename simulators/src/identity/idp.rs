@@ -138,6 +138,8 @@ struct Grant {
 struct IdpState {
     core: PartyCore,
     settings: Arc<IdpSettings>,
+    /// Accounts listed on the login page: fixed once the population exists, so listed once.
+    listed: Arc<Vec<Account>>,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
     codes: Arc<Mutex<HashMap<String, Grant>>>,
     tokens: Arc<Mutex<HashMap<String, Grant>>>,
@@ -151,6 +153,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
     let core = PartyCore::new(settings.id, population);
     let state = IdpState {
+        listed: Arc::new(listed_accounts(&core.population, 10)),
         core: core.clone(),
         settings: Arc::new(settings.clone()),
         pending: Arc::default(),
@@ -316,7 +319,7 @@ async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Respon
 }
 
 fn login_page(s: &IdpState, uid: &str, acr: &str, error: Option<&str>) -> String {
-    let accounts = listed_accounts(&s.core.population, 10);
+    let accounts = &s.listed;
     let acr_options: String = s
         .settings
         .allowed_acr

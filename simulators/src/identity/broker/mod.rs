@@ -641,7 +641,6 @@ async fn discovery(axum::extract::State(b): axum::extract::State<Broker>) -> Res
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "frontchannel_logout_supported": true,
     });
     if b.s.encrypt {
         body["id_token_encryption_alg_values_supported"] =
