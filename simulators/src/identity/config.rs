@@ -59,6 +59,9 @@ pub struct BrokerEntry {
     pub sso_acr: Vec<String>,
     /// Session lifetime, seconds.
     pub session_lifetime: i64,
+    /// How long the broker waits for an identity provider, milliseconds.
+    #[serde(default = "idp_timeout_ms")]
+    pub idp_timeout_ms: u64,
     /// Secret of the pairwise `sub` computation.
     pub sub_secret: String,
     /// PKCS#8 PEM signing keys (ES256 and/or RS256).
@@ -117,6 +120,10 @@ pub struct ServiceProviderEntry {
     /// Identity providers it may name in `idp_hint`.
     #[serde(default)]
     pub allowed_idp_hints: Vec<String>,
+}
+
+fn idp_timeout_ms() -> u64 {
+    10_000
 }
 
 fn es256() -> String {

@@ -1349,3 +1349,92 @@ async fn signing_keys_rotate_with_a_grace_period() {
     assert_eq!(bad.status, 400);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_identity_provider_times_out() {
+    // The repository's federation, with a broker that waits 300 ms for identity providers.
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let text = std::fs::read_to_string(scenarios.join("identity.toml")).unwrap();
+    let text = text
+        .replace(
+            "session_lifetime = 1800",
+            "session_lifetime = 1800\nidp_timeout_ms = 300",
+        )
+        .replace("\"keys/", &format!("\"{}/keys/", scenarios.display()));
+    let dir = std::env::temp_dir().join(format!("identity-timeout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("identity.toml"), text).unwrap();
+    let mut cfg = simulators::platform::PlatformConfig::ephemeral();
+    cfg.identity = Some(dir.join("identity.toml"));
+    let platform = simulators::platform::Platform::start(&cfg, None)
+        .await
+        .unwrap();
+    let b = Bench {
+        platform,
+        http: reqwest::Client::new(),
+    };
+    let fc = broker(&b, "fc");
+    let slow = Citizen::new(CALLBACK)
+        .sign_in(
+            &authorize_url(&fc, SP_FC.0, "openid profile", "eidas1", &[]),
+            "idp-impots",
+            "lent-1500",
+            None,
+        )
+        .await;
+    assert_eq!(slow.error_code().as_deref(), Some("Y020004"));
+    // A provider answering within the limit is fine.
+    let quick = Citizen::new(CALLBACK)
+        .sign_in(
+            &authorize_url(&fc, SP_FC.0, "openid profile", "eidas1", &[]),
+            "idp-impots",
+            "lent-10",
+            None,
+        )
+        .await;
+    assert!(quick.param("code").is_some(), "{quick:?}");
+    b.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn discovery_and_published_keys() {
+    let b = Bench::start().await;
+    let fc = issuer(&b, "fc");
+    let d = b
+        .send(b.http.get(format!("{fc}/.well-known/openid-configuration")))
+        .await;
+    assert_eq!(d.headers["cache-control"], "public, max-age=600");
+    assert_eq!(d.json["issuer"], fc.as_str());
+    assert_eq!(d.json["acr_values_supported"], json!(["eidas1"]));
+    assert_eq!(
+        d.json["id_token_signing_alg_values_supported"],
+        json!(["HS256", "ES256", "RS256"])
+    );
+    assert_eq!(d.json["subject_types_supported"], json!(["pairwise"]));
+    assert!(
+        d.json.get("backchannel_logout_supported").is_none()
+            && d.json
+                .get("id_token_encryption_alg_values_supported")
+                .is_none()
+    );
+    let scopes = d.json["scopes_supported"].as_array().unwrap();
+    assert!(scopes.contains(&json!("idp_birthdate")) && !scopes.contains(&json!("address")));
+    let keys = b.send(b.http.get(format!("{fc}/jwks"))).await;
+    assert_eq!(keys.content_type(), "application/jwk-set+json");
+    let algs: Vec<&str> = keys.json["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["ES256", "RS256"]);
+    // FranceConnect+ publishes its encryption keys for parties that encrypt to it.
+    let plus = issuer(&b, "fc-plus");
+    let enc = b
+        .send(b.http.get(format!("{plus}/client/.well-known/keys")))
+        .await;
+    assert_eq!(enc.json["keys"][0]["use"], "enc");
+    assert_eq!(enc.json["keys"][0]["kty"], "RSA");
+    b.stop().await;
+}

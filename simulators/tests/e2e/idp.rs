@@ -459,3 +459,34 @@ async fn end_session_goes_back_to_the_broker() {
     assert!(String::from_utf8_lossy(&page.bytes).contains("déconnecté"));
     b.stop().await;
 }
+
+#[tokio::test]
+async fn the_login_page_lists_personas_first() {
+    let b = Bench::start().await;
+    let (id, _) = client("idp-impots");
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={id}&redirect_uri={}&scope=openid&state=s&nonce=n&acr_values=eidas1",
+        b.platform.party("idp-impots").unwrap().base_url,
+        redirect_uri(&b, "idp-impots")
+    );
+    let html = String::from_utf8(b.send(b.http.get(url)).await.bytes).unwrap();
+    let logins: Vec<&str> = html
+        .split("data-login=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(logins[0], "famille-eaje-aeeh");
+    let first_other = logins
+        .iter()
+        .position(|l| l.starts_with('c') && l[1..].chars().all(|c| c.is_ascii_digit()))
+        .unwrap();
+    assert!(
+        logins[..first_other]
+            .iter()
+            .all(|l| b.platform.population.citizen_persona(l).is_some()),
+        "{logins:?}"
+    );
+    assert!(logins.len() > first_other, "others follow the personas");
+    assert!(html.contains("id=\"custom-identity\""));
+    b.stop().await;
+}

@@ -95,6 +95,7 @@ pub struct BrokerSettings {
     pub default_acr: String,
     pub sso_acr: Vec<String>,
     pub session_lifetime: i64,
+    pub idp_timeout: std::time::Duration,
     pub sub_secret: String,
     pub encrypt: bool,
     pub amr: Vec<String>,
@@ -249,6 +250,7 @@ impl IdentityConfig {
             default_acr: entry.default_acr.clone(),
             sso_acr: entry.sso_acr.clone(),
             session_lifetime: entry.session_lifetime,
+            idp_timeout: std::time::Duration::from_millis(entry.idp_timeout_ms),
             sub_secret: entry.sub_secret.clone(),
             encrypt: entry.encrypt,
             amr: entry.amr.clone(),
@@ -424,7 +426,7 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
         s: Arc::new(settings.clone()),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
+            .timeout(settings.idp_timeout)
             .user_agent(format!("{}-simulator", settings.id))
             .build()
             .unwrap_or_default(),
