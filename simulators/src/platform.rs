@@ -112,6 +112,9 @@ pub struct Ports {
     /// FranceConnect+ (eidas2, eidas3).
     #[serde(rename = "fc-plus")]
     pub fc_plus: u16,
+    /// The town's nursery (demo service provider; registered with FranceConnect already).
+    #[serde(rename = "sp-creche")]
+    pub sp_creche: u16,
 }
 
 impl Default for Ports {
@@ -125,6 +128,7 @@ impl Default for Ports {
             msa: 7106,
             fc: 7301,
             fc_plus: 7302,
+            sp_creche: 7501,
         }
     }
 }
@@ -140,6 +144,7 @@ impl Ports {
             "msa" => self.msa,
             "fc" => self.fc,
             "fc-plus" => self.fc_plus,
+            "sp-creche" => self.sp_creche,
             _ => return None,
         })
     }
@@ -362,8 +367,9 @@ impl Platform {
                 urls.insert(id.clone(), format!("http://{}:{port}", config.host));
             }
         }
-        // Brokers not configured here are reached at their configured address.
-        for id in ["fc", "fc-plus"] {
+        // Parties that do not run here (not configured, or not built yet) are reached at their
+        // configured address.
+        for id in ["fc", "fc-plus", "sp-creche"] {
             urls.entry(id.to_string()).or_insert_with(|| {
                 format!(
                     "http://{}:{}",

@@ -1438,3 +1438,41 @@ async fn discovery_and_published_keys() {
     assert_eq!(enc.json["keys"][0]["kty"], "RSA");
     b.stop().await;
 }
+
+#[tokio::test]
+async fn the_nursery_is_registered_ahead_of_its_service() {
+    let b = Bench::start().await;
+    let fc = broker(&b, "fc");
+    // Not running yet: its redirect URI resolves to its configured address.
+    let callback = "http://127.0.0.1:7501/oidc-callback";
+    let params = [
+        ("response_type", "code"),
+        (
+            "client_id",
+            "c4ec4e0000000000000000000000000000000000000000000000000000000001",
+        ),
+        ("redirect_uri", callback),
+        (
+            "scope",
+            "openid identite_pivot cnav_participation_familiale_eaje_parametres_calcul dgfip_rfr",
+        ),
+        ("state", "state-0123456789abcdefghij"),
+        ("nonce", NONCE),
+        ("acr_values", "eidas1"),
+    ];
+    let mut citizen = Citizen::new(callback);
+    let outcome = citizen
+        .sign_in(
+            &format!(
+                "{}/authorize?{}",
+                fc.issuer,
+                serde_urlencoded::to_string(params).unwrap()
+            ),
+            "idp-ameli",
+            "famille-eaje-aeeh",
+            None,
+        )
+        .await;
+    assert_eq!(outcome.param("code").map(|c| c.len()), Some(43));
+    b.stop().await;
+}
