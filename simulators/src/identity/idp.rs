@@ -742,40 +742,13 @@ async fn userinfo(State(s): State<IdpState>, headers: HeaderMap) -> Response {
     )
 }
 
-/// Claims released for a space-separated scope list (OpenID Connect and FranceConnect scopes).
-pub fn claims_of_scopes(scope: &str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for s in scope.split([' ', '+']) {
-        let claims: &[&'static str] = match s {
-            "profile" => &[
-                "given_name",
-                "family_name",
-                "birthdate",
-                "gender",
-                "preferred_username",
-            ],
-            "birth" => &["birthplace", "birthcountry"],
-            "identite_pivot" => &[
-                "given_name",
-                "family_name",
-                "birthdate",
-                "gender",
-                "birthplace",
-                "birthcountry",
-            ],
-            "email" => &["email"],
-            "given_name" => &["given_name"],
-            "family_name" => &["family_name"],
-            "birthdate" => &["birthdate"],
-            "gender" => &["gender"],
-            "birthplace" => &["birthplace"],
-            "birthcountry" => &["birthcountry"],
-            "preferred_username" => &["preferred_username"],
-            _ => &[],
-        };
-        out.extend_from_slice(claims);
-    }
-    out
+/// Claims released for a space-separated scope list.
+fn claims_of_scopes(scope: &str) -> Vec<&'static str> {
+    scope
+        .split([' ', '+'])
+        .flat_map(super::claims_of_scope)
+        .copied()
+        .collect()
 }
 
 async fn end_session(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Response {

@@ -117,6 +117,40 @@ pub fn pairwise_sub(entity_id: &str, identity: &Identity, secret: &str) -> Strin
     )
 }
 
+/// The claims a FranceConnect scope releases (OpenID Connect's `profile`, FranceConnect's
+/// `birth` and `identite_pivot`, one scope per claim otherwise). Data scopes release no claim.
+pub fn claims_of_scope(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "profile" => &[
+            "given_name",
+            "family_name",
+            "birthdate",
+            "gender",
+            "preferred_username",
+        ],
+        "birth" => &["birthplace", "birthcountry"],
+        "identite_pivot" => &[
+            "given_name",
+            "family_name",
+            "birthdate",
+            "gender",
+            "birthplace",
+            "birthcountry",
+        ],
+        "given_name" => &["given_name"],
+        "family_name" => &["family_name"],
+        "birthdate" => &["birthdate"],
+        "gender" => &["gender"],
+        "birthplace" => &["birthplace"],
+        "birthcountry" => &["birthcountry"],
+        "email" => &["email"],
+        "preferred_username" => &["preferred_username"],
+        "idp_birthdate" => &["idp_birthdate"],
+        "idp_id" => &["idp_id"],
+        _ => &[],
+    }
+}
+
 /// A random opaque value (codes, tokens, interaction ids): 32 bytes, base64url, 43 characters.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];

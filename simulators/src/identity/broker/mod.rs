@@ -604,23 +604,7 @@ pub(crate) fn see_other(url: &str) -> Response {
 
 async fn discovery(axum::extract::State(b): axum::extract::State<Broker>) -> Response {
     let iss = b.s.issuer();
-    let mut scopes = vec![
-        "openid",
-        "profile",
-        "birth",
-        "identite_pivot",
-        "given_name",
-        "family_name",
-        "birthdate",
-        "gender",
-        "birthplace",
-        "birthcountry",
-        "email",
-        "preferred_username",
-    ];
-    if !b.s.encrypt {
-        scopes.extend(["given_name_array", "idp_birthdate", "idp_id"]);
-    }
+    let scopes = authorize::identity_scopes(b.s.encrypt);
     let mut body = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),

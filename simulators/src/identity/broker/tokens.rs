@@ -254,35 +254,7 @@ pub(crate) fn identity_claims(
         out.insert(k.to_string(), v);
     };
     for scope in scopes {
-        let names: &[&str] = match scope.as_str() {
-            "profile" => &[
-                "given_name",
-                "family_name",
-                "birthdate",
-                "gender",
-                "preferred_username",
-            ],
-            "birth" => &["birthplace", "birthcountry"],
-            "identite_pivot" => &[
-                "given_name",
-                "family_name",
-                "birthdate",
-                "gender",
-                "birthplace",
-                "birthcountry",
-            ],
-            "given_name" => &["given_name"],
-            "family_name" => &["family_name"],
-            "birthdate" => &["birthdate"],
-            "gender" => &["gender"],
-            "birthplace" => &["birthplace"],
-            "birthcountry" => &["birthcountry"],
-            "email" => &["email"],
-            "preferred_username" => &["preferred_username"],
-            "idp_birthdate" => &["idp_birthdate"],
-            "idp_id" => &["idp_id"],
-            _ => &[],
-        };
+        let names = crate::identity::claims_of_scope(scope);
         for name in names {
             match *name {
                 "given_name" => {
