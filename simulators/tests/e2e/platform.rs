@@ -230,3 +230,24 @@ fn population_command_prints_a_stable_fingerprint() {
     };
     assert_eq!(run(), run());
 }
+
+#[tokio::test]
+async fn a_client_expecting_an_algorithm_the_broker_lacks_is_refused_at_start() {
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let text = std::fs::read_to_string(scenarios.join("identity.toml")).unwrap();
+    let text = text
+        .replacen(
+            "id_token_signed_response_alg = \"ES256\"",
+            "id_token_signed_response_alg = \"HS256\"",
+            1,
+        )
+        .replace("\"keys/", &format!("\"{}/keys/", scenarios.display()));
+    let dir = std::env::temp_dir().join(format!("identity-bad-alg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("identity.toml"), text).unwrap();
+    let mut cfg = PlatformConfig::ephemeral();
+    cfg.identity = Some(dir.join("identity.toml"));
+    let err = Platform::start(&cfg, None).await.err().expect("refused");
+    assert!(err.to_string().contains("bec4000000000000000000000000000000000000000000000000000000000001: broker fc has no HS256 signing key"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

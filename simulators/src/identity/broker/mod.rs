@@ -195,6 +195,21 @@ impl IdentityConfig {
                     ),
                 ));
             }
+            // Every algorithm the client expects must be one the broker signs with; FranceConnect+
+            // signs with ES256 only.
+            for alg in [
+                &sp.id_token_signed_response_alg,
+                &sp.userinfo_signed_response_alg,
+            ] {
+                let signs = signing_keys.iter().any(|k| k.alg() == alg)
+                    && (!entry.encrypt || alg == "ES256");
+                if !signs {
+                    return Err(FileError::file(
+                        &file,
+                        format!("{}: broker {id} has no {alg} signing key", sp.client_id),
+                    ));
+                }
+            }
             let client_keys = sp
                 .client_signing_keys
                 .iter()
