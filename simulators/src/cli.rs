@@ -145,6 +145,15 @@ pub async fn serve(args: &ServeArgs) -> i32 {
             return 2;
         }
     };
+    // Listen before saying we are ready: a Ctrl-C right after the announcement must stop cleanly.
+    let stop = match stop_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            platform.shutdown().await;
+            return 1;
+        }
+    };
     println!("{}", platform.table());
     println!(
         "{} part{} up in {:.0} ms ({} citizens, {} companies, seed {}). Ctrl-C to stop.",
@@ -159,11 +168,31 @@ pub async fn serve(args: &ServeArgs) -> i32 {
         platform.population.companies.len(),
         cfg.population.seed
     );
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot listen for Ctrl-C: {e}");
-    }
+    stop.await;
     println!("stopping…");
     platform.shutdown().await;
     println!("stopped.");
     0
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are registered when this returns.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -111,10 +111,16 @@ fn the_repository_platform_file_is_valid() {
     assert!(cfg.population.personas.unwrap().ends_with("personas.toml"));
 }
 
-/// The binary prints the table, serves, and stops cleanly on Ctrl-C (SIGINT).
+/// The binary prints the table, serves, and stops cleanly on Ctrl-C (SIGINT) or SIGTERM, even
+/// when the signal comes right after it announced it was ready.
 #[test]
 fn the_binary_serves_until_ctrl_c() {
-    let dir = std::env::temp_dir().join(format!("serve-{}", std::process::id()));
+    serve_then_stop("-INT");
+    serve_then_stop("-TERM");
+}
+
+fn serve_then_stop(signal: &str) {
+    let dir = std::env::temp_dir().join(format!("serve-{}{signal}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("platform.toml");
     let personas = simulators::platform::repository_personas();
@@ -150,7 +156,7 @@ fn the_binary_serves_until_ctrl_c() {
         .unwrap();
     assert!(body.contains("\"insee\""));
     Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let status = child.wait().unwrap();
