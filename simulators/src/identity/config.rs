@@ -91,6 +91,9 @@ pub struct ServiceProviderEntry {
     /// Broker id (`fc` or `fc-plus`).
     pub broker: String,
     pub redirect_uris: Vec<String>,
+    /// A URL serving a JSON array of more redirect URIs (one registration for several domains).
+    #[serde(default)]
+    pub sector_identifier_uri: Option<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Scopes it may request.

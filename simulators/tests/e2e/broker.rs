@@ -468,6 +468,17 @@ async fn unrecoverable_authorize_errors_show_the_y_code_page() {
                 "",
                 &[
                     ("client_id", SP_OTHER_ENTITY.0),
+                    ("scope", "openid dgfip_rfr"),
+                    ("redirect_uri", "http://127.0.0.1:7999/elsewhere"),
+                ],
+            ),
+            "Y040001",
+        ),
+        (
+            base(
+                "",
+                &[
+                    ("client_id", SP_OTHER_ENTITY.0),
                     ("claims", r#"{"id_token":{"amr":{"essential":true}}}"#),
                 ],
             ),
@@ -1475,4 +1486,84 @@ async fn the_nursery_is_registered_ahead_of_its_service() {
         .await;
     assert_eq!(outcome.param("code").map(|c| c.len()), Some(43));
     b.stop().await;
+}
+
+#[tokio::test]
+async fn sector_identifier_uris_extend_the_redirect_uris() {
+    // A throwaway server publishing the sector document: one more domain for the same client.
+    let other_domain = "http://127.0.0.1:7999/other-domain/callback";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sector = format!("http://{}/sector.json", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/sector.json",
+        axum::routing::get(move || async move { axum::Json(vec![other_domain.to_string()]) }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut text = std::fs::read_to_string(scenarios.join("identity.toml"))
+        .unwrap()
+        .replace("\"keys/", &format!("\"{}/keys/", scenarios.display()));
+    for (n, uri) in [(7, sector.as_str()), (8, "http://127.0.0.1:1/sector.json")] {
+        text.push_str(&format!(
+            "\n[[service_providers]]\nclient_id = \"bec400000000000000000000000000000000000000000000000000000000000{n}\"\nclient_secret = \"sector-secret-0123456789-local-only\"\nentity_id = \"bench\"\ntitle = \"Sector {n}\"\nbroker = \"fc\"\nredirect_uris = [\"{CALLBACK}\"]\nsector_identifier_uri = \"{uri}\"\nscopes = [\"openid\", \"profile\"]\n"
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("identity-sector-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("identity.toml"), text).unwrap();
+    let mut cfg = simulators::platform::PlatformConfig::ephemeral();
+    cfg.identity = Some(dir.join("identity.toml"));
+    let platform = simulators::platform::Platform::start(&cfg, None)
+        .await
+        .unwrap();
+    let b = Bench {
+        platform,
+        http: reqwest::Client::new(),
+    };
+    let fc = broker(&b, "fc");
+    let listed = "bec4000000000000000000000000000000000000000000000000000000000007";
+    let ok = Citizen::new(other_domain)
+        .sign_in(
+            &authorize_url(
+                &fc,
+                listed,
+                "openid profile",
+                "eidas1",
+                &[("redirect_uri", other_domain)],
+            ),
+            "idp-impots",
+            "thomas-delatour",
+            None,
+        )
+        .await;
+    assert!(ok.param("code").is_some(), "{ok:?}");
+    let unlisted = Citizen::new(CALLBACK)
+        .go(
+            authorize_url(
+                &fc,
+                listed,
+                "openid",
+                "eidas1",
+                &[("redirect_uri", "http://127.0.0.1:7999/not-listed")],
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(unlisted.error_code().as_deref(), Some("Y04C013C"));
+    let unreachable = Citizen::new(CALLBACK)
+        .go(
+            authorize_url(
+                &fc,
+                "bec4000000000000000000000000000000000000000000000000000000000008",
+                "openid",
+                "eidas1",
+                &[],
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(unreachable.error_code().as_deref(), Some("Y04A8220"));
+    b.stop().await;
+    server.abort();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -75,7 +75,7 @@ pub async fn authorize_get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    authorize(&b, &headers, query_pairs(raw.as_deref()))
+    authorize(&b, &headers, query_pairs(raw.as_deref())).await
 }
 
 pub async fn authorize_post(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
@@ -84,9 +84,10 @@ pub async fn authorize_post(State(b): State<Broker>, headers: HeaderMap, body: B
         &headers,
         serde_urlencoded::from_bytes(&body).unwrap_or_default(),
     )
+    .await
 }
 
-fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
+async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
     // 1. The request's shape: whitelist, required parameters, formats. Unrecoverable: Y030007.
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !ALLOWED.contains(&k.as_str())) {
         return error_page("Y030007", &format!("Paramètre non autorisé : {k}"));
@@ -141,7 +142,31 @@ fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>) -> R
         return error_page("Y04EA6EF", "client is invalid");
     };
     let redirect_uri = get("redirect_uri");
-    if !sp.redirect_uris.iter().any(|r| r == redirect_uri) {
+    let mut registered = sp.redirect_uris.iter().any(|r| r == redirect_uri);
+    if let Some(sector) = &sp.sector_identifier_uri {
+        match sector_redirect_uris(b, sector).await {
+            Some(list) => registered |= list.iter().any(|r| r == redirect_uri),
+            None => {
+                return error_page(
+                    "Y04A8220",
+                    "sector_identifier_uri is unreachable or does not serve a JSON array of URIs",
+                );
+            }
+        }
+    }
+    if !registered {
+        // Wrong on both counts (an unregistered redirect URI and a scope the client may not
+        // ask for): FranceConnect answers with its generic code.
+        let idents = identity_scopes(b.s.encrypt);
+        let scope_refused = get("scope")
+            .split([' ', '+'])
+            .filter(|s| {
+                idents.contains(s) || b.s.dps.iter().any(|d| d.scopes.iter().any(|x| x == s))
+            })
+            .any(|s| !sp.scopes.iter().any(|x| x == s));
+        if scope_refused {
+            return error_page("Y040001", "invalid redirect_uri and scope");
+        }
         return error_page("Y04C013C", "redirect_uri is not registered for this client");
     }
     // 3. OAuth errors, sent back to the service provider.
@@ -268,6 +293,18 @@ pub(crate) fn interaction(b: &Broker, uid: &str) -> Option<Interaction> {
         .get(uid)
         .filter(|i| i.created > limit)
         .cloned()
+}
+
+/// The redirect URIs a sector identifier URI lists, `None` if it cannot be read.
+async fn sector_redirect_uris(b: &Broker, url: &str) -> Option<Vec<String>> {
+    let response = b
+        .http
+        .get(url)
+        .send()
+        .await
+        .ok()
+        .filter(|r| r.status().is_success())?;
+    response.json::<Vec<String>>().await.ok()
 }
 
 /// The session a request carries, if valid.

@@ -58,6 +58,7 @@ pub struct ServiceProvider {
     pub entity_id: String,
     pub title: String,
     pub redirect_uris: Vec<String>,
+    pub sector_identifier_uri: Option<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     pub claims: Vec<String>,
@@ -225,6 +226,10 @@ impl IdentityConfig {
                     .iter()
                     .map(|u| resolve_url(u, urls))
                     .collect(),
+                sector_identifier_uri: sp
+                    .sector_identifier_uri
+                    .as_ref()
+                    .map(|u| resolve_url(u, urls)),
                 post_logout_redirect_uris: sp
                     .post_logout_redirect_uris
                     .iter()
