@@ -11,5 +11,6 @@ mod infogreffe;
 mod insee;
 mod openapi;
 mod platform;
+mod robustness;
 mod social;
 mod urssaf;
