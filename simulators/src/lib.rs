@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod hubs;
 pub mod identity;
 pub mod jose;
 pub mod pdf;

@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
 use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
+use crate::hubs::{HubsConfig, entreprise};
 use crate::identity::config::IdentityConfig;
 use crate::identity::{broker, idp};
 use crate::population::{PersonaFile, Population, PopulationConfig};
@@ -55,6 +56,9 @@ pub struct PlatformConfig {
     /// The federation's registrations (identity providers…), relative to this file.
     #[serde(default)]
     pub identity: Option<PathBuf>,
+    /// The hubs' secrets and tokens, relative to this file.
+    #[serde(default)]
+    pub hubs: Option<PathBuf>,
     /// Bind every party to a free port instead of its configured one (tests, parallel runs).
     #[serde(default)]
     pub free_ports: bool,
@@ -112,6 +116,9 @@ pub struct Ports {
     /// FranceConnect+ (eidas2, eidas3).
     #[serde(rename = "fc-plus")]
     pub fc_plus: u16,
+    /// API Entreprise.
+    #[serde(rename = "api-entreprise")]
+    pub api_entreprise: u16,
     /// The town's nursery (demo service provider; registered with FranceConnect already).
     #[serde(rename = "sp-creche")]
     pub sp_creche: u16,
@@ -128,6 +135,7 @@ impl Default for Ports {
             msa: 7106,
             fc: 7301,
             fc_plus: 7302,
+            api_entreprise: 7201,
             sp_creche: 7501,
         }
     }
@@ -144,6 +152,7 @@ impl Ports {
             "msa" => self.msa,
             "fc" => self.fc,
             "fc-plus" => self.fc_plus,
+            "api-entreprise" => self.api_entreprise,
             "sp-creche" => self.sp_creche,
             _ => return None,
         })
@@ -209,6 +218,7 @@ impl Default for PlatformConfig {
             ports: Ports::default(),
             dgfip: DgfipSection::default(),
             identity: None,
+            hubs: None,
             free_ports: false,
         }
     }
@@ -230,9 +240,10 @@ impl PlatformConfig {
                 cfg.population.personas = Some(path.parent().unwrap_or(Path::new(".")).join(p));
             }
         }
-        if let Some(p) = &cfg.identity {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for p in [&mut cfg.identity, &mut cfg.hubs].into_iter().flatten() {
             if p.is_relative() {
-                cfg.identity = Some(path.parent().unwrap_or(Path::new(".")).join(p));
+                *p = dir.join(&*p);
             }
         }
         if let Some(clock) = &cfg.clock {
@@ -261,6 +272,7 @@ impl PlatformConfig {
             identity: Some(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/identity.toml"),
             ),
+            hubs: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/hubs.toml")),
             free_ports: true,
             ..PlatformConfig::default()
         }
@@ -316,11 +328,18 @@ impl Platform {
             Some(path) => Some(IdentityConfig::load(path).map_err(StartError::Config)?),
             None => None,
         };
+        let hubs = match &config.hubs {
+            Some(path) => HubsConfig::load(path).map_err(StartError::Config)?,
+            None => HubsConfig::default(),
+        };
         // Every party and its port, in catalogue order.
         let mut plan: Vec<(String, u16)> = PARTIES
             .iter()
             .map(|id| (id.to_string(), config.ports.of(id).unwrap_or(0)))
             .collect();
+        if hubs.api_entreprise.is_some() {
+            plan.push(("api-entreprise".into(), config.ports.api_entreprise));
+        }
         if let Some(idc) = &identity {
             plan.extend(
                 idc.identity_providers
@@ -397,6 +416,9 @@ impl Platform {
                 ));
             }
         }
+        if let Some(settings) = &hubs.api_entreprise {
+            apps.push(entreprise::app(population.clone(), settings, urls.clone()));
+        }
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
         for app in apps {
@@ -409,7 +431,9 @@ impl Platform {
                 }
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
-        }
+        } // Catalogue order is the plan's: providers, hubs, identity providers, brokers.
+        parties.sort_by_key(|p| plan.iter().position(|(id, _)| id == p.id));
+
         let (catalog, catalog_task) = if only.is_none() {
             let listener = bind(
                 &config.host,

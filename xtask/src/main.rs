@@ -4,6 +4,8 @@
 //!   simulated platform until Ctrl-C.
 //! - `population [...]`: generates the population, prints its size and fingerprint.
 //! - `bench [NAME]`: runs the criterion benchmarks and prints the ratios against their baselines.
+//! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
+//!   registers a token with the running hub and prints its JWT.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +30,27 @@ enum Task {
     Bench {
         /// One benchmark: provider_throughput, population, startup or signin.
         name: Option<String>,
+    },
+    /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
+    Token {
+        /// The hub: api-entreprise.
+        #[arg(long)]
+        hub: String,
+        /// Scopes, comma separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// SIRET of the organisation holding the habilitation.
+        #[arg(long)]
+        siret: Option<String>,
+        /// Expiry (RFC 3339); default 18 months.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Intitulé of the habilitation.
+        #[arg(long, default_value = "")]
+        subject: String,
+        /// Platform configuration (where the hub listens).
+        #[arg(long, default_value = "scenarios/platform.toml")]
+        config: std::path::PathBuf,
     },
 }
 
@@ -55,6 +78,14 @@ fn main() {
             serve: ServeArgs::default(),
         }),
         Task::Bench { name } => bench(name.as_deref()),
+        Task::Token {
+            hub,
+            scopes,
+            siret,
+            expires,
+            subject,
+            config,
+        } => token(&hub, scopes, siret, expires, subject, &config),
     };
     std::process::exit(code);
 }
@@ -134,4 +165,60 @@ fn mean_ns(group: &str, function: &str) -> Option<f64> {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
     json["mean"]["point_estimate"].as_f64()
+}
+
+/// Registers a token with the running hub and prints the JWT.
+fn token(
+    hub: &str,
+    scopes: Vec<String>,
+    siret: Option<String>,
+    expires: Option<String>,
+    subject: String,
+    config: &Path,
+) -> i32 {
+    let cfg = match simulators::platform::PlatformConfig::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let port = match hub {
+        "api-entreprise" => cfg.ports.api_entreprise,
+        other => {
+            eprintln!("error: unknown hub {other:?}; hubs: api-entreprise");
+            return 2;
+        }
+    };
+    let url = format!("http://{}:{port}/_control/tokens", cfg.host);
+    let body = serde_json::json!({"scopes": scopes, "siret": siret, "expires": expires, "subject": subject});
+    match reqwest::blocking::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+    {
+        Ok(r) if r.status().is_success() => {
+            let answer: serde_json::Value = r.json().unwrap_or_default();
+            println!("{}", answer["token"].as_str().unwrap_or_default());
+            eprintln!(
+                "jti {} — scopes {}",
+                answer["record"]["jti"].as_str().unwrap_or_default(),
+                answer["record"]["scopes"]
+            );
+            0
+        }
+        Ok(r) => {
+            eprintln!(
+                "error: {hub} refused the token: {}",
+                r.text().unwrap_or_default()
+            );
+            2
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {hub} is not reachable at {url} ({e}); start it with `cargo xtask serve`"
+            );
+            1
+        }
+    }
 }

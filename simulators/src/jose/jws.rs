@@ -5,11 +5,15 @@ use serde_json::{Map, Value, json};
 use super::keys::{PublicKey, SigningKey};
 use super::{JoseError, b64, json_part, unb64};
 
-/// Signs `payload` with `key`; the header is `{alg, kid}` plus `extra` members.
+/// Signs `payload` with `key`; the header is `{alg, kid}` (no `kid` for a key without one) plus
+/// `extra` members.
 pub fn sign(key: &SigningKey, payload: &[u8], extra: Option<&Map<String, Value>>) -> String {
     let mut header = Map::new();
     header.insert("alg".into(), json!(key.alg()));
-    header.insert("kid".into(), json!(key.kid()));
+    // A key without an id (a hub's shared HMAC secret) signs without `kid`.
+    if !key.kid().is_empty() {
+        header.insert("kid".into(), json!(key.kid()));
+    }
     if let Some(extra) = extra {
         for (k, v) in extra {
             header.insert(k.clone(), v.clone());

@@ -6,6 +6,7 @@ mod common;
 mod control;
 mod dgfip;
 mod dgfip_fc;
+mod hub_entreprise;
 mod idp;
 mod infogreffe;
 mod insee;

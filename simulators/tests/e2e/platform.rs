@@ -14,7 +14,14 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
     let parties = a.json["parties"].as_array().unwrap();
     let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
     let mut expected: Vec<&str> = simulators::platform::PARTIES.to_vec();
-    expected.extend(["idp-impots", "idp-ameli", "idp-plus", "fc", "fc-plus"]);
+    expected.extend([
+        "api-entreprise",
+        "idp-impots",
+        "idp-ameli",
+        "idp-plus",
+        "fc",
+        "fc-plus",
+    ]);
     assert_eq!(ids, expected);
     for p in parties {
         let role = p["role"].as_str().unwrap();
@@ -23,6 +30,8 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
             "idp"
         } else if id.starts_with("fc") {
             "broker"
+        } else if id.starts_with("api-") {
+            "hub"
         } else {
             "provider"
         };

@@ -1,0 +1,336 @@
+//! API Entreprise (v3/v4) over the simulated providers, for public tenders (MPS): INSEE legal
+//! units and establishments so far. Each endpoint validates the token, scopes, rate limit,
+//! tracing parameters and identifier, calls the provider over HTTP, and translates its answer
+//! into API Entreprise's shape and error codes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use super::{Endpoint, Hub, Upstream, envelope, hub_error, provider_failure, query_map};
+use crate::http::{PartyApp, PartyCore, Role};
+use crate::population::{Population, ids, referentials as refs};
+
+/// INSEE legal unit (v4).
+pub const UNITE_LEGALE: Endpoint = Endpoint {
+    route: "/v4/insee/sirene/unites_legales/{siren}",
+    scopes: &["entreprises", "unites_legales_etablissements_insee"],
+    group: "json_resources_entreprise",
+    limit: 250,
+    period: 60,
+    requires_context: true,
+};
+
+/// INSEE establishment (v4).
+pub const ETABLISSEMENT: Endpoint = Endpoint {
+    route: "/v4/insee/sirene/etablissements/{siret}",
+    scopes: &["etablissements", "unites_legales_etablissements_insee"],
+    group: "json_resources_entreprise",
+    limit: 250,
+    period: 60,
+    requires_context: true,
+};
+
+const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
+
+/// The API Entreprise party.
+pub fn app(
+    population: Arc<Population>,
+    settings: &super::HubSettings,
+    providers: HashMap<String, String>,
+) -> PartyApp {
+    let core = PartyCore::new("api-entreprise", population);
+    let hub = Hub::new(
+        core.clone(),
+        settings.secret.as_bytes(),
+        providers,
+        std::time::Duration::from_millis(settings.provider_timeout_ms),
+    );
+    for t in &settings.tokens {
+        hub.registry.insert(t.clone());
+    }
+    let router = Router::new()
+        .route(UNITE_LEGALE.route, get(unite_legale))
+        .route(ETABLISSEMENT.route, get(etablissement))
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
+        .with_state(hub.clone());
+    let reset = hub.clone();
+    PartyApp {
+        core,
+        role: Role::Hub,
+        title: "API Entreprise",
+        router,
+        openapi,
+        reset: Arc::new(move || reset.journal.clear()),
+        control: Some(super::control(hub)),
+    }
+}
+
+/// A field of an INSEE legal unit, at the top level or in its current period.
+fn ul<'a>(u: &'a Value, key: &str) -> &'a Value {
+    match u.get(key) {
+        Some(v) => v,
+        None => &u["periodesUniteLegale"][0][key],
+    }
+}
+
+fn epoch(date: &Value) -> Value {
+    date.as_str()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| json!(d.and_utc().timestamp()))
+        .unwrap_or(Value::Null)
+}
+
+/// INSEE's legal unit in API Entreprise's shape.
+fn unite_legale_data(u: &Value) -> Value {
+    let siren = ul(u, "siren").as_str().unwrap_or_default();
+    let legal_form = ul(u, "categorieJuridiqueUniteLegale")
+        .as_str()
+        .unwrap_or_default();
+    let naf = ul(u, "activitePrincipaleUniteLegale")
+        .as_str()
+        .unwrap_or_default();
+    let band = ul(u, "trancheEffectifsUniteLegale").as_str();
+    let band_info = band.and_then(refs::headcount_band);
+    let natural = legal_form == "1000";
+    let status = ul(u, "statutDiffusionUniteLegale").as_str().unwrap_or("O");
+    let ceased = ul(u, "etatAdministratifUniteLegale") == "C";
+    json!({
+        "siren": siren,
+        "rna": ul(u, "identifiantAssociationUniteLegale"),
+        "siret_siege_social": format!("{siren}{}", ul(u, "nicSiegeUniteLegale").as_str().unwrap_or("")),
+        "type": if natural { "personne_physique" } else { "personne_morale" },
+        "personne_morale_attributs": {"raison_sociale": ul(u, "denominationUniteLegale"), "sigle": ul(u, "sigleUniteLegale")},
+        "personne_physique_attributs": {
+            "pseudonyme": ul(u, "pseudonymeUniteLegale"), "prenom_usuel": ul(u, "prenomUsuelUniteLegale"),
+            "prenom_1": ul(u, "prenom1UniteLegale"), "prenom_2": ul(u, "prenom2UniteLegale"), "prenom_3": ul(u, "prenom3UniteLegale"), "prenom_4": ul(u, "prenom4UniteLegale"),
+            "nom_usage": ul(u, "nomUsageUniteLegale"), "nom_naissance": ul(u, "nomUniteLegale"), "sexe": ul(u, "sexeUniteLegale"),
+        },
+        "categorie_entreprise": ul(u, "categorieEntreprise"),
+        "status_diffusion": if status == "P" { "partiellement_diffusible" } else { "diffusible" },
+        "diffusable_commercialement": status == "O",
+        "forme_juridique": {"code": legal_form, "libelle": refs::legal_form_label(legal_form)},
+        "activite_principale": {"code": naf, "libelle": refs::naf_label(naf), "nomenclature": "NAFRev2"},
+        "tranche_effectif_salarie": {
+            "code": band, "intitule": band_info.map(|b| b.1), "date_reference": ul(u, "anneeEffectifsUniteLegale"),
+            "de": band_info.and_then(|b| b.2), "a": band_info.and_then(|b| b.3),
+        },
+        "etat_administratif": if ceased { "C" } else { "A" },
+        "economie_sociale_et_solidaire": ul(u, "economieSocialeSolidaireUniteLegale") == "O",
+        "date_creation": epoch(ul(u, "dateCreationUniteLegale")),
+        "date_cessation": if ceased { epoch(&u["periodesUniteLegale"][0]["dateDebut"]) } else { Value::Null },
+    })
+}
+
+/// INSEE's establishment in API Entreprise's shape.
+fn etablissement_data(e: &Value) -> Value {
+    let a = &e["adresseEtablissement"];
+    let period = &e["periodesEtablissement"][0];
+    let closed = period["etatAdministratifEtablissement"] == "F";
+    let naf = period["activitePrincipaleEtablissement"]
+        .as_str()
+        .unwrap_or_default();
+    let band = e["trancheEffectifsEtablissement"].as_str();
+    let band_info = band.and_then(refs::headcount_band);
+    let line = |parts: &[&Value]| {
+        parts
+            .iter()
+            .filter_map(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let type_label = match a["typeVoieEtablissement"].as_str() {
+        Some("AV") => "AVENUE",
+        Some("BD") => "BOULEVARD",
+        Some("ALL") => "ALLEE",
+        Some("IMP") => "IMPASSE",
+        Some("PL") => "PLACE",
+        Some("CHE") => "CHEMIN",
+        _ => "RUE",
+    };
+    json!({
+        "siret": e["siret"],
+        "siege_social": e["etablissementSiege"],
+        "etat_administratif": if closed { "F" } else { "A" },
+        "date_fermeture": if closed { epoch(&period["dateDebut"]) } else { Value::Null },
+        "enseigne": period["enseigne1Etablissement"],
+        "activite_principale": {"code": naf, "libelle": refs::naf_label(naf), "nomenclature": "NAFRev2"},
+        "tranche_effectif_salarie": {"code": band, "intitule": band_info.map(|b| b.1), "date_reference": e["anneeEffectifsEtablissement"], "de": band_info.and_then(|b| b.2), "a": band_info.and_then(|b| b.3)},
+        "status_diffusion": if e["statutDiffusionEtablissement"] == "P" { "partiellement_diffusible" } else { "diffusible" },
+        "date_creation": epoch(&e["dateCreationEtablissement"]),
+        "unite_legale": unite_legale_data(&e["uniteLegale"]),
+        "adresse": {
+            "numero_voie": a["numeroVoieEtablissement"], "indice_repetition_voie": a["indiceRepetitionEtablissement"],
+            "type_voie": a["typeVoieEtablissement"], "libelle_voie": a["libelleVoieEtablissement"],
+            "complement_adresse": a["complementAdresseEtablissement"], "code_commune": a["codeCommuneEtablissement"],
+            "code_postal": a["codePostalEtablissement"], "libelle_commune": a["libelleCommuneEtablissement"],
+            "code_pays_etranger": a["codePaysEtrangerEtablissement"], "libelle_pays_etranger": a["libellePaysEtrangerEtablissement"],
+            "acheminement_postal": {
+                "l1": e["uniteLegale"]["denominationUniteLegale"], "l2": Value::Null, "l3": Value::Null,
+                "l4": line(&[&a["numeroVoieEtablissement"], &json!(type_label), &a["libelleVoieEtablissement"]]),
+                "l5": Value::Null, "l6": line(&[&a["codePostalEtablissement"], &a["libelleCommuneEtablissement"]]), "l7": "FRANCE",
+            },
+        },
+    })
+}
+
+/// INSEE's answer translated: 200 → data, 404 → `01003`, 403 (never diffused) → 451 `01005`.
+fn insee_answer(outcome: &Upstream, key: &str, shape: fn(&Value) -> Value) -> Response {
+    let meta = Some(json!({"provider": "INSEE"}));
+    match outcome {
+        Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(body)
+            .ok()
+            .filter(|v| v[key].is_object())
+        {
+            Some(v) => envelope(shape(&v[key])),
+            None => provider_failure("01", "INSEE", &Upstream::Answer(200, body.clone())),
+        },
+        Upstream::Answer(404, _) => hub_error(
+            StatusCode::NOT_FOUND,
+            "01003",
+            "Entité non trouvée",
+            "Le siret ou siren indiqué n'existe pas, n'est pas connu ou ne comporte aucune information pour cet appel",
+            None,
+            meta,
+        ),
+        Upstream::Answer(403, _) => hub_error(
+            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+            "01005",
+            "Entité non diffusible",
+            "Cette entité n'est pas diffusible : l'INSEE ne communique pas ses données",
+            None,
+            meta,
+        ),
+        other => provider_failure("01", "INSEE", other),
+    }
+}
+
+async fn unite_legale(
+    State(hub): State<Hub>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &UNITE_LEGALE,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00301",
+            "Entité non traitable",
+            "Le numéro de siren indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siren"})),
+            None,
+        )
+    } else {
+        let outcome = hub
+            .upstream(
+                &mut call,
+                "insee",
+                &format!("{INSEE_PATH}/siren/{siren}"),
+                &[],
+            )
+            .await;
+        insee_answer(&outcome, "uniteLegale", unite_legale_data)
+    };
+    hub.finish(call, &siren, response)
+}
+
+async fn etablissement(
+    State(hub): State<Hub>,
+    Path(siret): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &ETABLISSEMENT,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siret(&siret) {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00302",
+            "Entité non traitable",
+            "Le numéro de siret indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siret"})),
+            None,
+        )
+    } else {
+        let outcome = hub
+            .upstream(
+                &mut call,
+                "insee",
+                &format!("{INSEE_PATH}/siret/{siret}"),
+                &[],
+            )
+            .await;
+        insee_answer(&outcome, "etablissement", etablissement_data)
+    };
+    hub.finish(call, &siret, response)
+}
+
+/// The OpenAPI 3.1 document of the simulated API Entreprise (the endpoints served so far).
+pub fn openapi(base_url: &str, p: &Population) -> Value {
+    let company = crate::providers::example_company(p);
+    let recipient = p
+        .company_persona("commune-acheteuse")
+        .map(|c| c.head_office().siret.clone())
+        .unwrap_or_else(|| company.head_office().siret.clone());
+    let error = |d: &str| json!({"description": d, "content": {super::JSON_API: {"schema": {"$ref": "#/components/schemas/Errors"}}}});
+    let tracing = vec![
+        json!({"name": "recipient", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": recipient}),
+        json!({"name": "context", "in": "query", "required": true, "schema": {"type": "string"}, "example": "Marchés publics"}),
+        json!({"name": "object", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 49}, "example": "T-2026-042"}),
+    ];
+    let op = |id: &str, summary: &str, param: Value, scopes: &[&str]| {
+        let mut params = vec![param];
+        params.extend(tracing.clone());
+        json!({"get": {
+        "operationId": id, "summary": summary, "security": [{"jwt": scopes}],
+        "parameters": params,
+        "responses": {
+            "200": {"description": "Data", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data", "links", "meta"]}}}},
+            "401": error("Token invalid (00101), expired (00103) or revoked (00105)"), "403": error("Insufficient privileges (00100) or IP not allowed (00107)"),
+            "404": error("Not found (01003)"), "422": error("Tracing parameter or identifier invalid (002xx, 00301, 00302)"), "429": error("Too many requests (00429)"),
+            "451": error("Never diffused (01005)"), "502": error("Provider unavailable or unexpected answer"), "504": error("Provider slower than the cap (01002)"),
+        }}})
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "API Entreprise (simulated)", "version": "3.0.0", "description": "API Entreprise over the simulated providers. Get a token with `cargo xtask token --hub api-entreprise --scopes entreprises`."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            UNITE_LEGALE.route: op("uniteLegale", "INSEE legal unit", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), UNITE_LEGALE.scopes),
+            ETABLISSEMENT.route: op("etablissement", "INSEE establishment", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), ETABLISSEMENT.scopes),
+        },
+        "components": {
+            "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {"Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["code", "title", "detail"]}}}}},
+        },
+    })
+}

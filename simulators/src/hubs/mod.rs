@@ -1,0 +1,768 @@
+//! The hubs: API Entreprise and API Particulier, one engine. They contextualise the providers'
+//! raw data for each service provider's purpose and legal basis, call the providers **over
+//! HTTP**, and trace every call ("droit d'en connaître"). Facts: `../shared/reference/hubs.md`.
+//!
+//! Common behaviour lives here: the token registry ([`tokens`]), the scope gate, traceability
+//! parameters, the JSON:API envelope and error format (`XXYYY` codes), the upstream client with
+//! the runtime HTTP mapping (unavailable 502, slower than the cap 504, not found 404, never
+//! diffused 451), rate-limit headers, and the hub journal with each provider call's status and
+//! duration. Endpoints: [`entreprise`].
+
+pub mod entreprise;
+pub mod tokens;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{delete, get};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::http::{Caller, PartyCore, json_response, typed_json, with_subject};
+use crate::population::ids;
+use tokens::{Refusal, TokenRecord, TokenRegistry};
+
+/// Media type of every hub answer.
+pub const JSON_API: &str = "application/vnd.api+json";
+/// How long a hub waits for a provider by default (the real hubs: 10 s).
+pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A hub error in the JSON:API-like format: `{"errors":[{code,title,detail,source,meta}]}`.
+pub fn hub_error(
+    status: StatusCode,
+    code: &str,
+    title: &str,
+    detail: &str,
+    source: Option<Value>,
+    meta: Option<Value>,
+) -> Response {
+    typed_json(
+        status,
+        &json!({"errors": [{"code": code, "title": title, "detail": detail, "source": source, "meta": meta.unwrap_or_else(|| json!({}))}]}),
+        JSON_API,
+    )
+}
+
+/// The success envelope `{data, links, meta}`.
+pub fn envelope(data: Value) -> Response {
+    typed_json(
+        StatusCode::OK,
+        &json!({"data": data, "links": {}, "meta": {}}),
+        JSON_API,
+    )
+}
+
+/// One call a hub made to a provider.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProviderCall {
+    pub provider: String,
+    pub url: String,
+    /// HTTP status, or 0 when there was no answer.
+    pub status: u16,
+    /// `ok`, `timeout`, `unreachable`.
+    pub outcome: &'static str,
+    pub duration_us: u64,
+}
+
+/// One hub call, with what the caller declared and what the hub asked the providers.
+#[derive(Clone, Debug, Serialize)]
+pub struct HubEntry {
+    pub seq: u64,
+    pub time: String,
+    pub jti: Option<String>,
+    pub endpoint: String,
+    pub recipient: Option<String>,
+    pub context: Option<String>,
+    pub object: Option<String>,
+    pub status: u16,
+    pub duration_us: u64,
+    pub provider_calls: Vec<ProviderCall>,
+}
+
+/// The hub journal ("droit d'en connaître"), bounded.
+#[derive(Clone, Default)]
+pub struct HubJournal {
+    inner: Arc<Mutex<(u64, VecDeque<HubEntry>)>>,
+}
+
+impl HubJournal {
+    fn push(&self, mut e: HubEntry) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 += 1;
+        e.seq = inner.0;
+        if inner.1.len() >= crate::http::JOURNAL_CAPACITY {
+            inner.1.pop_front();
+        }
+        inner.1.push_back(e);
+    }
+    pub fn entries(&self) -> Vec<HubEntry> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .iter()
+            .cloned()
+            .collect()
+    }
+    pub fn clear(&self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clear();
+    }
+}
+
+/// Calls counted in a window: its start (epoch seconds) and the count.
+type Window = (i64, u32);
+
+/// A fixed-window rate limiter per (token, group), windows aligned on epoch multiples.
+#[derive(Clone, Default)]
+struct RateLimiter {
+    windows: Arc<Mutex<HashMap<(String, &'static str), Window>>>,
+}
+
+/// What the limiter decided, for the `RateLimit-*` headers.
+pub(crate) struct Quota {
+    limit: u32,
+    remaining: u32,
+    reset: i64,
+    exceeded: bool,
+}
+
+impl RateLimiter {
+    fn hit(&self, jti: &str, group: &'static str, limit: u32, period: i64, now: i64) -> Quota {
+        let window = now - now.rem_euclid(period);
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = w.entry((jti.to_string(), group)).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        entry.1 += 1;
+        let used = entry.1;
+        Quota {
+            limit,
+            remaining: limit.saturating_sub(used),
+            reset: window + period,
+            exceeded: used > limit,
+        }
+    }
+}
+
+/// The hub's state.
+#[derive(Clone)]
+pub struct Hub {
+    pub core: PartyCore,
+    pub registry: TokenRegistry,
+    pub journal: HubJournal,
+    limiter: RateLimiter,
+    http: reqwest::Client,
+    /// Base URLs of the providers, by party id.
+    pub providers: Arc<HashMap<String, String>>,
+}
+
+/// Who called and what they declared.
+pub struct HubCaller {
+    pub token: TokenRecord,
+    pub recipient: Option<String>,
+    pub context: Option<String>,
+    pub object: Option<String>,
+}
+
+/// One hub call in progress: started by [`Hub::begin`], carried through the provider calls,
+/// closed by [`Hub::finish`].
+pub struct HubCall {
+    started: Instant,
+    endpoint: &'static str,
+    caller: Option<HubCaller>,
+    quota: Option<Quota>,
+    calls: Vec<ProviderCall>,
+}
+
+/// An endpoint's identity: its route, scopes (any of), rate-limit group, and which tracing
+/// parameters it requires.
+pub struct Endpoint {
+    pub route: &'static str,
+    pub scopes: &'static [&'static str],
+    pub group: &'static str,
+    pub limit: u32,
+    pub period: i64,
+    /// API Entreprise requires `context`, `object` and `recipient`; API Particulier `recipient`.
+    pub requires_context: bool,
+}
+
+impl Hub {
+    /// A hub over `providers`, signing tokens with `secret`, waiting `timeout` for providers.
+    pub fn new(
+        core: PartyCore,
+        secret: &[u8],
+        providers: HashMap<String, String>,
+        timeout: Duration,
+    ) -> Hub {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(format!("{}-simulator", core.id))
+            .build()
+            .unwrap_or_default();
+        Hub {
+            core,
+            registry: TokenRegistry::new(secret),
+            journal: HubJournal::default(),
+            limiter: RateLimiter::default(),
+            http,
+            providers: Arc::new(providers),
+        }
+    }
+
+    /// Checks the token, its scopes, the rate limit and the tracing parameters, in that order.
+    /// On refusal, the answer (already journalled) is in `Err`.
+    pub fn begin(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+        query: &HashMap<String, String>,
+        e: &Endpoint,
+    ) -> Result<HubCall, Response> {
+        let mut call = HubCall {
+            started: Instant::now(),
+            endpoint: e.route,
+            caller: None,
+            quota: None,
+            calls: Vec::new(),
+        };
+        match self.guard(headers, peer, query, e) {
+            Ok((caller, quota)) => {
+                call.caller = Some(caller);
+                call.quota = Some(quota);
+                Ok(call)
+            }
+            Err((refusal, quota)) => {
+                call.quota = quota;
+                Err(self.finish(call, "", refusal))
+            }
+        }
+    }
+
+    fn guard(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+        query: &HashMap<String, String>,
+        e: &Endpoint,
+    ) -> Result<(HubCaller, Quota), (Response, Option<Quota>)> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        let client_ip: Option<IpAddr> = headers
+            .get("x-forwarded-for")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split(',').next())
+            .and_then(|ip| ip.trim().parse().ok())
+            .or(peer.map(|p| p.ip()));
+        let now = self.core.clock.now();
+        let token = match bearer.map(|b| self.registry.check(b, client_ip, now)) {
+            None | Some(Err(Refusal::Invalid)) => {
+                return Err((
+                    hub_error(
+                        StatusCode::UNAUTHORIZED,
+                        "00101",
+                        "Interdiction d'accès",
+                        "Votre jeton est invalide ou n'est pas renseigné",
+                        None,
+                        None,
+                    ),
+                    None,
+                ));
+            }
+            Some(Err(Refusal::Expired)) => {
+                return Err((
+                    hub_error(
+                        StatusCode::UNAUTHORIZED,
+                        "00103",
+                        "Jeton expiré",
+                        "Votre jeton est expiré",
+                        None,
+                        None,
+                    ),
+                    None,
+                ));
+            }
+            Some(Err(Refusal::Blacklisted)) => {
+                return Err((
+                    hub_error(
+                        StatusCode::UNAUTHORIZED,
+                        "00105",
+                        "Jeton révoqué",
+                        "Votre jeton a été révoqué",
+                        None,
+                        None,
+                    ),
+                    None,
+                ));
+            }
+            Some(Err(Refusal::IpNotAllowed)) => {
+                return Err((
+                    hub_error(
+                        StatusCode::FORBIDDEN,
+                        "00107",
+                        "Adresse IP non autorisée",
+                        "Votre adresse IP n'est pas autorisée pour ce jeton",
+                        None,
+                        None,
+                    ),
+                    None,
+                ));
+            }
+            Some(Ok(t)) => t,
+        };
+        if !token.scopes.iter().any(|s| e.scopes.contains(&s.as_str())) {
+            return Err((
+                hub_error(
+                    StatusCode::FORBIDDEN,
+                    "00100",
+                    "Privilèges insuffisants",
+                    "Votre jeton n'a pas les droits d'accès à cette ressource",
+                    None,
+                    None,
+                ),
+                None,
+            ));
+        }
+        let limit = token.rate_limit_per_minute.unwrap_or(e.limit);
+        let period = if token.rate_limit_per_minute.is_some() {
+            60
+        } else {
+            e.period
+        };
+        let quota = self.limiter.hit(
+            &token.jti,
+            if token.rate_limit_per_minute.is_some() {
+                "custom_rate_limit"
+            } else {
+                e.group
+            },
+            limit,
+            period,
+            now.timestamp(),
+        );
+        if quota.exceeded {
+            let mut r = hub_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "00429",
+                "Trop de requêtes",
+                "Vous avez effectué trop de requêtes",
+                None,
+                None,
+            );
+            let retry = (quota.reset - now.timestamp()).max(0);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+            return Err((with_quota(r, &quota), Some(quota)));
+        }
+        let param = |k: &str| {
+            query
+                .get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let (context, object, recipient) = (param("context"), param("object"), param("recipient"));
+        let bad = |code: &str, title: &str, detail: &str, p: &str| {
+            Err((
+                hub_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    title,
+                    detail,
+                    Some(json!({"parameter": p})),
+                    None,
+                ),
+                Some(Quota { ..quota }),
+            ))
+        };
+        if e.requires_context {
+            if context.is_none() {
+                return bad(
+                    "00201",
+                    "Paramètre manquant",
+                    "Le paramètre context est obligatoire (cadre de la requête : marchés publics, aides publiques…)",
+                    "context",
+                );
+            }
+            if object.as_ref().is_none_or(|o| o.chars().count() >= 50) {
+                return bad(
+                    "00202",
+                    "Paramètre manquant",
+                    "Le paramètre object est obligatoire (identifiant de la procédure, moins de 50 caractères)",
+                    "object",
+                );
+            }
+        }
+        match &recipient {
+            None => {
+                return bad(
+                    "00203",
+                    "Paramètre manquant",
+                    "Le paramètre recipient est obligatoire (SIRET du destinataire des données)",
+                    "recipient",
+                );
+            }
+            Some(r) if !ids::is_valid_siret(r) => {
+                return bad(
+                    "00210",
+                    "Paramètre recipient invalide",
+                    "Le paramètre recipient doit être un numéro de SIRET valide",
+                    "recipient",
+                );
+            }
+            _ => {}
+        }
+        Ok((
+            HubCaller {
+                token,
+                recipient,
+                context,
+                object,
+            },
+            quota,
+        ))
+    }
+
+    /// Calls a provider (GET), timing it and recording it in `calls`.
+    pub async fn upstream(
+        &self,
+        call: &mut HubCall,
+        provider: &str,
+        path: &str,
+        headers: &[(&str, String)],
+    ) -> Upstream {
+        let base = self.providers.get(provider).cloned().unwrap_or_default();
+        let url = format!("{base}{path}");
+        let mut request = self.http.get(&url);
+        for (k, v) in headers {
+            request = request.header(*k, v);
+        }
+        let started = Instant::now();
+        let result = request.send().await;
+        let outcome = match result {
+            Err(e) if e.is_timeout() => Upstream::Timeout,
+            Err(_) => Upstream::Unreachable,
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match r.bytes().await {
+                    Ok(body) => Upstream::Answer(status, body),
+                    Err(e) if e.is_timeout() => Upstream::Timeout,
+                    Err(_) => Upstream::Unreachable,
+                }
+            }
+        };
+        let (status, tag) = match &outcome {
+            Upstream::Answer(s, _) => (*s, "ok"),
+            Upstream::Timeout => (0, "timeout"),
+            Upstream::Unreachable => (0, "unreachable"),
+        };
+        call.calls.push(ProviderCall {
+            provider: provider.to_string(),
+            url,
+            status,
+            outcome: tag,
+            duration_us: started.elapsed().as_micros() as u64,
+        });
+        outcome
+    }
+
+    /// Records the hub call in the journal and finishes the response (rate-limit headers,
+    /// subject, caller).
+    pub fn finish(&self, call: HubCall, subject: &str, response: Response) -> Response {
+        let caller = call.caller.as_ref();
+        self.journal.push(HubEntry {
+            seq: 0,
+            time: self
+                .core
+                .clock
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            jti: caller.map(|c| c.token.jti.clone()),
+            endpoint: call.endpoint.to_string(),
+            recipient: caller.and_then(|c| c.recipient.clone()),
+            context: caller.and_then(|c| c.context.clone()),
+            object: caller.and_then(|c| c.object.clone()),
+            status: response.status().as_u16(),
+            duration_us: call.started.elapsed().as_micros() as u64,
+            provider_calls: call.calls,
+        });
+        let mut response = if subject.is_empty() {
+            response
+        } else {
+            with_subject(response, subject)
+        };
+        if let Some(c) = caller {
+            response
+                .extensions_mut()
+                .insert(Caller(c.token.jti.clone()));
+        }
+        match &call.quota {
+            Some(q) => with_quota(response, q),
+            None => response,
+        }
+    }
+}
+
+/// What a provider answered.
+pub enum Upstream {
+    Answer(u16, Bytes),
+    Timeout,
+    Unreachable,
+}
+
+fn with_quota(mut r: Response, q: &Quota) -> Response {
+    let h = r.headers_mut();
+    h.insert("ratelimit-limit", HeaderValue::from(q.limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(q.remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(q.reset));
+    r
+}
+
+/// The generic mapping of a provider failure, with the provider's `XX` prefix.
+pub fn provider_failure(prefix: &str, provider_name: &str, outcome: &Upstream) -> Response {
+    let meta = Some(json!({"provider": provider_name}));
+    match outcome {
+        Upstream::Timeout => hub_error(
+            StatusCode::GATEWAY_TIMEOUT,
+            &format!("{prefix}002"),
+            "Délai d'attente dépassé",
+            "Le fournisseur de données n'a pas répondu à temps",
+            None,
+            meta,
+        ),
+        Upstream::Unreachable => hub_error(
+            StatusCode::BAD_GATEWAY,
+            &format!("{prefix}001"),
+            "Fournisseur indisponible",
+            "Le fournisseur de données est momentanément indisponible",
+            None,
+            meta,
+        ),
+        Upstream::Answer(status, _) if *status >= 500 => hub_error(
+            StatusCode::BAD_GATEWAY,
+            &format!("{prefix}000"),
+            "Erreur du fournisseur",
+            "Le fournisseur de données a rencontré une erreur",
+            None,
+            meta,
+        ),
+        Upstream::Answer(..) => hub_error(
+            StatusCode::BAD_GATEWAY,
+            &format!("{prefix}999"),
+            "Réponse inattendue",
+            "Le fournisseur de données a renvoyé une réponse inattendue",
+            None,
+            meta,
+        ),
+    }
+}
+
+/// `scenarios/hubs.toml`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubsConfig {
+    #[serde(rename = "api-entreprise")]
+    pub api_entreprise: Option<HubSettings>,
+}
+
+/// One hub's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSettings {
+    /// HMAC secret of its tokens.
+    pub secret: String,
+    #[serde(default = "default_timeout_ms")]
+    pub provider_timeout_ms: u64,
+    /// Tokens registered at start.
+    #[serde(default)]
+    pub tokens: Vec<TokenRecord>,
+}
+
+fn default_timeout_ms() -> u64 {
+    DEFAULT_PROVIDER_TIMEOUT.as_millis() as u64
+}
+
+impl HubsConfig {
+    /// Reads the file; errors name the line.
+    pub fn load(path: &std::path::Path) -> Result<HubsConfig, crate::config::FileError> {
+        crate::config::parse_toml(&crate::config::read(path)?, &path.display().to_string())
+    }
+}
+
+/// Query parameters as a map (first value wins).
+pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (k, v) in crate::providers::query_pairs(raw) {
+        map.entry(k).or_insert(v);
+    }
+    map
+}
+
+/// Body of `POST /_control/tokens`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    scopes: Vec<String>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    siret: Option<String>,
+    /// RFC 3339; default: 18 months from now.
+    #[serde(default)]
+    expires: Option<DateTime<Utc>>,
+    #[serde(default)]
+    blacklisted: bool,
+    #[serde(default)]
+    allowed_ips: Vec<IpAddr>,
+    #[serde(default)]
+    rate_limit_per_minute: Option<u32>,
+}
+
+/// The hub's control routes: the token registry (`GET`, `POST`, `DELETE /_control/tokens/{jti}`)
+/// and the hub journal (`GET /_control/hub-journal`).
+pub fn control(hub: Hub) -> Router {
+    Router::new()
+        .route("/_control/tokens", get(list_tokens).post(create_token))
+        .route(
+            "/_control/tokens/{jti}",
+            delete(delete_token).put(replace_token),
+        )
+        .route("/_control/hub-journal", get(hub_journal))
+        .with_state(hub)
+}
+
+async fn list_tokens(State(h): State<Hub>) -> Response {
+    json_response(StatusCode::OK, &json!({"tokens": h.registry.list()}))
+}
+
+fn control_error(detail: String) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": "Bad Request", "detail": detail}),
+    )
+}
+
+async fn create_token(State(h): State<Hub>, body: Bytes) -> Response {
+    let t: NewToken = match serde_json::from_slice(&body) {
+        Ok(t) => t,
+        Err(e) => {
+            return control_error(format!(
+                "expected {{\"scopes\": [...], \"subject\"?, \"siret\"?, \"expires\"?, ...}}: {e}"
+            ));
+        }
+    };
+    if let Some(s) = t.siret.as_ref().filter(|s| !ids::is_valid_siret(s)) {
+        return control_error(format!("siret {s:?} is not a valid SIRET"));
+    }
+    let now = h.core.clock.now();
+    let expires = t
+        .expires
+        .unwrap_or_else(|| now + chrono::Duration::days(548));
+    let (mut record, _) = h
+        .registry
+        .issue(t.scopes, &t.subject, t.siret, expires, now);
+    record.blacklisted = t.blacklisted;
+    record.allowed_ips = t.allowed_ips;
+    record.rate_limit_per_minute = t.rate_limit_per_minute;
+    h.registry.insert(record.clone());
+    let jwt = h.registry.jwt(&record, now);
+    json_response(
+        StatusCode::CREATED,
+        &json!({"token": jwt, "record": record}),
+    )
+}
+
+async fn replace_token(State(h): State<Hub>, Path(jti): Path<String>, body: Bytes) -> Response {
+    match serde_json::from_slice::<TokenRecord>(&body) {
+        Ok(r) if r.jti == jti => {
+            h.registry.insert(r.clone());
+            json_response(
+                StatusCode::OK,
+                &json!({"record": r, "token": h.registry.jwt(&r, h.core.clock.now())}),
+            )
+        }
+        Ok(_) => control_error("the body's jti must be the path's".into()),
+        Err(e) => control_error(format!("expected a token record: {e}")),
+    }
+}
+
+async fn delete_token(State(h): State<Hub>, Path(jti): Path<String>) -> Response {
+    if h.registry.remove(&jti) {
+        json_response(StatusCode::OK, &json!({"deleted": jti}))
+    } else {
+        json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"error": "Not Found", "detail": format!("no token {jti}")}),
+        )
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct JournalFilter {
+    jti: Option<String>,
+    recipient: Option<String>,
+}
+
+async fn hub_journal(
+    State(h): State<Hub>,
+    q: Result<Query<JournalFilter>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = match q {
+        Ok(Query(f)) => f,
+        Err(e) => return control_error(format!("bad journal query: {e}")),
+    };
+    let entries: Vec<HubEntry> = h
+        .journal
+        .entries()
+        .into_iter()
+        .filter(|e| f.jti.as_ref().is_none_or(|j| e.jti.as_ref() == Some(j)))
+        .filter(|e| {
+            f.recipient
+                .as_ref()
+                .is_none_or(|r| e.recipient.as_ref() == Some(r))
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"party": h.core.id, "entries": entries}),
+    )
+}
+
+/// A 404 in the hub's format.
+pub async fn not_found() -> Response {
+    hub_error(
+        StatusCode::NOT_FOUND,
+        "00404",
+        "Ressource inconnue",
+        "Aucune ressource à cette adresse",
+        None,
+        None,
+    )
+}
+
+/// A 405 in the hub's format.
+pub async fn method_not_allowed() -> Response {
+    hub_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "00405",
+        "Méthode non autorisée",
+        "Seule la méthode GET est acceptée",
+        None,
+        None,
+    )
+}
