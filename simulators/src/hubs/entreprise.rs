@@ -1,7 +1,7 @@
-//! API Entreprise (v3/v4) over the simulated providers, for public tenders (MPS): INSEE legal
-//! units and establishments so far. Each endpoint validates the token, scopes, rate limit,
+//! API Entreprise (v3/v4) over the simulated providers, for public tenders (MPS). Each endpoint validates the token, scopes, rate limit,
 //! tracing parameters and identifier, calls the provider over HTTP, and translates its answer
-//! into API Entreprise's shape and error codes.
+//! into API Entreprise's shape and error codes. Served so far: INSEE legal units and
+//! establishments, URSSAF attestation de vigilance.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,7 +39,19 @@ pub const ETABLISSEMENT: Endpoint = Endpoint {
     requires_context: true,
 };
 
+/// URSSAF attestation de vigilance (v4).
+pub const ATTESTATION_VIGILANCE: Endpoint = Endpoint {
+    route: "/v4/urssaf/unites_legales/{siren}/attestation_vigilance",
+    scopes: &["attestations_sociales", "attestation_sociale_urssaf"],
+    group: "urssaf_attestation_sociales",
+    limit: 100,
+    period: 60,
+    requires_context: true,
+};
+
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
+/// How long a document URL stays valid, seconds.
+const DOCUMENT_URL_LIFETIME: u64 = 86_400;
 
 /// The API Entreprise party.
 pub fn app(
@@ -60,6 +72,7 @@ pub fn app(
     let router = Router::new()
         .route(UNITE_LEGALE.route, get(unite_legale))
         .route(ETABLISSEMENT.route, get(etablissement))
+        .route(ATTESTATION_VIGILANCE.route, get(attestation_vigilance))
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(hub.clone());
@@ -294,6 +307,101 @@ async fn etablissement(
     hub.finish(call, &siret, response)
 }
 
+/// URSSAF's answer translated. The hub computes the validity: from the issue date to the end of
+/// the sixth month after the analysed month.
+fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
+    let meta = Some(json!({"provider": "ACOSS"}));
+    let body = match outcome {
+        Upstream::Answer(200, body) => serde_json::from_slice::<Value>(body).ok(),
+        Upstream::Answer(404, _) => {
+            return hub_error(
+                StatusCode::NOT_FOUND,
+                "04003",
+                "Entité non trouvée",
+                "Le siret ou siren indiqué n'existe pas, n'est pas connu ou ne comporte aucune information pour cet appel",
+                None,
+                meta,
+            );
+        }
+        other => return provider_failure("04", "ACOSS", other),
+    };
+    let Some(body) = body else {
+        return provider_failure("04", "ACOSS", &Upstream::Answer(200, Default::default()));
+    };
+    match body["statut"].as_str() {
+        Some("DELIVREE") => {
+            let analysed = body["periodeAnalysee"]
+                .as_str()
+                .and_then(|p| NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").ok());
+            let (Some(analysed), Some(url)) = (analysed, body["urlDocument"].as_str()) else {
+                return provider_failure("04", "ACOSS", &Upstream::Answer(200, Default::default()));
+            };
+            let base = hub.providers.get("urssaf").cloned().unwrap_or_default();
+            envelope(json!({
+                "entity_status": {"code": "ok", "libelle": "Attestation délivrée par l'Urssaf", "description": "L'entreprise est à jour de ses obligations déclaratives et de paiement."},
+                "date_debut_validite": body["dateEmission"],
+                "date_fin_validite": crate::providers::urssaf::validity_end(analysed).format("%Y-%m-%d").to_string(),
+                "code_securite": body["codeSecurite"],
+                "document_url": format!("{base}{url}"),
+                "document_url_expires_in": DOCUMENT_URL_LIFETIME,
+            }))
+        }
+        Some("REFUS_DE_DELIVRANCE") => envelope(json!({
+            "entity_status": {"code": "refus_de_delivrance", "libelle": "Délivrance de l'attestation refusée par l'Urssaf", "description": body["motif"]},
+            "date_debut_validite": null, "date_fin_validite": null, "code_securite": null, "document_url": null, "document_url_expires_in": null,
+        })),
+        // Manual review at URSSAF: the documented 502, retry in two days.
+        Some("EN_COURS_DE_TRAITEMENT_MANUEL") => hub_error(
+            StatusCode::BAD_GATEWAY,
+            "04501",
+            "Analyse de la situation du compte en cours",
+            "La situation de l'entreprise requiert une analyse manuelle d'un agent de l'Urssaf ; réessayez dans deux jours",
+            None,
+            Some(json!({"provider": "ACOSS", "retry_in": 172_800})),
+        ),
+        _ => provider_failure("04", "ACOSS", &Upstream::Answer(200, Default::default())),
+    }
+}
+
+async fn attestation_vigilance(
+    State(hub): State<Hub>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &ATTESTATION_VIGILANCE,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00301",
+            "Entité non traitable",
+            "Le numéro de siren indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siren"})),
+            None,
+        )
+    } else {
+        let outcome = hub
+            .upstream(
+                &mut call,
+                "urssaf",
+                &format!("/api/v1/attestations/vigilance/{siren}"),
+                &[],
+            )
+            .await;
+        urssaf_answer(&hub, &outcome)
+    };
+    hub.finish(call, &siren, response)
+}
+
 /// The OpenAPI 3.1 document of the simulated API Entreprise (the endpoints served so far).
 pub fn openapi(base_url: &str, p: &Population) -> Value {
     let company = crate::providers::example_company(p);
@@ -327,6 +435,7 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
         "paths": {
             UNITE_LEGALE.route: op("uniteLegale", "INSEE legal unit", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), UNITE_LEGALE.scopes),
             ETABLISSEMENT.route: op("etablissement", "INSEE establishment", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), ETABLISSEMENT.scopes),
+            ATTESTATION_VIGILANCE.route: op("attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_VIGILANCE.scopes),
         },
         "components": {
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

@@ -551,3 +551,68 @@ async fn the_hub_journal_records_who_asked_why_and_which_providers_answered() {
     assert_eq!(filtered.json["entries"].as_array().unwrap().len(), 1);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn attestation_de_vigilance_through_the_hub() {
+    let b = Bench::start().await;
+    let jwt = token(&b, json!({"scopes": ["attestations_sociales"]})).await;
+    let q = tracing(&b);
+    let path = |persona: &str| {
+        format!(
+            "/v4/urssaf/unites_legales/{}/attestation_vigilance",
+            b.siren(persona)
+        )
+    };
+    // The hub computes the validity from what URSSAF analysed (both clocks set alike).
+    for party in ["urssaf", "api-entreprise"] {
+        b.put_json(
+            party,
+            "/_control/clock",
+            json!({"now": "2026-11-22T09:00:00Z"}),
+        )
+        .await;
+    }
+    let ok = call(&b, &jwt, &path("batiments-dupont"), &q).await;
+    assert_eq!(ok.status, 200, "{}", ok.json);
+    let d = &ok.json["data"];
+    assert_eq!(d["entity_status"]["code"], "ok");
+    assert_eq!(
+        (
+            d["date_debut_validite"].as_str(),
+            d["date_fin_validite"].as_str()
+        ),
+        (Some("2026-11-22"), Some("2027-04-30"))
+    );
+    assert_eq!(d["code_securite"].as_str().unwrap().len(), 15);
+    assert_eq!(d["document_url_expires_in"], 86400);
+    // The document URL serves the PDF.
+    let pdf = b
+        .send(b.http.get(d["document_url"].as_str().unwrap()))
+        .await;
+    assert_eq!((pdf.status, pdf.content_type()), (200, "application/pdf"));
+    let refused = call(&b, &jwt, &path("charpentes-refus-vigilance"), &q).await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        refused.json["data"]["entity_status"]["code"],
+        "refus_de_delivrance"
+    );
+    assert!(refused.json["data"]["document_url"].is_null());
+    let review = call(&b, &jwt, &path("revue-manuelle-urssaf"), &q).await;
+    assert_eq!(code(&review), (502, "04501".into()));
+    assert_eq!(
+        review.json["errors"][0]["meta"],
+        json!({"provider": "ACOSS", "retry_in": 172800})
+    );
+    assert_eq!(
+        code(&call(&b, &jwt, &path("hors-perimetre-urssaf"), &q).await),
+        (404, "04003".into())
+    );
+    assert_eq!(ok.headers["ratelimit-limit"], "100");
+    // An INSEE token cannot reach it.
+    let insee_only = token(&b, json!({"scopes": ["entreprises"]})).await;
+    assert_eq!(
+        code(&call(&b, &insee_only, &path("batiments-dupont"), &q).await),
+        (403, "00100".into())
+    );
+    b.stop().await;
+}
