@@ -1,7 +1,8 @@
 //! API Entreprise (v3/v4) over the simulated providers, for public tenders (MPS). Each endpoint validates the token, scopes, rate limit,
 //! tracing parameters and identifier, calls the provider over HTTP, and translates its answer
 //! into API Entreprise's shape and error codes. Served so far: INSEE legal units and
-//! establishments, URSSAF attestation de vigilance.
+//! establishments, URSSAF attestation de vigilance, Infogreffe RCS extract, MSA contributions
+//! compliance.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,6 +50,26 @@ pub const ATTESTATION_VIGILANCE: Endpoint = Endpoint {
     requires_context: true,
 };
 
+/// Infogreffe RCS extract (Kbis data, v3).
+pub const EXTRAIT_KBIS: Endpoint = Endpoint {
+    route: "/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis",
+    scopes: &["extraits_rcs", "open_data"],
+    group: "json_resources_entreprise",
+    limit: 250,
+    period: 60,
+    requires_context: true,
+};
+
+/// MSA contributions compliance (v3).
+pub const CONFORMITE_MSA: Endpoint = Endpoint {
+    route: "/v3/msa/etablissements/{siret}/conformite_cotisations",
+    scopes: &["msa_cotisations", "cotisations_msa"],
+    group: "json_resources_entreprise",
+    limit: 250,
+    period: 60,
+    requires_context: true,
+};
+
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
 /// How long a document URL stays valid, seconds.
 const DOCUMENT_URL_LIFETIME: u64 = 86_400;
@@ -73,6 +94,8 @@ pub fn app(
         .route(UNITE_LEGALE.route, get(unite_legale))
         .route(ETABLISSEMENT.route, get(etablissement))
         .route(ATTESTATION_VIGILANCE.route, get(attestation_vigilance))
+        .route(EXTRAIT_KBIS.route, get(extrait_kbis))
+        .route(CONFORMITE_MSA.route, get(conformite_msa))
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(hub.clone());
@@ -402,6 +425,147 @@ async fn attestation_vigilance(
     hub.finish(call, &siren, response)
 }
 
+/// Infogreffe's extract in API Entreprise's shape.
+fn kbis_data(k: &Value) -> Value {
+    let officers: Vec<Value> = k["mandataires_sociaux"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|m| json!({"type": if m["type"] == "PP" { "personne_physique" } else { "personne_morale" }, "fonction": m["qualite"], "nom": m["nom"], "prenom": m["prenoms"], "date_naissance": m["date_naissance"], "raison_sociale": null, "numero_identification": null}))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "siren": k["siren"],
+        "date_immatriculation": k["date_immatriculation"],
+        "date_radiation": k["date_radiation"],
+        "date_extrait": k["date_extrait"],
+        "mandataires_sociaux": officers,
+        "observations": k["observations"],
+        "nom_commercial": null,
+        "etablissement_principal": {"activite": k["activite_principale"], "origine_fonds": k["etablissement_principal"]["origine_fonds"], "mode_exploitation": k["etablissement_principal"]["mode_exploitation"], "code_ape": k["code_ape"]},
+        "capital": k["capital"].as_object().map(|c| json!({"montant": c["montant"], "devise": "Euros", "code_devise": c["devise"]})),
+        "greffe": {"valeur": k["greffe"]["libelle"], "code": k["greffe"]["code"]},
+        "personne_physique": k["personne_physique"],
+        "personne_morale": if k["denomination"].is_null() { Value::Null } else { json!({"forme_juridique": {"valeur": k["forme_juridique"]["libelle"], "code": k["forme_juridique"]["code"]}, "denomination": k["denomination"]}) },
+    })
+}
+
+async fn extrait_kbis(
+    State(hub): State<Hub>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &EXTRAIT_KBIS,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00301",
+            "Entité non traitable",
+            "Le numéro de siren indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siren"})),
+            None,
+        )
+    } else {
+        match hub
+            .upstream(
+                &mut call,
+                "infogreffe",
+                &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
+                &[],
+            )
+            .await
+        {
+            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
+                Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
+                _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
+            },
+            Upstream::Answer(404, _) => hub_error(
+                StatusCode::NOT_FOUND,
+                "02003",
+                "Entité non trouvée",
+                "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
+                None,
+                Some(json!({"provider": "Infogreffe"})),
+            ),
+            other => provider_failure("02", "Infogreffe", &other),
+        }
+    };
+    hub.finish(call, &siren, response)
+}
+
+async fn conformite_msa(
+    State(hub): State<Hub>,
+    Path(siret): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &CONFORMITE_MSA,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siret(&siret) {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00302",
+            "Entité non traitable",
+            "Le numéro de siret indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siret"})),
+            None,
+        )
+    } else {
+        match hub
+            .upstream(
+                &mut call,
+                "msa",
+                &format!("/api/v1/conformite-cotisations/{siret}"),
+                &[],
+            )
+            .await
+        {
+            Upstream::Answer(200, body) => {
+                let status = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["statut"].as_str().map(str::to_string));
+                match status.as_deref() {
+                    Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
+                    Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
+                    Some("EN_COURS_DE_CONTROLE") => {
+                        envelope(json!({"status": "under_investigation"}))
+                    }
+                    _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
+                }
+            }
+            Upstream::Answer(404, _) => hub_error(
+                StatusCode::NOT_FOUND,
+                "10003",
+                "Entité non trouvée",
+                "Aucun compte cotisant MSA pour cet établissement",
+                None,
+                Some(json!({"provider": "MSA"})),
+            ),
+            other => provider_failure("10", "MSA", &other),
+        }
+    };
+    hub.finish(call, &siret, response)
+}
+
 /// The OpenAPI 3.1 document of the simulated API Entreprise (the endpoints served so far).
 pub fn openapi(base_url: &str, p: &Population) -> Value {
     let company = crate::providers::example_company(p);
@@ -435,6 +599,8 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
         "paths": {
             UNITE_LEGALE.route: op("uniteLegale", "INSEE legal unit", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), UNITE_LEGALE.scopes),
             ETABLISSEMENT.route: op("etablissement", "INSEE establishment", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), ETABLISSEMENT.scopes),
+            EXTRAIT_KBIS.route: op("extraitKbis", "Infogreffe RCS extract (Kbis data)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), EXTRAIT_KBIS.scopes),
+            CONFORMITE_MSA.route: op("conformiteMsa", "MSA contributions compliance", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": p.company_persona("gaec-msa").map(|c| c.head_office().siret.clone()).unwrap_or_default()}), CONFORMITE_MSA.scopes),
             ATTESTATION_VIGILANCE.route: op("attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_VIGILANCE.scopes),
         },
         "components": {

@@ -616,3 +616,68 @@ async fn attestation_de_vigilance_through_the_hub() {
     );
     b.stop().await;
 }
+
+#[tokio::test]
+async fn rcs_extract_and_msa_compliance_through_the_hub() {
+    let b = Bench::start().await;
+    let jwt = token(&b, json!({"scopes": ["extraits_rcs", "msa_cotisations"]})).await;
+    let q = tracing(&b);
+    let k = call(
+        &b,
+        &jwt,
+        &format!(
+            "/v3/infogreffe/rcs/unites_legales/{}/extrait_kbis",
+            b.siren("batiments-dupont")
+        ),
+        &q,
+    )
+    .await;
+    assert_eq!(k.status, 200, "{}", k.json);
+    let d = &k.json["data"];
+    assert_eq!(d["mandataires_sociaux"][0]["nom"], "DUPONT");
+    assert_eq!(d["mandataires_sociaux"][0]["fonction"], "Président");
+    assert_eq!(d["personne_morale"]["forme_juridique"]["code"], "SAS");
+    assert_eq!(d["greffe"]["code"], "5901");
+    assert_eq!(
+        code(
+            &call(
+                &b,
+                &jwt,
+                &format!(
+                    "/v3/infogreffe/rcs/unites_legales/{}/extrait_kbis",
+                    b.siren("commune-acheteuse")
+                ),
+                &q
+            )
+            .await
+        ),
+        (404, "02003".into())
+    );
+    let m = call(
+        &b,
+        &jwt,
+        &format!(
+            "/v3/msa/etablissements/{}/conformite_cotisations",
+            b.siret("gaec-msa")
+        ),
+        &q,
+    )
+    .await;
+    assert_eq!(m.json["data"], json!({"status": "up_to_date"}));
+    assert_eq!(
+        code(
+            &call(
+                &b,
+                &jwt,
+                &format!(
+                    "/v3/msa/etablissements/{}/conformite_cotisations",
+                    b.siret("batiments-dupont")
+                ),
+                &q
+            )
+            .await
+        ),
+        (404, "10003".into())
+    );
+    b.stop().await;
+}
