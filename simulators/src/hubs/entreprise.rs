@@ -10,13 +10,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::{Endpoint, Hub, Upstream, envelope, hub_error, provider_failure, query_map};
+use super::{
+    CachePolicy, Endpoint, Hub, Upstream, envelope, hub_error, provider_failure, query_map,
+};
 use crate::http::{PartyApp, PartyCore, Role};
 use crate::population::{Population, ids, referentials as refs};
 
@@ -28,6 +30,7 @@ pub const UNITE_LEGALE: Endpoint = Endpoint {
     limit: 250,
     period: 60,
     requires_context: true,
+    cache: CachePolicy::Seconds(3600),
 };
 
 /// INSEE establishment (v4).
@@ -38,6 +41,7 @@ pub const ETABLISSEMENT: Endpoint = Endpoint {
     limit: 250,
     period: 60,
     requires_context: true,
+    cache: CachePolicy::Seconds(3600),
 };
 
 /// URSSAF attestation de vigilance (v4).
@@ -48,6 +52,7 @@ pub const ATTESTATION_VIGILANCE: Endpoint = Endpoint {
     limit: 100,
     period: 60,
     requires_context: true,
+    cache: CachePolicy::UntilTomorrow8,
 };
 
 /// Infogreffe RCS extract (Kbis data, v3).
@@ -58,6 +63,7 @@ pub const EXTRAIT_KBIS: Endpoint = Endpoint {
     limit: 250,
     period: 60,
     requires_context: true,
+    cache: CachePolicy::None,
 };
 
 /// MSA contributions compliance (v3).
@@ -68,6 +74,7 @@ pub const CONFORMITE_MSA: Endpoint = Endpoint {
     limit: 250,
     period: 60,
     requires_context: true,
+    cache: CachePolicy::None,
 };
 
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
@@ -106,7 +113,7 @@ pub fn app(
         title: "API Entreprise",
         router,
         openapi,
-        reset: Arc::new(move || reset.journal.clear()),
+        reset: Arc::new(move || reset.reset()),
         control: Some(super::control(hub)),
     }
 }
@@ -258,6 +265,7 @@ async fn unite_legale(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
     let mut call = match hub.begin(
         &headers,
@@ -278,15 +286,18 @@ async fn unite_legale(
             None,
         )
     } else {
-        let outcome = hub
-            .upstream(
-                &mut call,
-                "insee",
-                &format!("{INSEE_PATH}/siren/{siren}"),
-                &[],
-            )
-            .await;
-        insee_answer(&outcome, "uniteLegale", unite_legale_data)
+        hub.serve(
+            &mut call,
+            &headers,
+            uri.path(),
+            async |call: &mut super::HubCall| {
+                let outcome = hub
+                    .upstream(call, "insee", &format!("{INSEE_PATH}/siren/{siren}"), &[])
+                    .await;
+                insee_answer(&outcome, "uniteLegale", unite_legale_data)
+            },
+        )
+        .await
     };
     hub.finish(call, &siren, response)
 }
@@ -297,6 +308,7 @@ async fn etablissement(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
     let mut call = match hub.begin(
         &headers,
@@ -317,15 +329,18 @@ async fn etablissement(
             None,
         )
     } else {
-        let outcome = hub
-            .upstream(
-                &mut call,
-                "insee",
-                &format!("{INSEE_PATH}/siret/{siret}"),
-                &[],
-            )
-            .await;
-        insee_answer(&outcome, "etablissement", etablissement_data)
+        hub.serve(
+            &mut call,
+            &headers,
+            uri.path(),
+            async |call: &mut super::HubCall| {
+                let outcome = hub
+                    .upstream(call, "insee", &format!("{INSEE_PATH}/siret/{siret}"), &[])
+                    .await;
+                insee_answer(&outcome, "etablissement", etablissement_data)
+            },
+        )
+        .await
     };
     hub.finish(call, &siret, response)
 }
@@ -392,6 +407,7 @@ async fn attestation_vigilance(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
     let mut call = match hub.begin(
         &headers,
@@ -412,15 +428,23 @@ async fn attestation_vigilance(
             None,
         )
     } else {
-        let outcome = hub
-            .upstream(
-                &mut call,
-                "urssaf",
-                &format!("/api/v1/attestations/vigilance/{siren}"),
-                &[],
-            )
-            .await;
-        urssaf_answer(&hub, &outcome)
+        hub.serve(
+            &mut call,
+            &headers,
+            uri.path(),
+            async |call: &mut super::HubCall| {
+                let outcome = hub
+                    .upstream(
+                        call,
+                        "urssaf",
+                        &format!("/api/v1/attestations/vigilance/{siren}"),
+                        &[],
+                    )
+                    .await;
+                urssaf_answer(&hub, &outcome)
+            },
+        )
+        .await
     };
     hub.finish(call, &siren, response)
 }
@@ -457,6 +481,7 @@ async fn extrait_kbis(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
     let mut call = match hub.begin(
         &headers,
@@ -477,29 +502,35 @@ async fn extrait_kbis(
             None,
         )
     } else {
-        match hub
-            .upstream(
-                &mut call,
-                "infogreffe",
-                &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
-                &[],
-            )
-            .await
-        {
-            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
-                Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
-                _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
+        hub.serve(
+            &mut call,
+            &headers,
+            uri.path(),
+            async |call: &mut super::HubCall| match hub
+                .upstream(
+                    call,
+                    "infogreffe",
+                    &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
+                    &[],
+                )
+                .await
+            {
+                Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
+                    Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
+                    _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
+                },
+                Upstream::Answer(404, _) => hub_error(
+                    StatusCode::NOT_FOUND,
+                    "02003",
+                    "Entité non trouvée",
+                    "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
+                    None,
+                    Some(json!({"provider": "Infogreffe"})),
+                ),
+                other => provider_failure("02", "Infogreffe", &other),
             },
-            Upstream::Answer(404, _) => hub_error(
-                StatusCode::NOT_FOUND,
-                "02003",
-                "Entité non trouvée",
-                "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
-                None,
-                Some(json!({"provider": "Infogreffe"})),
-            ),
-            other => provider_failure("02", "Infogreffe", &other),
-        }
+        )
+        .await
     };
     hub.finish(call, &siren, response)
 }
@@ -510,6 +541,7 @@ async fn conformite_msa(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
     let mut call = match hub.begin(
         &headers,
@@ -530,38 +562,44 @@ async fn conformite_msa(
             None,
         )
     } else {
-        match hub
-            .upstream(
-                &mut call,
-                "msa",
-                &format!("/api/v1/conformite-cotisations/{siret}"),
-                &[],
-            )
-            .await
-        {
-            Upstream::Answer(200, body) => {
-                let status = serde_json::from_slice::<Value>(&body)
-                    .ok()
-                    .and_then(|v| v["statut"].as_str().map(str::to_string));
-                match status.as_deref() {
-                    Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
-                    Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
-                    Some("EN_COURS_DE_CONTROLE") => {
-                        envelope(json!({"status": "under_investigation"}))
+        hub.serve(
+            &mut call,
+            &headers,
+            uri.path(),
+            async |call: &mut super::HubCall| match hub
+                .upstream(
+                    call,
+                    "msa",
+                    &format!("/api/v1/conformite-cotisations/{siret}"),
+                    &[],
+                )
+                .await
+            {
+                Upstream::Answer(200, body) => {
+                    let status = serde_json::from_slice::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v["statut"].as_str().map(str::to_string));
+                    match status.as_deref() {
+                        Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
+                        Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
+                        Some("EN_COURS_DE_CONTROLE") => {
+                            envelope(json!({"status": "under_investigation"}))
+                        }
+                        _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
                     }
-                    _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
                 }
-            }
-            Upstream::Answer(404, _) => hub_error(
-                StatusCode::NOT_FOUND,
-                "10003",
-                "Entité non trouvée",
-                "Aucun compte cotisant MSA pour cet établissement",
-                None,
-                Some(json!({"provider": "MSA"})),
-            ),
-            other => provider_failure("10", "MSA", &other),
-        }
+                Upstream::Answer(404, _) => hub_error(
+                    StatusCode::NOT_FOUND,
+                    "10003",
+                    "Entité non trouvée",
+                    "Aucun compte cotisant MSA pour cet établissement",
+                    None,
+                    Some(json!({"provider": "MSA"})),
+                ),
+                other => provider_failure("10", "MSA", &other),
+            },
+        )
+        .await
     };
     hub.finish(call, &siret, response)
 }

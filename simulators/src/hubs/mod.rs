@@ -20,7 +20,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -157,9 +157,16 @@ impl RateLimiter {
     }
 }
 
+/// A cached answer: the body and when it expires.
+type Cached = (Bytes, DateTime<Utc>);
+
 /// The hub's state.
 #[derive(Clone)]
 pub struct Hub {
+    /// Provider answers by request path (tracing parameters excluded), shared by every token.
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+    /// Calls in flight, by token + operation + parameters (409 `00015` for a duplicate).
+    in_flight: Arc<Mutex<std::collections::HashSet<String>>>,
     pub core: PartyCore,
     pub registry: TokenRegistry,
     pub journal: HubJournal,
@@ -182,6 +189,7 @@ pub struct HubCaller {
 pub struct HubCall {
     started: Instant,
     endpoint: &'static str,
+    cache: CachePolicy,
     caller: Option<HubCaller>,
     quota: Option<Quota>,
     calls: Vec<ProviderCall>,
@@ -197,6 +205,31 @@ pub struct Endpoint {
     pub period: i64,
     /// API Entreprise requires `context`, `object` and `recipient`; API Particulier `recipient`.
     pub requires_context: bool,
+    pub cache: CachePolicy,
+}
+
+/// How long a hub keeps a provider's successful answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Not cached (Infogreffe, MSA…).
+    None,
+    Seconds(i64),
+    /// Until tomorrow 08:00 (attestations: `end_of_day + 8h`), on the hub's clock (UTC).
+    UntilTomorrow8,
+}
+
+impl CachePolicy {
+    fn expiry(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            CachePolicy::None => None,
+            CachePolicy::Seconds(s) => Some(now + chrono::Duration::seconds(s)),
+            CachePolicy::UntilTomorrow8 => now
+                .date_naive()
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(8, 0, 0))
+                .map(|t| t.and_utc()),
+        }
+    }
 }
 
 impl Hub {
@@ -213,6 +246,8 @@ impl Hub {
             .build()
             .unwrap_or_default();
         Hub {
+            cache: Arc::default(),
+            in_flight: Arc::default(),
             core,
             registry: TokenRegistry::new(secret),
             journal: HubJournal::default(),
@@ -234,6 +269,7 @@ impl Hub {
         let mut call = HubCall {
             started: Instant::now(),
             endpoint: e.route,
+            cache: e.cache,
             caller: None,
             quota: None,
             calls: Vec::new(),
@@ -480,6 +516,89 @@ impl Hub {
         outcome
     }
 
+    /// Answers from the cache, or runs `fetch` (the provider calls and translation) once for
+    /// identical concurrent calls of a token (409 `00015` for the others), caching a 200.
+    /// `key` is the request path; `Cache-Control: no-cache` bypasses the cache.
+    pub async fn serve(
+        &self,
+        call: &mut HubCall,
+        headers: &HeaderMap,
+        key: &str,
+        fetch: impl AsyncFnOnce(&mut HubCall) -> Response,
+    ) -> Response {
+        let now = self.core.clock.now();
+        let bypass = headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("no-cache"));
+        if call.cache != CachePolicy::None && !bypass {
+            let hit = self
+                .cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .filter(|(_, exp)| *exp > now)
+                .cloned();
+            if let Some((body, expires)) = hit {
+                let r = (StatusCode::OK, [(header::CONTENT_TYPE, JSON_API)], body).into_response();
+                return cache_headers(r, true, Some((expires - now).num_seconds()));
+            }
+        }
+        let jti = call
+            .caller
+            .as_ref()
+            .map(|c| c.token.jti.clone())
+            .unwrap_or_default();
+        let flight = format!("{jti} {} {key}", call.endpoint);
+        if !self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(flight.clone())
+        {
+            return hub_error(
+                StatusCode::CONFLICT,
+                "00015",
+                "Conflit",
+                "Une requête identique de ce jeton est déjà en cours de traitement",
+                None,
+                None,
+            );
+        }
+        // Released however the fetch ends.
+        struct Landing<'a>(&'a Mutex<std::collections::HashSet<String>>, String);
+        impl Drop for Landing<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&self.1);
+            }
+        }
+        let _landing = Landing(&self.in_flight, flight);
+        let response = fetch(call).await;
+        let expiry = call.cache.expiry(now);
+        match (response.status(), expiry) {
+            (StatusCode::OK, Some(expires)) => {
+                let (parts, body) = response.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key.to_string(), (bytes.clone(), expires));
+                cache_headers(
+                    Response::from_parts(parts, axum::body::Body::from(bytes)),
+                    false,
+                    Some((expires - now).num_seconds()),
+                )
+            }
+            (StatusCode::OK, None) => cache_headers(response, false, None),
+            _ => response,
+        }
+    }
+
     /// Records the hub call in the journal and finishes the response (rate-limit headers,
     /// subject, caller).
     pub fn finish(&self, call: HubCall, subject: &str, response: Response) -> Response {
@@ -517,11 +636,34 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// Forgets the journal and the cache (`POST /_control/reset`).
+    pub fn reset(&self) {
+        self.journal.clear();
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// What a provider answered.
 pub enum Upstream {
     Answer(u16, Bytes),
     Timeout,
     Unreachable,
+}
+
+fn cache_headers(mut r: Response, cached: bool, expires_in: Option<i64>) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        "x-response-cached",
+        HeaderValue::from_static(if cached { "true" } else { "false" }),
+    );
+    h.insert(
+        "x-cache-expires-in",
+        expires_in
+            .map(HeaderValue::from)
+            .unwrap_or_else(|| HeaderValue::from_static("")),
+    );
+    r
 }
 
 fn with_quota(mut r: Response, q: &Quota) -> Response {

@@ -343,6 +343,13 @@ async fn provider_answers_are_mapped() {
 
 /// API Entreprise alone, in front of a throw-away INSEE, waiting at most 300 ms.
 async fn hub_before(upstream: &str) -> (String, Shutdown, Arc<simulators::population::Population>) {
+    hub_waiting(upstream, 300).await
+}
+
+async fn hub_waiting(
+    upstream: &str,
+    timeout_ms: u64,
+) -> (String, Shutdown, Arc<simulators::population::Population>) {
     let cfg = simulators::platform::PlatformConfig::ephemeral();
     let personas =
         simulators::population::PersonaFile::load(&simulators::platform::repository_personas())
@@ -353,7 +360,7 @@ async fn hub_before(upstream: &str) -> (String, Shutdown, Arc<simulators::popula
     ));
     let settings = HubSettings {
         secret: "test-secret-0123456789".into(),
-        provider_timeout_ms: 300,
+        provider_timeout_ms: timeout_ms,
         tokens: Vec::new(),
     };
     let app = entreprise::app(
@@ -680,4 +687,179 @@ async fn rcs_extract_and_msa_compliance_through_the_hub() {
         (404, "10003".into())
     );
     b.stop().await;
+}
+
+#[tokio::test]
+async fn answers_are_cached_with_the_documented_lifetimes() {
+    let b = Bench::start().await;
+    let jwt = token(
+        &b,
+        json!({"scopes": ["entreprises", "attestations_sociales", "extraits_rcs"]}),
+    )
+    .await;
+    let q = tracing(&b);
+    let path = format!(
+        "/v4/insee/sirene/unites_legales/{}",
+        b.siren("batiments-dupont")
+    );
+    let first = call(&b, &jwt, &path, &q).await;
+    assert_eq!(
+        (
+            first.headers["x-response-cached"].to_str().unwrap(),
+            first.headers["x-cache-expires-in"].to_str().unwrap()
+        ),
+        ("false", "3600")
+    );
+    let second = call(&b, &jwt, &path, &q).await;
+    assert_eq!(second.headers["x-response-cached"], "true");
+    assert_eq!(second.json, first.json);
+    // Another token, other tracing parameters: the same cached answer (the key is the path).
+    let other = token(&b, json!({"scopes": ["entreprises"]})).await;
+    let recipient = b
+        .platform
+        .population
+        .company_persona("la-poste")
+        .unwrap()
+        .head_office()
+        .siret
+        .clone();
+    assert_eq!(
+        call(
+            &b,
+            &other,
+            &path,
+            &format!("recipient={recipient}&context=Aides&object=A-1")
+        )
+        .await
+        .headers["x-response-cached"],
+        "true"
+    );
+    let insee_calls = || async {
+        b.get("insee", "/_control/journal").await.json["entries"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(insee_calls().await, 1);
+    // Cache-Control: no-cache goes to the provider.
+    let fresh = b
+        .send(
+            b.http
+                .get(format!("{}?{q}", b.url("api-entreprise", &path)))
+                .bearer_auth(&jwt)
+                .header("cache-control", "no-cache"),
+        )
+        .await;
+    assert_eq!(fresh.headers["x-response-cached"], "false");
+    assert_eq!(insee_calls().await, 2);
+    // An hour later (hub clock), the entry is gone.
+    b.put_json(
+        "api-entreprise",
+        "/_control/clock",
+        json!({"advance_seconds": 3601}),
+    )
+    .await;
+    assert_eq!(
+        call(&b, &jwt, &path, &q).await.headers["x-response-cached"],
+        "false"
+    );
+    // Attestations: until tomorrow 08:00.
+    b.put_json(
+        "api-entreprise",
+        "/_control/clock",
+        json!({"now": "2026-11-22T09:00:00Z"}),
+    )
+    .await;
+    let a = call(
+        &b,
+        &jwt,
+        &format!(
+            "/v4/urssaf/unites_legales/{}/attestation_vigilance",
+            b.siren("batiments-dupont")
+        ),
+        &q,
+    )
+    .await;
+    let expires_in: i64 = a.headers["x-cache-expires-in"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((82_790..=82_800).contains(&expires_in), "{expires_in}");
+    // Infogreffe is not cached.
+    let k = format!(
+        "/v3/infogreffe/rcs/unites_legales/{}/extrait_kbis",
+        b.siren("batiments-dupont")
+    );
+    for _ in 0..2 {
+        let r = call(&b, &jwt, &k, &q).await;
+        assert_eq!(
+            (
+                r.headers["x-response-cached"].to_str().unwrap(),
+                r.headers["x-cache-expires-in"].to_str().unwrap()
+            ),
+            ("false", "")
+        );
+    }
+    assert_eq!(
+        b.get("infogreffe", "/_control/journal").await.json["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn an_identical_call_in_flight_gets_409() {
+    let insee = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_delay(std::time::Duration::from_millis(400)))
+        .mount(&insee)
+        .await;
+    let (base, shutdown, population) = hub_waiting(&insee.uri(), 3000).await;
+    let http = reqwest::Client::new();
+    let jwt: Value = http
+        .post(format!("{base}/_control/tokens"))
+        .json(&json!({"scopes": ["entreprises"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let siren = population
+        .company_persona("batiments-dupont")
+        .unwrap()
+        .siren
+        .clone();
+    let recipient = population
+        .company_persona("commune-acheteuse")
+        .unwrap()
+        .head_office()
+        .siret
+        .clone();
+    let url = format!(
+        "{base}/v4/insee/sirene/unites_legales/{siren}?recipient={recipient}&context=MP&object=T-1"
+    );
+    let send = || {
+        http.get(&url)
+            .bearer_auth(jwt["token"].as_str().unwrap())
+            .send()
+    };
+    let (a, b) = tokio::join!(send(), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        send().await
+    });
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.status().as_u16(), 404);
+    assert_eq!(b.status().as_u16(), 409);
+    assert_eq!(
+        b.json::<Value>().await.unwrap()["errors"][0]["code"],
+        "00015"
+    );
+    // Once the first has landed, the same call goes through again.
+    assert_eq!(send().await.unwrap().status().as_u16(), 404);
+    shutdown.trigger();
 }
