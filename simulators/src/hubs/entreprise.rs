@@ -78,6 +78,19 @@ pub const CONFORMITE_MSA: Endpoint = Endpoint {
 };
 
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
+
+/// The providers' health checks behind `/ping/{provider}/{source}`.
+pub const PINGS: &[super::Ping] = &[
+    (
+        "insee",
+        "sirene",
+        "insee",
+        "/entreprises/sirene/V3.11/informations",
+    ),
+    ("urssaf", "attestation_sociale", "urssaf", "/api/v1/ping"),
+    ("infogreffe", "rcs", "infogreffe", "/api/v1/ping"),
+    ("msa", "conformite_cotisations", "msa", "/api/v1/ping"),
+];
 /// How long a document URL stays valid, seconds.
 const DOCUMENT_URL_LIFETIME: u64 = 86_400;
 
@@ -103,6 +116,20 @@ pub fn app(
         .route(ATTESTATION_VIGILANCE.route, get(attestation_vigilance))
         .route(EXTRAIT_KBIS.route, get(extrait_kbis))
         .route(CONFORMITE_MSA.route, get(conformite_msa))
+        .route(
+            "/pings",
+            get(|State(hub): State<Hub>| async move { hub.pings(PINGS) }),
+        )
+        .route(
+            "/ping/{provider}/{source}",
+            get(
+                |State(hub): State<Hub>, Path((p, s)): Path<(String, String)>| async move {
+                    hub.ping(PINGS, &p, &s).await
+                },
+            ),
+        )
+        .route("/privileges", get(privileges))
+        .route("/v2/privileges", get(privileges))
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(hub.clone());
@@ -343,6 +370,14 @@ async fn etablissement(
         .await
     };
     hub.finish(call, &siret, response)
+}
+
+async fn privileges(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    hub.privileges(&headers, Some(peer))
 }
 
 /// URSSAF's answer translated. The hub computes the validity: from the issue date to the end of
@@ -639,6 +674,12 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             ETABLISSEMENT.route: op("etablissement", "INSEE establishment", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), ETABLISSEMENT.scopes),
             EXTRAIT_KBIS.route: op("extraitKbis", "Infogreffe RCS extract (Kbis data)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), EXTRAIT_KBIS.scopes),
             CONFORMITE_MSA.route: op("conformiteMsa", "MSA contributions compliance", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": p.company_persona("gaec-msa").map(|c| c.head_office().siret.clone()).unwrap_or_default()}), CONFORMITE_MSA.scopes),
+            "/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
+            "/ping/{provider}/{source}": {"get": {"operationId": "ping", "summary": "A provider's state (public, not rate limited)",
+                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "insee"}, {"name": "source", "in": "path", "required": true, "schema": {"type": "string"}, "example": "sirene"}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "last_update"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
+            "/privileges": {"get": {"operationId": "privileges", "summary": "The token's scopes", "security": [{"jwt": []}],
+                "responses": {"200": {"description": "Scopes", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}},
             ATTESTATION_VIGILANCE.route: op("attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_VIGILANCE.scopes),
         },
         "components": {

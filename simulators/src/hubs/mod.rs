@@ -157,6 +157,9 @@ impl RateLimiter {
     }
 }
 
+/// A provider's health check as a hub pings it: `(provider, source, provider party, path)`.
+pub type Ping = (&'static str, &'static str, &'static str, &'static str);
+
 /// A cached answer: the body and when it expires.
 type Cached = (Bytes, DateTime<Utc>);
 
@@ -165,6 +168,8 @@ type Cached = (Bytes, DateTime<Utc>);
 pub struct Hub {
     /// Provider answers by request path (tracing parameters excluded), shared by every token.
     cache: Arc<Mutex<HashMap<String, Cached>>>,
+    /// Last successful ping per provider/source.
+    last_ok: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
     /// Calls in flight, by token + operation + parameters (409 `00015` for a duplicate).
     in_flight: Arc<Mutex<std::collections::HashSet<String>>>,
     pub core: PartyCore,
@@ -247,6 +252,7 @@ impl Hub {
             .unwrap_or_default();
         Hub {
             cache: Arc::default(),
+            last_ok: Arc::default(),
             in_flight: Arc::default(),
             core,
             registry: TokenRegistry::new(secret),
@@ -637,6 +643,119 @@ impl Hub {
 }
 
 impl Hub {
+    /// `GET /ping/{provider}/{source}`: the provider's state, `ok` (200) or `bad_gateway` (502),
+    /// with the last time it was ok. Public and not rate limited, as on the real hubs.
+    pub async fn ping(&self, pings: &[Ping], provider: &str, source: &str) -> Response {
+        let Some((_, _, party, path)) = pings
+            .iter()
+            .find(|(p, s, _, _)| *p == provider && *s == source)
+        else {
+            return hub_error(
+                StatusCode::NOT_FOUND,
+                "00404",
+                "Ressource inconnue",
+                "Aucun fournisseur à cette adresse",
+                None,
+                None,
+            );
+        };
+        let mut call = HubCall {
+            started: Instant::now(),
+            endpoint: "/ping/{provider}/{source}",
+            cache: CachePolicy::None,
+            caller: None,
+            quota: None,
+            calls: Vec::new(),
+        };
+        let outcome = self.upstream(&mut call, party, path, &[]).await;
+        let now = self.core.clock.now();
+        let key = format!("{provider}/{source}");
+        let ok = matches!(outcome, Upstream::Answer(200, _));
+        let last_ok = {
+            let mut map = self.last_ok.lock().unwrap_or_else(|e| e.into_inner());
+            if ok {
+                map.insert(key.clone(), now);
+            }
+            map.get(&key).copied()
+        };
+        let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let body = json!({"status": if ok { "ok" } else { "bad_gateway" }, "last_update": stamp(now), "last_ok_status": last_ok.map(stamp)});
+        let response = json_response(
+            if ok {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+            &body,
+        );
+        self.finish(call, "", response)
+    }
+
+    /// `GET /pings`: every ping route.
+    pub fn pings(&self, pings: &[Ping]) -> Response {
+        let base = format!(
+            "http://{}",
+            self.providers
+                .get(self.core.id)
+                .cloned()
+                .unwrap_or_default()
+                .trim_start_matches("http://")
+        );
+        let list: Vec<Value> = pings.iter().map(|(p, s, _, _)| json!({"provider": p, "source": s, "url": format!("{base}/ping/{p}/{s}")})).collect();
+        json_response(StatusCode::OK, &json!({"pings": list}))
+    }
+
+    /// `GET /privileges`: the token's scopes.
+    pub fn privileges(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Response {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        match bearer.map(|b| {
+            self.registry
+                .check(b, peer.map(|p| p.ip()), self.core.clock.now())
+        }) {
+            Some(Ok(t)) => typed_json(
+                StatusCode::OK,
+                &json!({"data": {"privileges": t.scopes}}),
+                JSON_API,
+            ),
+            Some(Err(Refusal::Expired)) => hub_error(
+                StatusCode::UNAUTHORIZED,
+                "00103",
+                "Jeton expiré",
+                "Votre jeton est expiré",
+                None,
+                None,
+            ),
+            Some(Err(Refusal::Blacklisted)) => hub_error(
+                StatusCode::UNAUTHORIZED,
+                "00105",
+                "Jeton révoqué",
+                "Votre jeton a été révoqué",
+                None,
+                None,
+            ),
+            Some(Err(Refusal::IpNotAllowed)) => hub_error(
+                StatusCode::FORBIDDEN,
+                "00107",
+                "Adresse IP non autorisée",
+                "Votre adresse IP n'est pas autorisée pour ce jeton",
+                None,
+                None,
+            ),
+            _ => hub_error(
+                StatusCode::UNAUTHORIZED,
+                "00101",
+                "Interdiction d'accès",
+                "Votre jeton est invalide ou n'est pas renseigné",
+                None,
+                None,
+            ),
+        }
+    }
+
     /// Forgets the journal and the cache (`POST /_control/reset`).
     pub fn reset(&self) {
         self.journal.clear();

@@ -863,3 +863,50 @@ async fn an_identical_call_in_flight_gets_409() {
     assert_eq!(send().await.unwrap().status().as_u16(), 404);
     shutdown.trigger();
 }
+
+#[tokio::test]
+async fn pings_and_privileges() {
+    let b = Bench::start().await;
+    let list = b.get("api-entreprise", "/pings").await;
+    assert_eq!(list.json["pings"].as_array().unwrap().len(), 4);
+    let ok = b.get("api-entreprise", "/ping/insee/sirene").await;
+    assert_eq!((ok.status, ok.json["status"].as_str()), (200, Some("ok")));
+    assert_eq!(ok.json["last_ok_status"], ok.json["last_update"]);
+    assert_eq!(
+        b.get("api-entreprise", "/ping/nobody/nothing").await.status,
+        404
+    );
+    let jwt = token(
+        &b,
+        json!({"scopes": ["entreprises", "attestations_sociales"]}),
+    )
+    .await;
+    let p = b
+        .send(
+            b.http
+                .get(b.url("api-entreprise", "/privileges"))
+                .bearer_auth(&jwt),
+        )
+        .await;
+    assert_eq!(
+        p.json,
+        json!({"data": {"privileges": ["entreprises", "attestations_sociales"]}})
+    );
+    assert_eq!(
+        code(&b.get("api-entreprise", "/privileges").await),
+        (401, "00101".into())
+    );
+    b.stop().await;
+    // A provider that does not answer: bad_gateway, never ok.
+    let (base, shutdown, _) = hub_before("http://127.0.0.1:1").await;
+    let r = reqwest::get(format!("{base}/ping/insee/sirene"))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["status"].as_str(), body["last_ok_status"].is_null()),
+        (Some("bad_gateway"), true)
+    );
+    shutdown.trigger();
+}
