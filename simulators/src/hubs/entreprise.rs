@@ -79,6 +79,28 @@ pub const CONFORMITE_MSA: Endpoint = Endpoint {
 
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
 
+/// DGFiP attestation de régularité fiscale (v4).
+pub const ATTESTATION_FISCALE: Endpoint = Endpoint {
+    route: "/v4/dgfip/unites_legales/{siren}/attestation_fiscale",
+    scopes: &["attestations_fiscales", "attestation_fiscale_dgfip"],
+    group: "high_latency_documents_attestation_fiscale",
+    limit: 5,
+    period: 60,
+    requires_context: true,
+    cache: CachePolicy::UntilTomorrow8,
+};
+
+/// DGFiP turnover of the last three financial years (v3).
+pub const CHIFFRES_AFFAIRES: Endpoint = Endpoint {
+    route: "/v3/dgfip/etablissements/{siret}/chiffres_affaires",
+    scopes: &["chiffre_affaires_dgfip", "exercices"],
+    group: "json_resources_entreprise",
+    limit: 250,
+    period: 60,
+    requires_context: true,
+    cache: CachePolicy::Seconds(3600),
+};
+
 /// The providers' health checks behind `/ping/{provider}/{source}`.
 pub const PINGS: &[super::Ping] = &[
     (
@@ -90,6 +112,7 @@ pub const PINGS: &[super::Ping] = &[
     ("urssaf", "attestation_sociale", "urssaf", "/api/v1/ping"),
     ("infogreffe", "rcs", "infogreffe", "/api/v1/ping"),
     ("msa", "conformite_cotisations", "msa", "/api/v1/ping"),
+    ("dgfip", "attestation_fiscale", "dgfip", "/ping"),
 ];
 /// How long a document URL stays valid, seconds.
 const DOCUMENT_URL_LIFETIME: u64 = 86_400;
@@ -101,11 +124,16 @@ pub fn app(
     providers: HashMap<String, String>,
 ) -> PartyApp {
     let core = PartyCore::new("api-entreprise", population);
+    let dgfip = settings
+        .dgfip_client_id
+        .clone()
+        .zip(settings.dgfip_client_secret.clone());
     let hub = Hub::new(
         core.clone(),
         settings.secret.as_bytes(),
         providers,
         std::time::Duration::from_millis(settings.provider_timeout_ms),
+        dgfip,
     );
     for t in &settings.tokens {
         hub.registry.insert(t.clone());
@@ -116,6 +144,14 @@ pub fn app(
         .route(ATTESTATION_VIGILANCE.route, get(attestation_vigilance))
         .route(EXTRAIT_KBIS.route, get(extrait_kbis))
         .route(CONFORMITE_MSA.route, get(conformite_msa))
+        .route(ATTESTATION_FISCALE.route, get(attestation_fiscale))
+        .route(CHIFFRES_AFFAIRES.route, get(chiffres_affaires))
+        .route(
+            "/files/{id}",
+            get(
+                |State(hub): State<Hub>, Path(id): Path<String>| async move { hub.file(&id).await },
+            ),
+        )
         .route(
             "/pings",
             get(|State(hub): State<Hub>| async move { hub.pings(PINGS) }),
@@ -367,6 +403,102 @@ async fn etablissement(
                 insee_answer(&outcome, "etablissement", etablissement_data)
             },
         )
+        .await
+    };
+    hub.finish(call, &siret, response)
+}
+
+async fn attestation_fiscale(
+    State(hub): State<Hub>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &ATTESTATION_FISCALE,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00301",
+            "Entité non traitable",
+            "Le numéro de siren indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siren"})),
+            None,
+        )
+    } else {
+        hub.serve(&mut call, &headers, uri.path(), async |call: &mut super::HubCall| {
+            let meta = Some(json!({"provider": "DGFIP"}));
+            match hub.dgfip(call, &format!("/entreprises/1.0/attestationfiscale/{siren}")).await {
+                Upstream::Answer(200, body) => {
+                    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+                    match v["statut"].as_str() {
+                        Some("DELIVREE") => envelope(json!({
+                            "document_url": hub.file_url("dgfip", v["urlDocument"].as_str().unwrap_or_default(), DOCUMENT_URL_LIFETIME as i64),
+                            "document_url_expires_in": DOCUMENT_URL_LIFETIME,
+                            "date_delivrance_attestation": v["dateDelivrance"],
+                            "date_periode_analysee": v["periodeAnalysee"],
+                        })),
+                        Some("NON_DELIVRABLE") => hub_error(StatusCode::NOT_FOUND, "03003", "Attestation non délivrable", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
+                        _ => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
+                    }
+                }
+                Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
+                other => provider_failure("03", "DGFIP", &other),
+            }
+        })
+        .await
+    };
+    hub.finish(call, &siren, response)
+}
+
+async fn chiffres_affaires(
+    State(hub): State<Hub>,
+    Path(siret): Path<String>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+) -> Response {
+    let mut call = match hub.begin(
+        &headers,
+        Some(peer),
+        &query_map(raw.as_deref()),
+        &CHIFFRES_AFFAIRES,
+    ) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = if !ids::is_valid_siret(&siret) {
+        hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00302",
+            "Entité non traitable",
+            "Le numéro de siret indiqué n'est pas correctement formatté",
+            Some(json!({"parameter": "siret"})),
+            None,
+        )
+    } else {
+        hub.serve(&mut call, &headers, uri.path(), async |call: &mut super::HubCall| match hub.dgfip(call, &format!("/entreprises/1.0/chiffresaffaires/{siret}")).await {
+            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["liste_ca"].as_array().cloned()) {
+                Some(list) => {
+                    // A collection: each item in its own envelope.
+                    let items: Vec<Value> = list.iter().map(|ca| json!({"data": {"chiffre_affaires": ca["ca"], "date_fin_exercice": ca["dateFinExercice"]}, "links": {}, "meta": {}})).collect();
+                    crate::http::typed_json(StatusCode::OK, &json!({"data": items, "links": {}, "meta": {"count": items.len()}}), super::JSON_API)
+                }
+                None => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
+            },
+            Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP"}))),
+            other => provider_failure("03", "DGFIP", &other),
+        })
         .await
     };
     hub.finish(call, &siret, response)
@@ -680,6 +812,8 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "last_update"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
             "/privileges": {"get": {"operationId": "privileges", "summary": "The token's scopes", "security": [{"jwt": []}],
                 "responses": {"200": {"description": "Scopes", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}},
+            ATTESTATION_FISCALE.route: op("attestationFiscale", "DGFiP attestation de régularité fiscale (document URL on the hub, 24 h)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_FISCALE.scopes),
+            CHIFFRES_AFFAIRES.route: op("chiffresAffaires", "DGFiP turnover of the last three financial years", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), CHIFFRES_AFFAIRES.scopes),
             ATTESTATION_VIGILANCE.route: op("attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_VIGILANCE.scopes),
         },
         "components": {

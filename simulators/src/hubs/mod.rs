@@ -160,6 +160,12 @@ impl RateLimiter {
 /// A provider's health check as a hub pings it: `(provider, source, provider party, path)`.
 pub type Ping = (&'static str, &'static str, &'static str, &'static str);
 
+/// A gateway token and when to renew it.
+type GatewayToken = (String, DateTime<Utc>);
+
+/// A document handed out as a URL: provider, path, expiry.
+type HandedDocument = (String, String, DateTime<Utc>);
+
 /// A cached answer: the body and when it expires.
 type Cached = (Bytes, DateTime<Utc>);
 
@@ -168,6 +174,11 @@ type Cached = (Bytes, DateTime<Utc>);
 pub struct Hub {
     /// Provider answers by request path (tracing parameters excluded), shared by every token.
     cache: Arc<Mutex<HashMap<String, Cached>>>,
+    /// The DGFiP gateway's credentials and the current token (refreshed before it expires).
+    dgfip: Option<(String, String)>,
+    dgfip_token: Arc<Mutex<Option<GatewayToken>>>,
+    /// Documents handed out as expiring URLs: id → (provider, path, expiry).
+    files: Arc<Mutex<HashMap<String, HandedDocument>>>,
     /// Last successful ping per provider/source.
     last_ok: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
     /// Calls in flight, by token + operation + parameters (409 `00015` for a duplicate).
@@ -244,6 +255,7 @@ impl Hub {
         secret: &[u8],
         providers: HashMap<String, String>,
         timeout: Duration,
+        dgfip: Option<(String, String)>,
     ) -> Hub {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -252,6 +264,9 @@ impl Hub {
             .unwrap_or_default();
         Hub {
             cache: Arc::default(),
+            dgfip,
+            dgfip_token: Arc::default(),
+            files: Arc::default(),
             last_ok: Arc::default(),
             in_flight: Arc::default(),
             core,
@@ -643,6 +658,142 @@ impl Hub {
 }
 
 impl Hub {
+    /// A DGFiP gateway token (client credentials), cached until a minute before it expires.
+    async fn dgfip_bearer(&self, call: &mut HubCall, refresh: bool) -> Option<String> {
+        let now = self.core.clock.now();
+        if !refresh {
+            if let Some((t, exp)) = self
+                .dgfip_token
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                if exp > now {
+                    return Some(t);
+                }
+            }
+        }
+        let (id, secret) = self.dgfip.clone()?;
+        let base = self.providers.get("dgfip")?.clone();
+        let started = Instant::now();
+        let answer = self
+            .http
+            .post(format!("{base}/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+            .await;
+        let status = answer.as_ref().map(|r| r.status().as_u16()).unwrap_or(0);
+        let body: Option<Value> = match answer {
+            Ok(r) if r.status().is_success() => r.json().await.ok(),
+            _ => None,
+        };
+        call.calls.push(ProviderCall {
+            provider: "dgfip".into(),
+            url: format!("{base}/token"),
+            status,
+            outcome: if status == 0 { "unreachable" } else { "ok" },
+            duration_us: started.elapsed().as_micros() as u64,
+        });
+        let body = body?;
+        let token = body["access_token"].as_str()?.to_string();
+        let lifetime = body["expires_in"].as_i64().unwrap_or(3600);
+        *self.dgfip_token.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+            token.clone(),
+            now + chrono::Duration::seconds(lifetime - 60),
+        ));
+        Some(token)
+    }
+
+    /// Calls a DGFiP route with the gateway token and a correlation id; renews the token once
+    /// if the gateway refuses it.
+    pub async fn dgfip(&self, call: &mut HubCall, path: &str) -> Upstream {
+        for refresh in [false, true] {
+            let Some(token) = self.dgfip_bearer(call, refresh).await else {
+                return Upstream::Unreachable;
+            };
+            let outcome = self
+                .upstream(
+                    call,
+                    "dgfip",
+                    path,
+                    &[
+                        ("authorization", format!("Bearer {token}")),
+                        ("x-correlation-id", tokens::uuid_like()),
+                    ],
+                )
+                .await;
+            if !matches!(outcome, Upstream::Answer(401, _)) {
+                return outcome;
+            }
+        }
+        Upstream::Answer(401, Bytes::new())
+    }
+
+    /// Hands a provider document out as an expiring URL on the hub.
+    pub fn file_url(&self, provider: &str, path: &str, lifetime: i64) -> String {
+        let id = crate::identity::random_token();
+        let expires = self.core.clock.now() + chrono::Duration::seconds(lifetime);
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id.clone(),
+            (provider.to_string(), path.to_string(), expires),
+        );
+        format!(
+            "{}/files/{id}",
+            self.providers
+                .get(self.core.id)
+                .cloned()
+                .unwrap_or_default()
+        )
+    }
+
+    /// `GET /files/{id}`: the document, fetched from its provider, while the URL is valid.
+    pub async fn file(&self, id: &str) -> Response {
+        let entry = self
+            .files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned();
+        let Some((provider, path, _)) = entry.filter(|(_, _, exp)| *exp > self.core.clock.now())
+        else {
+            return hub_error(
+                StatusCode::NOT_FOUND,
+                "00404",
+                "Document introuvable",
+                "Ce lien de document est inconnu ou expiré",
+                None,
+                None,
+            );
+        };
+        let mut call = HubCall {
+            started: Instant::now(),
+            endpoint: "/files/{id}",
+            cache: CachePolicy::None,
+            caller: None,
+            quota: None,
+            calls: Vec::new(),
+        };
+        let outcome = if provider == "dgfip" {
+            self.dgfip(&mut call, &path).await
+        } else {
+            self.upstream(&mut call, &provider, &path, &[]).await
+        };
+        let response = match outcome {
+            Upstream::Answer(200, body) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/pdf")],
+                body,
+            )
+                .into_response(),
+            other => provider_failure("00", &provider, &other),
+        };
+        self.finish(call, "", response)
+    }
+
     /// `GET /ping/{provider}/{source}`: the provider's state, `ok` (200) or `bad_gateway` (502),
     /// with the last time it was ok. Public and not rate limited, as on the real hubs.
     pub async fn ping(&self, pings: &[Ping], provider: &str, source: &str) -> Response {
@@ -851,6 +1002,11 @@ pub struct HubSettings {
     /// Tokens registered at start.
     #[serde(default)]
     pub tokens: Vec<TokenRecord>,
+    /// The hub's client at the DGFiP gateway (client credentials).
+    #[serde(default)]
+    pub dgfip_client_id: Option<String>,
+    #[serde(default)]
+    pub dgfip_client_secret: Option<String>,
 }
 
 fn default_timeout_ms() -> u64 {

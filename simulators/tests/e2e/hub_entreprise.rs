@@ -362,6 +362,8 @@ async fn hub_waiting(
         secret: "test-secret-0123456789".into(),
         provider_timeout_ms: timeout_ms,
         tokens: Vec::new(),
+        dgfip_client_id: None,
+        dgfip_client_secret: None,
     };
     let app = entreprise::app(
         population.clone(),
@@ -868,7 +870,7 @@ async fn an_identical_call_in_flight_gets_409() {
 async fn pings_and_privileges() {
     let b = Bench::start().await;
     let list = b.get("api-entreprise", "/pings").await;
-    assert_eq!(list.json["pings"].as_array().unwrap().len(), 4);
+    assert_eq!(list.json["pings"].as_array().unwrap().len(), 5);
     let ok = b.get("api-entreprise", "/ping/insee/sirene").await;
     assert_eq!((ok.status, ok.json["status"].as_str()), (200, Some("ok")));
     assert_eq!(ok.json["last_ok_status"], ok.json["last_update"]);
@@ -909,4 +911,109 @@ async fn pings_and_privileges() {
         (Some("bad_gateway"), true)
     );
     shutdown.trigger();
+}
+
+#[tokio::test]
+async fn dgfip_through_the_hub_with_its_gateway_token() {
+    let b = Bench::start().await;
+    let jwt = token(
+        &b,
+        json!({"scopes": ["attestations_fiscales", "chiffre_affaires_dgfip"]}),
+    )
+    .await;
+    let q = tracing(&b);
+    let a = call(
+        &b,
+        &jwt,
+        &format!(
+            "/v4/dgfip/unites_legales/{}/attestation_fiscale",
+            b.siren("batiments-dupont")
+        ),
+        &q,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let url = a.json["data"]["document_url"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with(&b.platform.party("api-entreprise").unwrap().base_url),
+        "a hub link: {url}"
+    );
+    assert_eq!(a.json["data"]["document_url_expires_in"], 86400);
+    let pdf = b.send(b.http.get(&url)).await;
+    assert_eq!((pdf.status, pdf.content_type()), (200, "application/pdf"));
+    assert_eq!(
+        code(
+            &call(
+                &b,
+                &jwt,
+                &format!(
+                    "/v4/dgfip/unites_legales/{}/attestation_fiscale",
+                    b.siren("non-a-jour-dgfip")
+                ),
+                &q
+            )
+            .await
+        ),
+        (404, "03003".into())
+    );
+    assert_eq!(
+        code(
+            &call(
+                &b,
+                &jwt,
+                &format!(
+                    "/v4/dgfip/unites_legales/{}/attestation_fiscale",
+                    b.siren("entreprise-cessee")
+                ),
+                &q
+            )
+            .await
+        ),
+        (404, "03003".into())
+    );
+    // The hub asked the gateway for one token and reused it.
+    let dgfip = b.get("dgfip", "/_control/journal?route=/token").await;
+    assert_eq!(dgfip.json["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(dgfip.json["entries"][0]["caller"], "api-entreprise");
+    let ca = call(
+        &b,
+        &jwt,
+        &format!(
+            "/v3/dgfip/etablissements/{}/chiffres_affaires",
+            b.siret("batiments-dupont")
+        ),
+        &q,
+    )
+    .await;
+    assert_eq!(ca.status, 200, "{}", ca.json);
+    assert_eq!(ca.json["meta"]["count"], 3);
+    assert_eq!(
+        ca.json["data"][0]["data"],
+        json!({"chiffre_affaires": 2790000, "date_fin_exercice": "2025-12-31"})
+    );
+    // Documents links expire after 24 h (hub clock); attestations allow 5 calls a minute.
+    b.put_json(
+        "api-entreprise",
+        "/_control/clock",
+        json!({"advance_seconds": 86_401}),
+    )
+    .await;
+    assert_eq!(b.send(b.http.get(&url)).await.status, 404);
+    let path = format!(
+        "/v4/dgfip/unites_legales/{}/attestation_fiscale",
+        b.siren("batiments-dupont")
+    );
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..6 {
+            v.push(call(&b, &jwt, &path, &q).await.status);
+        }
+        v
+    };
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        1,
+        "{statuses:?}"
+    );
+    b.stop().await;
 }
