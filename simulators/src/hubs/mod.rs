@@ -278,8 +278,8 @@ impl Hub {
         }
     }
 
-    /// Checks the token, its scopes, the rate limit and the tracing parameters, in that order.
-    /// On refusal, the answer (already journalled) is in `Err`.
+    /// Checks the hub token, then admits the call (see [`Hub::begin_as`]). On refusal, the answer
+    /// (already journalled) is in `Err`.
     pub fn begin(
         &self,
         headers: &HeaderMap,
@@ -287,15 +287,22 @@ impl Hub {
         query: &HashMap<String, String>,
         e: &Endpoint,
     ) -> Result<HubCall, Response> {
-        let mut call = HubCall {
-            started: Instant::now(),
-            endpoint: e.route,
-            cache: e.cache,
-            caller: None,
-            quota: None,
-            calls: Vec::new(),
-        };
-        match self.guard(headers, peer, query, e) {
+        match self.token_of(headers, peer) {
+            Ok(token) => self.begin_as(token, query, e),
+            Err(refused) => Err(self.finish(HubCall::new(e), "", refused)),
+        }
+    }
+
+    /// Admits a call made with `token`: its scopes, the rate limit, the tracing parameters, in
+    /// that order. API Particulier's FranceConnect mode admits a token built from checktoken.
+    pub fn begin_as(
+        &self,
+        token: TokenRecord,
+        query: &HashMap<String, String>,
+        e: &Endpoint,
+    ) -> Result<HubCall, Response> {
+        let mut call = HubCall::new(e);
+        match self.admit(token, query, e) {
             Ok((caller, quota)) => {
                 call.caller = Some(caller);
                 call.quota = Some(quota);
@@ -308,13 +315,12 @@ impl Hub {
         }
     }
 
-    fn guard(
+    /// The registry's record for the request's bearer JWT.
+    fn token_of(
         &self,
         headers: &HeaderMap,
         peer: Option<SocketAddr>,
-        query: &HashMap<String, String>,
-        e: &Endpoint,
-    ) -> Result<(HubCaller, Quota), (Response, Option<Quota>)> {
+    ) -> Result<TokenRecord, Response> {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
@@ -326,62 +332,20 @@ impl Hub {
             .and_then(|h| h.split(',').next())
             .and_then(|ip| ip.trim().parse().ok())
             .or(peer.map(|p| p.ip()));
+        match bearer.map(|b| self.registry.check(b, client_ip, self.core.clock.now())) {
+            Some(Ok(t)) => Ok(t),
+            Some(Err(r)) => Err(refusal(r)),
+            None => Err(refusal(Refusal::Invalid)),
+        }
+    }
+
+    fn admit(
+        &self,
+        token: TokenRecord,
+        query: &HashMap<String, String>,
+        e: &Endpoint,
+    ) -> Result<(HubCaller, Quota), (Response, Option<Quota>)> {
         let now = self.core.clock.now();
-        let token = match bearer.map(|b| self.registry.check(b, client_ip, now)) {
-            None | Some(Err(Refusal::Invalid)) => {
-                return Err((
-                    hub_error(
-                        StatusCode::UNAUTHORIZED,
-                        "00101",
-                        "Interdiction d'accès",
-                        "Votre jeton est invalide ou n'est pas renseigné",
-                        None,
-                        None,
-                    ),
-                    None,
-                ));
-            }
-            Some(Err(Refusal::Expired)) => {
-                return Err((
-                    hub_error(
-                        StatusCode::UNAUTHORIZED,
-                        "00103",
-                        "Jeton expiré",
-                        "Votre jeton est expiré",
-                        None,
-                        None,
-                    ),
-                    None,
-                ));
-            }
-            Some(Err(Refusal::Blacklisted)) => {
-                return Err((
-                    hub_error(
-                        StatusCode::UNAUTHORIZED,
-                        "00105",
-                        "Jeton révoqué",
-                        "Votre jeton a été révoqué",
-                        None,
-                        None,
-                    ),
-                    None,
-                ));
-            }
-            Some(Err(Refusal::IpNotAllowed)) => {
-                return Err((
-                    hub_error(
-                        StatusCode::FORBIDDEN,
-                        "00107",
-                        "Adresse IP non autorisée",
-                        "Votre adresse IP n'est pas autorisée pour ce jeton",
-                        None,
-                        None,
-                    ),
-                    None,
-                ));
-            }
-            Some(Ok(t)) => t,
-        };
         if !token.scopes.iter().any(|s| e.scopes.contains(&s.as_str())) {
             return Err((
                 hub_error(
@@ -858,52 +822,13 @@ impl Hub {
 
     /// `GET /privileges`: the token's scopes.
     pub fn privileges(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Response {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim);
-        match bearer.map(|b| {
-            self.registry
-                .check(b, peer.map(|p| p.ip()), self.core.clock.now())
-        }) {
-            Some(Ok(t)) => typed_json(
+        match self.token_of(headers, peer) {
+            Ok(t) => typed_json(
                 StatusCode::OK,
                 &json!({"data": {"privileges": t.scopes}}),
                 JSON_API,
             ),
-            Some(Err(Refusal::Expired)) => hub_error(
-                StatusCode::UNAUTHORIZED,
-                "00103",
-                "Jeton expiré",
-                "Votre jeton est expiré",
-                None,
-                None,
-            ),
-            Some(Err(Refusal::Blacklisted)) => hub_error(
-                StatusCode::UNAUTHORIZED,
-                "00105",
-                "Jeton révoqué",
-                "Votre jeton a été révoqué",
-                None,
-                None,
-            ),
-            Some(Err(Refusal::IpNotAllowed)) => hub_error(
-                StatusCode::FORBIDDEN,
-                "00107",
-                "Adresse IP non autorisée",
-                "Votre adresse IP n'est pas autorisée pour ce jeton",
-                None,
-                None,
-            ),
-            _ => hub_error(
-                StatusCode::UNAUTHORIZED,
-                "00101",
-                "Interdiction d'accès",
-                "Votre jeton est invalide ou n'est pas renseigné",
-                None,
-                None,
-            ),
+            Err(refused) => refused,
         }
     }
 
@@ -911,6 +836,57 @@ impl Hub {
     pub fn reset(&self) {
         self.journal.clear();
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// A refused token in the hub's format.
+fn refusal(r: Refusal) -> Response {
+    match r {
+        Refusal::Invalid => hub_error(
+            StatusCode::UNAUTHORIZED,
+            "00101",
+            "Interdiction d'accès",
+            "Votre jeton est invalide ou n'est pas renseigné",
+            None,
+            None,
+        ),
+        Refusal::Expired => hub_error(
+            StatusCode::UNAUTHORIZED,
+            "00103",
+            "Jeton expiré",
+            "Votre jeton est expiré",
+            None,
+            None,
+        ),
+        Refusal::Blacklisted => hub_error(
+            StatusCode::UNAUTHORIZED,
+            "00105",
+            "Jeton révoqué",
+            "Votre jeton a été révoqué",
+            None,
+            None,
+        ),
+        Refusal::IpNotAllowed => hub_error(
+            StatusCode::FORBIDDEN,
+            "00107",
+            "Adresse IP non autorisée",
+            "Votre adresse IP n'est pas autorisée pour ce jeton",
+            None,
+            None,
+        ),
+    }
+}
+
+impl HubCall {
+    fn new(e: &Endpoint) -> HubCall {
+        HubCall {
+            started: Instant::now(),
+            endpoint: e.route,
+            cache: e.cache,
+            caller: None,
+            quota: None,
+            calls: Vec::new(),
+        }
     }
 }
 

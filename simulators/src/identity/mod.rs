@@ -2,6 +2,7 @@
 //! FranceConnect federation shares: eIDAS levels, the identity pivot, the pairwise `sub`.
 
 pub mod broker;
+pub mod checktoken_client;
 pub mod config;
 pub mod idp;
 

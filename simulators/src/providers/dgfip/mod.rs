@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 
 mod france_connect;
 
-pub use france_connect::{FranceConnectLink, SCOPE_FIELDS};
+pub use crate::identity::checktoken_client::FranceConnectLink;
+pub use france_connect::SCOPE_FIELDS;
 
 use super::{param, query_pairs, ymd};
 use crate::http::{
