@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
 use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
-use crate::hubs::{HubsConfig, entreprise};
+use crate::hubs::{HubsConfig, entreprise, particulier};
 use crate::identity::config::IdentityConfig;
 use crate::identity::{broker, idp};
 use crate::population::{PersonaFile, Population, PopulationConfig};
@@ -119,6 +119,9 @@ pub struct Ports {
     /// API Entreprise.
     #[serde(rename = "api-entreprise")]
     pub api_entreprise: u16,
+    /// API Particulier.
+    #[serde(rename = "api-particulier")]
+    pub api_particulier: u16,
     /// The town's nursery (demo service provider; registered with FranceConnect already).
     #[serde(rename = "sp-creche")]
     pub sp_creche: u16,
@@ -136,6 +139,7 @@ impl Default for Ports {
             fc: 7301,
             fc_plus: 7302,
             api_entreprise: 7201,
+            api_particulier: 7202,
             sp_creche: 7501,
         }
     }
@@ -153,6 +157,7 @@ impl Ports {
             "fc" => self.fc,
             "fc-plus" => self.fc_plus,
             "api-entreprise" => self.api_entreprise,
+            "api-particulier" => self.api_particulier,
             "sp-creche" => self.sp_creche,
             _ => return None,
         })
@@ -340,6 +345,9 @@ impl Platform {
         if hubs.api_entreprise.is_some() {
             plan.push(("api-entreprise".into(), config.ports.api_entreprise));
         }
+        if hubs.api_particulier.is_some() {
+            plan.push(("api-particulier".into(), config.ports.api_particulier));
+        }
         if let Some(idc) = &identity {
             plan.extend(
                 idc.identity_providers
@@ -418,6 +426,21 @@ impl Platform {
         }
         if let Some(settings) = &hubs.api_entreprise {
             apps.push(entreprise::app(population.clone(), settings, urls.clone()));
+        }
+        if let Some(settings) = &hubs.api_particulier {
+            let fc = match &identity {
+                Some(idc) => idc
+                    .checktoken_access("api-particulier", &urls)
+                    .map_err(StartError::Config)?
+                    .map(crate::identity::checktoken_client::FranceConnectLink::new),
+                None => None,
+            };
+            apps.push(particulier::app(
+                population.clone(),
+                settings,
+                urls.clone(),
+                fc,
+            ));
         }
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();

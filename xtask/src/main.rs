@@ -33,7 +33,7 @@ enum Task {
     },
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
     Token {
-        /// The hub: api-entreprise.
+        /// The hub: api-entreprise or api-particulier.
         #[arg(long)]
         hub: String,
         /// Scopes, comma separated.
@@ -185,8 +185,9 @@ fn token(
     };
     let port = match hub {
         "api-entreprise" => cfg.ports.api_entreprise,
+        "api-particulier" => cfg.ports.api_particulier,
         other => {
-            eprintln!("error: unknown hub {other:?}; hubs: api-entreprise");
+            eprintln!("error: unknown hub {other:?}; hubs: api-entreprise, api-particulier");
             return 2;
         }
     };

@@ -9,6 +9,7 @@
 //! duration. Endpoints: [`entreprise`].
 
 pub mod entreprise;
+pub mod particulier;
 pub mod tokens;
 
 use std::collections::{HashMap, VecDeque};
@@ -878,6 +879,14 @@ fn refusal(r: Refusal) -> Response {
 }
 
 impl HubCall {
+    /// The caller's scopes.
+    pub fn scopes(&self) -> Vec<String> {
+        self.caller
+            .as_ref()
+            .map(|c| c.token.scopes.clone())
+            .unwrap_or_default()
+    }
+
     fn new(e: &Endpoint) -> HubCall {
         HubCall {
             started: Instant::now(),
@@ -965,6 +974,8 @@ pub fn provider_failure(prefix: &str, provider_name: &str, outcome: &Upstream) -
 pub struct HubsConfig {
     #[serde(rename = "api-entreprise")]
     pub api_entreprise: Option<HubSettings>,
+    #[serde(rename = "api-particulier")]
+    pub api_particulier: Option<HubSettings>,
 }
 
 /// One hub's settings.

@@ -7,6 +7,7 @@ mod control;
 mod dgfip;
 mod dgfip_fc;
 mod hub_entreprise;
+mod hub_particulier;
 mod idp;
 mod infogreffe;
 mod insee;

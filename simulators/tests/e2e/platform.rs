@@ -16,6 +16,7 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
     let mut expected: Vec<&str> = simulators::platform::PARTIES.to_vec();
     expected.extend([
         "api-entreprise",
+        "api-particulier",
         "idp-impots",
         "idp-ameli",
         "idp-plus",

@@ -1,0 +1,648 @@
+//! API Particulier (v3) over the simulated CNAF and MSA: quotient familial and the nursery's
+//! (EAJE) participation parameters, by identity pivot (`/identite`) or with the citizen's
+//! FranceConnect access token (`/france_connect`, checked with `checktoken`). Each top-level key
+//! of `data` is released only with its scope; the others are omitted.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::tokens::TokenRecord;
+use super::{
+    CachePolicy, Endpoint, Hub, HubCall, HubSettings, Upstream, envelope, hub_error,
+    provider_failure, query_map,
+};
+use crate::http::{PartyApp, PartyCore, Role};
+use crate::identity::checktoken_client::FranceConnectLink;
+use crate::population::Population;
+
+const fn endpoint(route: &'static str, scopes: &'static [&'static str]) -> Endpoint {
+    Endpoint {
+        route,
+        scopes,
+        group: "json_resources_particulier",
+        limit: 20,
+        period: 1,
+        requires_context: false,
+        cache: CachePolicy::Seconds(86_400),
+    }
+}
+
+const QF_SCOPES: &[&str] = &[
+    "cnaf_quotient_familial",
+    "cnaf_allocataires",
+    "cnaf_enfants",
+    "cnaf_adresse",
+];
+const EAJE_SCOPES: &[&str] = &[
+    "cnav_participation_familiale_eaje_allocataires",
+    "cnav_participation_familiale_eaje_enfants",
+    "cnav_participation_familiale_eaje_adresse",
+    "cnav_participation_familiale_eaje_parametres_calcul",
+];
+pub const QF_IDENTITE: Endpoint = endpoint("/v3/dss/quotient_familial/identite", QF_SCOPES);
+pub const QF_FRANCE_CONNECT: Endpoint =
+    endpoint("/v3/dss/quotient_familial/france_connect", QF_SCOPES);
+pub const EAJE_IDENTITE: Endpoint =
+    endpoint("/v3/dss/participation_familiale_eaje/identite", EAJE_SCOPES);
+pub const EAJE_FRANCE_CONNECT: Endpoint = endpoint(
+    "/v3/dss/participation_familiale_eaje/france_connect",
+    EAJE_SCOPES,
+);
+
+/// Which scope releases which key of `data`.
+const QF_FIELDS: &[(&str, &str)] = &[
+    ("cnaf_quotient_familial", "quotient_familial"),
+    ("cnaf_allocataires", "allocataires"),
+    ("cnaf_enfants", "enfants"),
+    ("cnaf_adresse", "adresse"),
+];
+const EAJE_FIELDS: &[(&str, &str)] = &[
+    (
+        "cnav_participation_familiale_eaje_allocataires",
+        "allocataires",
+    ),
+    ("cnav_participation_familiale_eaje_enfants", "enfants"),
+    ("cnav_participation_familiale_eaje_adresse", "adresse"),
+    (
+        "cnav_participation_familiale_eaje_parametres_calcul",
+        "parametres_calcul_participation_familiale",
+    ),
+];
+
+#[derive(Clone)]
+struct ApState {
+    hub: Hub,
+    france_connect: Option<FranceConnectLink>,
+}
+
+/// The API Particulier party.
+pub fn app(
+    population: Arc<Population>,
+    settings: &HubSettings,
+    providers: HashMap<String, String>,
+    france_connect: Option<FranceConnectLink>,
+) -> PartyApp {
+    let core = PartyCore::new("api-particulier", population);
+    let hub = Hub::new(
+        core.clone(),
+        settings.secret.as_bytes(),
+        providers,
+        std::time::Duration::from_millis(settings.provider_timeout_ms),
+        None,
+    );
+    for t in &settings.tokens {
+        hub.registry.insert(t.clone());
+    }
+    let state = ApState {
+        hub: hub.clone(),
+        france_connect,
+    };
+    let router = Router::new()
+        .route(
+            QF_IDENTITE.route,
+            get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Qf)),
+        )
+        .route(
+            EAJE_IDENTITE.route,
+            get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Eaje)),
+        )
+        .route(
+            QF_FRANCE_CONNECT.route,
+            get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Qf)),
+        )
+        .route(
+            EAJE_FRANCE_CONNECT.route,
+            get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Eaje)),
+        )
+        .route("/api/introspect", get(introspect))
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
+        .with_state(state);
+    let reset = hub.clone();
+    PartyApp {
+        core,
+        role: Role::Hub,
+        title: "API Particulier",
+        router,
+        openapi,
+        reset: Arc::new(move || reset.reset()),
+        control: Some(super::control(hub)),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Qf,
+    Eaje,
+}
+
+impl Kind {
+    fn endpoints(self) -> (&'static Endpoint, &'static Endpoint) {
+        match self {
+            Kind::Qf => (&QF_IDENTITE, &QF_FRANCE_CONNECT),
+            Kind::Eaje => (&EAJE_IDENTITE, &EAJE_FRANCE_CONNECT),
+        }
+    }
+    fn provider_path(self) -> &'static str {
+        match self {
+            Kind::Qf => "/api/v1/quotient-familial",
+            Kind::Eaje => "/api/v1/participation-familiale-eaje",
+        }
+    }
+    fn fields(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Kind::Qf => QF_FIELDS,
+            Kind::Eaje => EAJE_FIELDS,
+        }
+    }
+}
+
+/// The identity pivot of an `/identite` call, as the regimes' query.
+fn provider_query(
+    q: &HashMap<String, String>,
+    prenoms: &[String],
+) -> Result<Vec<(String, String)>, Response> {
+    let bad = |detail: &str| {
+        Err(hub_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "00366",
+            "Paramètres d'identité mal formatés",
+            detail,
+            None,
+            None,
+        ))
+    };
+    let get = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(nom) = get("nomNaissance") else {
+        return bad("nomNaissance est obligatoire");
+    };
+    if prenoms.is_empty() || prenoms.len() > 3 {
+        return bad("prenoms[] est obligatoire (1 à 3 prénoms)");
+    }
+    let Some(sexe) = get("sexeEtatCivil").filter(|s| s == "M" || s == "F") else {
+        return bad("sexeEtatCivil doit valoir M ou F");
+    };
+    let Some(pays) = get("codeCogInseePaysNaissance").filter(|p| p.len() == 5) else {
+        return bad(
+            "codeCogInseePaysNaissance est obligatoire (5 caractères, 99100 pour la France)",
+        );
+    };
+    let commune = get("codeCogInseeCommuneNaissance");
+    if pays == "99100" && commune.as_ref().is_none_or(|c| c.len() != 5) {
+        return bad("codeCogInseeCommuneNaissance est obligatoire pour une naissance en France");
+    }
+    let Some(annee) = get("anneeDateNaissance") else {
+        return bad("anneeDateNaissance est obligatoire");
+    };
+    let mut out = vec![
+        ("nomNaissance".into(), nom),
+        ("sexe".into(), sexe),
+        ("codePaysLieuDeNaissance".into(), pays),
+        ("anneeDateDeNaissance".into(), annee),
+    ];
+    out.extend(prenoms.iter().map(|p| ("prenoms".to_string(), p.clone())));
+    for (from, to) in [
+        ("moisDateNaissance", "moisDateDeNaissance"),
+        ("jourDateNaissance", "jourDateDeNaissance"),
+        ("annee", "annee"),
+        ("mois", "mois"),
+    ] {
+        if let Some(v) = get(from) {
+            out.push((to.into(), v));
+        }
+    }
+    if let Some(c) = commune {
+        out.push(("codeInseeLieuDeNaissance".into(), c));
+    }
+    Ok(out)
+}
+
+fn person(p: &Value, with_place: bool) -> Value {
+    let date = format!(
+        "{}-{}-{}",
+        p["anneeDateDeNaissance"].as_str().unwrap_or("0000"),
+        p["moisDateDeNaissance"].as_str().unwrap_or("00"),
+        p["jourDateDeNaissance"].as_str().unwrap_or("00")
+    );
+    let mut out = json!({"nom_naissance": p["nomNaissance"], "nom_usage": p["nomUsage"], "prenoms": p["prenoms"], "date_naissance": date, "sexe": p["sexe"]});
+    if with_place {
+        out["code_cog_insee_commune_naissance"] = p["codeInseeLieuDeNaissance"].clone();
+    }
+    out
+}
+
+/// The regime's answer in API Particulier's shape.
+fn data_of(kind: Kind, v: &Value, hub: &Hub) -> Value {
+    let eaje = matches!(kind, Kind::Eaje);
+    let people = |k: &str| {
+        Value::Array(
+            v[k].as_array()
+                .map(|l| l.iter().map(|p| person(p, eaje)).collect())
+                .unwrap_or_default(),
+        )
+    };
+    let a = &v["adresse"];
+    let mut data = json!({
+        "allocataires": people("allocataires"),
+        "enfants": people("enfants"),
+        "adresse": {
+            "destinataire": a["identite"], "complement_information": a["complementInformation"],
+            "complement_information_geographique": a["complementInformationGeographique"], "numero_libelle_voie": a["numeroLibelleVoie"],
+            "lieu_dit": a["lieuDit"], "code_postal_ville": a["codePostalVille"], "pays": a["pays"],
+        },
+    });
+    let now = hub.core.clock.now();
+    match kind {
+        Kind::Qf => {
+            data["quotient_familial"] = json!({
+                "fournisseur": v["regime"], "valeur": v["quotientFamilial"], "annee": v["annee"], "mois": v["mois"],
+                "annee_calcul": now.format("%Y").to_string().parse::<i32>().unwrap_or(0), "mois_calcul": now.format("%m").to_string().parse::<u32>().unwrap_or(0),
+            });
+        }
+        Kind::Eaje => {
+            let p = &v["parametresCalculParticipationFamiliale"];
+            data["parametres_calcul_participation_familiale"] = json!({
+                "nombre_enfants_a_charge": p["nombreEnfantsACharge"], "nombre_enfants_beneficiaire_aeeh": p["nombreEnfantsBeneficiaireAeeh"],
+                "base_ressources_annuelles": {"valeur": p["baseRessourcesAnnuelles"]["valeur"], "annee_calcul": p["baseRessourcesAnnuelles"]["anneeCalcul"]},
+            });
+        }
+    }
+    data
+}
+
+/// Keeps the keys of `data` whose scope the caller holds.
+fn filter(kind: Kind, data: Value, scopes: &[String]) -> Value {
+    let Value::Object(map) = data else {
+        return data;
+    };
+    let kept: Map<String, Value> = map
+        .into_iter()
+        .filter(|(k, _)| {
+            kind.fields()
+                .iter()
+                .any(|(scope, key)| key == k && scopes.iter().any(|s| s == scope))
+        })
+        .collect();
+    Value::Object(kept)
+}
+
+/// Asks the CNAF, then the MSA: each answers only for the files it holds.
+async fn ask_regimes(
+    hub: &Hub,
+    call: &mut HubCall,
+    kind: Kind,
+    query: &[(String, String)],
+) -> Response {
+    let qs = serde_urlencoded::to_string(query).unwrap_or_default();
+    let mut not_found = 0;
+    for regime in ["cnaf", "msa"] {
+        let outcome = hub
+            .upstream(call, regime, &format!("{}?{qs}", kind.provider_path()), &[])
+            .await;
+        match outcome {
+            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
+                Ok(v) if v["allocataires"].is_array() => return envelope(data_of(kind, &v, hub)),
+                _ => return provider_failure("37", "CNAV", &Upstream::Answer(200, body)),
+            },
+            Upstream::Answer(404, body) => {
+                let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+                if v["codeRetour"] == "151" {
+                    return hub_error(
+                        StatusCode::NOT_FOUND,
+                        "37003",
+                        "Données indisponibles",
+                        "Le quotient familial ou les ressources de l'allocataire ne sont pas disponibles",
+                        None,
+                        Some(json!({"provider": "CNAV"})),
+                    );
+                }
+                not_found += 1;
+            }
+            Upstream::Answer(409, _) => {
+                return hub_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "00391",
+                    "Plusieurs personnes",
+                    "Plusieurs allocataires correspondent à cette identité : précisez-la",
+                    None,
+                    None,
+                );
+            }
+            other => return provider_failure("37", "CNAV", &other),
+        }
+    }
+    debug_assert_eq!(not_found, 2);
+    hub_error(
+        StatusCode::NOT_FOUND,
+        "35003",
+        "Allocataire non référencé",
+        "Aucun dossier CNAF ni MSA ne correspond à cette identité",
+        None,
+        Some(json!({"provider": "CNAF & MSA"})),
+    )
+}
+
+/// The cache key of an identity call: the path and the identity, not the recipient.
+fn identity_key(path: &str, query: &[(String, String)]) -> String {
+    let mut parts: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.sort();
+    format!("{path}?{}", parts.join("&"))
+}
+
+async fn by_identity(
+    State(s): State<ApState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+    kind: Kind,
+) -> Response {
+    let endpoint = kind.endpoints().0;
+    let pairs = crate::providers::query_pairs(raw.as_deref());
+    let mut call = match s
+        .hub
+        .begin(&headers, Some(peer), &query_map(raw.as_deref()), endpoint)
+    {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let prenoms: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "prenoms[]" || k == "prenoms")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let response = match provider_query(&query_map(raw.as_deref()), &prenoms) {
+        Err(bad) => bad,
+        Ok(query) => {
+            let key = identity_key(uri.path(), &query);
+            let scopes = call.scopes();
+            let hub = s.hub.clone();
+            let answer = s
+                .hub
+                .serve(&mut call, &headers, &key, async |call: &mut HubCall| {
+                    ask_regimes(&hub, call, kind, &query).await
+                })
+                .await;
+            filter_response(kind, answer, &scopes).await
+        }
+    };
+    let subject = pairs
+        .iter()
+        .find(|(k, _)| k == "nomNaissance")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    s.hub.finish(call, &subject, response)
+}
+
+/// Filters the `data` of a 200 by scope (cached answers are stored whole and filtered per caller).
+async fn filter_response(kind: Kind, response: Response, scopes: &[String]) -> Response {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    v["data"] = filter(kind, v["data"].take(), scopes);
+    let mut r = Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+    );
+    r.headers_mut().remove(header::CONTENT_LENGTH);
+    r
+}
+
+async fn by_france_connect(
+    State(s): State<ApState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+    kind: Kind,
+) -> Response {
+    let endpoint = kind.endpoints().1;
+    let unauthorized = |detail: &str| {
+        hub_error(
+            StatusCode::UNAUTHORIZED,
+            "00101",
+            "Interdiction d'accès",
+            detail,
+            None,
+            None,
+        )
+    };
+    let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return unauthorized("Le jeton FranceConnect est absent (Authorization: Bearer)");
+    };
+    let Some(link) = &s.france_connect else {
+        return hub_error(
+            StatusCode::NOT_IMPLEMENTED,
+            "00501",
+            "Mode FranceConnect indisponible",
+            "Aucun compte checktoken n'est configuré pour ce hub",
+            None,
+            None,
+        );
+    };
+    let introspection = match link.introspect(bearer).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return unauthorized("Le jeton FranceConnect est inconnu, expiré ou révoqué"),
+        Err(e) => {
+            return hub_error(
+                StatusCode::BAD_GATEWAY,
+                "00501",
+                "FranceConnect indisponible",
+                &format!("Vérification du jeton impossible : {e}"),
+                None,
+                Some(json!({"retry_in": 10})),
+            );
+        }
+    };
+    // The FranceConnect token's scopes are the caller's (identity scopes dropped).
+    let scopes: Vec<String> = introspection
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty() && !s.contains("_identite"))
+        .map(str::to_string)
+        .collect();
+    let now = s.hub.core.clock.now();
+    let expires = introspection
+        .get("exp")
+        .and_then(Value::as_i64)
+        .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
+        .unwrap_or(now);
+    let jti = format!(
+        "fc:{}",
+        Sha256::digest(bearer.as_bytes())
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let token = TokenRecord {
+        jti,
+        subject: "FranceConnect".into(),
+        scopes: scopes.clone(),
+        expires,
+        blacklisted: false,
+        siret: None,
+        allowed_ips: Vec::new(),
+        rate_limit_per_minute: None,
+    };
+    let mut call = match s.hub.begin_as(token, &query_map(raw.as_deref()), endpoint) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    // The identity pivot becomes the regimes' query.
+    let text = |k: &str| {
+        introspection
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let birth = text("birthdate");
+    let mut parts = birth.split('-');
+    let (y, m, d) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let mut query = vec![
+        ("nomNaissance".to_string(), text("family_name")),
+        (
+            "sexe".to_string(),
+            if text("gender") == "female" {
+                "F".into()
+            } else {
+                "M".into()
+            },
+        ),
+        ("anneeDateDeNaissance".to_string(), y.to_string()),
+        ("moisDateDeNaissance".to_string(), m.to_string()),
+        ("jourDateDeNaissance".to_string(), d.to_string()),
+        ("codePaysLieuDeNaissance".to_string(), text("birthcountry")),
+        ("prenoms".to_string(), text("given_name")),
+    ];
+    if !text("birthplace").is_empty() {
+        query.push(("codeInseeLieuDeNaissance".into(), text("birthplace")));
+    }
+    let key = identity_key(uri.path(), &query);
+    let hub = s.hub.clone();
+    let answer = s
+        .hub
+        .serve(&mut call, &headers, &key, async |call: &mut HubCall| {
+            ask_regimes(&hub, call, kind, &query).await
+        })
+        .await;
+    let response = filter_response(kind, answer, &scopes).await;
+    s.hub.finish(call, &text("family_name"), response)
+}
+
+/// `GET /api/introspect`: the token's id and scopes.
+async fn introspect(
+    State(s): State<ApState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let r = s.hub.privileges(&headers, Some(peer));
+    if r.status() != StatusCode::OK {
+        return r;
+    }
+    let (_, body) = r.into_parts();
+    let v: Value = serde_json::from_slice(
+        &axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let jti = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .and_then(|t| crate::jose::jws::parts(t.trim()).ok())
+        .and_then(|p| serde_json::from_slice::<Value>(&p.payload).ok())
+        .map(|c| c["jti"].clone())
+        .unwrap_or(Value::Null);
+    crate::http::json_response(
+        StatusCode::OK,
+        &json!({"_id": jti, "name": "", "scopes": v["data"]["privileges"]}),
+    )
+}
+
+/// The OpenAPI 3.1 document of the simulated API Particulier.
+pub fn openapi(base_url: &str, p: &Population) -> Value {
+    let c = crate::providers::example_citizen(p);
+    let recipient = p
+        .company_persona("commune-acheteuse")
+        .map(|c| c.head_office().siret.clone())
+        .unwrap_or_default();
+    let error = |d: &str| json!({"description": d, "content": {super::JSON_API: {"schema": {"type": "object", "required": ["errors"]}}}});
+    let q = |name: &str, required: bool, example: Value| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "example": example});
+    let identity = vec![
+        q("recipient", true, json!(recipient)),
+        q("nomNaissance", true, json!(c.family_name)),
+        q("prenoms[]", true, json!(c.first_given_name())),
+        q("sexeEtatCivil", true, json!(c.gender.letter())),
+        q(
+            "anneeDateNaissance",
+            true,
+            json!(c.birth_date.year.to_string()),
+        ),
+        q(
+            "moisDateNaissance",
+            false,
+            json!(c.birth_date.month.to_string()),
+        ),
+        q(
+            "jourDateNaissance",
+            false,
+            json!(c.birth_date.day.to_string()),
+        ),
+        q("codeCogInseePaysNaissance", true, json!(c.birthcountry)),
+        q("codeCogInseeCommuneNaissance", false, json!(c.birthplace)),
+    ];
+    let responses = || {
+        json!({
+            "200": {"description": "Data, keys filtered by scope", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data", "links", "meta"]}}}},
+            "401": error("Token invalid (00101)"), "403": error("Insufficient privileges (00100)"), "404": error("No file (35003) or data unavailable (37003)"),
+            "422": error("Identity or recipient invalid (00366, 00203, 00210, 00391)"), "429": error("Too many requests (00429)"),
+            "502": error("Provider error"), "504": error("Provider timeout"), "501": error("FranceConnect mode not configured"),
+        })
+    };
+    let op = |id: &str, summary: &str, params: Vec<Value>| json!({"get": {"operationId": id, "summary": summary, "security": [{"jwt": []}], "parameters": params, "responses": responses()}});
+    let fc_params = vec![q("recipient", true, json!(recipient))];
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "API Particulier (simulated)", "version": "3.0.0", "description": "API Particulier over the simulated CNAF and MSA."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            QF_IDENTITE.route: op("quotientFamilialIdentite", "Quotient familial by identity pivot", identity.clone()),
+            EAJE_IDENTITE.route: op("participationFamilialeEajeIdentite", "Nursery (EAJE) parameters by identity pivot", identity),
+            QF_FRANCE_CONNECT.route: op("quotientFamilialFranceConnect", "Quotient familial with the citizen's FranceConnect access token as Bearer", fc_params.clone()),
+            EAJE_FRANCE_CONNECT.route: op("participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token", fc_params),
+            "/api/introspect": {"get": {"operationId": "introspect", "summary": "The token's id and scopes", "security": [{"jwt": []}], "responses": {"200": {"description": "Token", "content": {"application/json": {"schema": {"type": "object", "required": ["_id", "scopes"]}}}}, "401": error("Token invalid")}}},
+        },
+        "components": {"securitySchemes": {"jwt": {"type": "http", "scheme": "bearer"}}},
+    })
+}

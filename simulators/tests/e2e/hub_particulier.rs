@@ -1,0 +1,280 @@
+//! API Particulier through its HTTP surface: identity and FranceConnect modes, field filtering
+//! by scope, both regimes, errors.
+
+use serde_json::{Value, json};
+
+use crate::citizen::Citizen;
+use crate::common::{Answer, Bench};
+
+const QF: &str = "/v3/dss/quotient_familial/identite";
+const EAJE: &str = "/v3/dss/participation_familiale_eaje/identite";
+
+async fn token(b: &Bench, scopes: &[&str]) -> String {
+    let a = b
+        .send(
+            b.http
+                .post(b.url("api-particulier", "/_control/tokens"))
+                .json(&json!({"scopes": scopes})),
+        )
+        .await;
+    a.json["token"].as_str().unwrap().to_string()
+}
+
+fn recipient(b: &Bench) -> String {
+    b.platform
+        .population
+        .company_persona("commune-acheteuse")
+        .unwrap()
+        .head_office()
+        .siret
+        .clone()
+}
+
+fn lefebvre(b: &Bench) -> String {
+    format!(
+        "recipient={}&nomNaissance=LEFEBVRE&prenoms[]=Alexis&prenoms[]=G%C3%A9r%C3%B4me&sexeEtatCivil=F&anneeDateNaissance=1982&moisDateNaissance=12&jourDateNaissance=27&codeCogInseePaysNaissance=99100&codeCogInseeCommuneNaissance=08105",
+        recipient(b)
+    )
+}
+
+async fn call(b: &Bench, jwt: &str, path: &str, query: &str) -> Answer {
+    b.send(
+        b.http
+            .get(format!("{}?{query}", b.url("api-particulier", path)))
+            .bearer_auth(jwt),
+    )
+    .await
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn eaje_parameters_by_identity_filtered_by_scope() {
+    let b = Bench::start().await;
+    let all = token(
+        &b,
+        &[
+            "cnav_participation_familiale_eaje_allocataires",
+            "cnav_participation_familiale_eaje_enfants",
+            "cnav_participation_familiale_eaje_adresse",
+            "cnav_participation_familiale_eaje_parametres_calcul",
+        ],
+    )
+    .await;
+    let a = call(&b, &all, EAJE, &lefebvre(&b)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(a.content_type(), "application/vnd.api+json");
+    let p = &a.json["data"]["parametres_calcul_participation_familiale"];
+    assert_eq!(p["nombre_enfants_a_charge"], 2);
+    assert_eq!(p["nombre_enfants_beneficiaire_aeeh"], 1);
+    assert_eq!(p["base_ressources_annuelles"]["valeur"], 40923);
+    assert_eq!(
+        a.json["data"]["allocataires"][0]["date_naissance"],
+        "1982-12-27"
+    );
+    assert_eq!(
+        a.json["data"]["allocataires"][0]["code_cog_insee_commune_naissance"],
+        "08105"
+    );
+    // Only the parameters: the other keys are omitted, not nulled.
+    let params_only = token(&b, &["cnav_participation_familiale_eaje_parametres_calcul"]).await;
+    let a = call(&b, &params_only, EAJE, &lefebvre(&b)).await;
+    assert_eq!(
+        keys(&a.json["data"]),
+        ["parametres_calcul_participation_familiale"]
+    );
+    // A QF token cannot reach the EAJE endpoint.
+    let qf = token(&b, &["cnaf_quotient_familial"]).await;
+    assert_eq!(
+        call(&b, &qf, EAJE, &lefebvre(&b)).await.json["errors"][0]["code"],
+        "00100"
+    );
+    assert_eq!(
+        call(&b, &params_only, EAJE, &lefebvre(&b)).await.headers["ratelimit-limit"],
+        "20"
+    );
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn quotient_familial_from_either_regime() {
+    let b = Bench::start().await;
+    let jwt = token(&b, &["cnaf_quotient_familial", "cnaf_enfants"]).await;
+    let a = call(&b, &jwt, QF, &lefebvre(&b)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(keys(&a.json["data"]), ["enfants", "quotient_familial"]);
+    assert_eq!(a.json["data"]["quotient_familial"]["fournisseur"], "CNAF");
+    // An MSA file: the hub asks the CNAF, then the MSA.
+    let roux = format!(
+        "recipient={}&nomNaissance=ROUX&prenoms[]=Jeanne&sexeEtatCivil=F&anneeDateNaissance=1987&moisDateNaissance=6&jourDateNaissance=27&codeCogInseePaysNaissance=99100&codeCogInseeCommuneNaissance=51454",
+        recipient(&b)
+    );
+    let m = call(&b, &jwt, QF, &roux).await;
+    assert_eq!(m.json["data"]["quotient_familial"]["fournisseur"], "MSA");
+    let journal = b.get("api-particulier", "/_control/hub-journal").await;
+    let calls = journal.json["entries"][1]["provider_calls"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| c["provider"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["cnaf", "msa"]
+    );
+    // No file anywhere: 35003. A bad identity: 00366. No recipient: 00203.
+    let bernard = format!(
+        "recipient={}&nomNaissance=BERNARD&prenoms[]=Elodie&sexeEtatCivil=F&anneeDateNaissance=1990&codeCogInseePaysNaissance=99100&codeCogInseeCommuneNaissance=69381",
+        recipient(&b)
+    );
+    let n = call(&b, &jwt, QF, &bernard).await;
+    assert_eq!(
+        (n.status, n.json["errors"][0]["code"].as_str()),
+        (404, Some("35003"))
+    );
+    let bad = call(&b, &jwt, QF, &format!("recipient={}&nomNaissance=X&prenoms[]=A&sexeEtatCivil=Z&anneeDateNaissance=1990&codeCogInseePaysNaissance=99100", recipient(&b))).await;
+    assert_eq!(
+        (bad.status, bad.json["errors"][0]["code"].as_str()),
+        (422, Some("00366"))
+    );
+    let no_recipient = call(&b, &jwt, QF, "nomNaissance=LEFEBVRE").await;
+    assert_eq!(no_recipient.json["errors"][0]["code"], "00203");
+    // Cached per identity, shared across recipients, filtered per caller.
+    let again = call(&b, &jwt, QF, &lefebvre(&b)).await;
+    assert_eq!(again.headers["x-response-cached"], "true");
+    let introspect = b
+        .send(
+            b.http
+                .get(b.url("api-particulier", "/api/introspect"))
+                .bearer_auth(&jwt),
+        )
+        .await;
+    assert_eq!(
+        introspect.json["scopes"],
+        json!(["cnaf_quotient_familial", "cnaf_enfants"])
+    );
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn franceconnect_mode_takes_scopes_and_identity_from_the_citizen_token() {
+    let b = Bench::start().await;
+    let issuer = format!("{}/api/v2", b.platform.party("fc").unwrap().base_url);
+    // The nursery's registration at FranceConnect: identity pivot and the EAJE parameters only.
+    let client = (
+        "c4ec4e0000000000000000000000000000000000000000000000000000000001",
+        "sp-creche-secret-0123456789-local-only",
+    );
+    let callback = "http://127.0.0.1:7501/oidc-callback";
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client.0),
+        ("redirect_uri", callback),
+        (
+            "scope",
+            "openid identite_pivot cnav_participation_familiale_eaje_parametres_calcul",
+        ),
+        ("state", "state-0123456789abcdefghij"),
+        ("nonce", "nonce-0123456789abcdefghijkl"),
+        ("acr_values", "eidas1"),
+    ];
+    let code = Citizen::new(callback)
+        .sign_in(
+            &format!(
+                "{issuer}/authorize?{}",
+                serde_urlencoded::to_string(params).unwrap()
+            ),
+            "idp-ameli",
+            "famille-eaje-aeeh",
+            None,
+        )
+        .await
+        .param("code")
+        .unwrap();
+    let t = b
+        .send(b.http.post(format!("{issuer}/token")).form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", callback),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ]))
+        .await;
+    let fc_token = t.json["access_token"].as_str().unwrap().to_string();
+    let a = b
+        .send(
+            b.http
+                .get(format!(
+                    "{}?recipient={}",
+                    b.url(
+                        "api-particulier",
+                        "/v3/dss/participation_familiale_eaje/france_connect"
+                    ),
+                    recipient(&b)
+                ))
+                .bearer_auth(&fc_token),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(
+        keys(&a.json["data"]),
+        ["parametres_calcul_participation_familiale"]
+    );
+    assert_eq!(
+        a.json["data"]["parametres_calcul_participation_familiale"]["base_ressources_annuelles"]["valeur"],
+        40923
+    );
+    // The broker saw API Particulier's checktoken.
+    let checks = b
+        .get("fc", "/_control/journal?route=/api/v2/checktoken")
+        .await;
+    assert_eq!(
+        checks.json["entries"][0]["caller"],
+        "api-particulier-fd-000000000000000000000001"
+    );
+    // A FranceConnect token without QF scopes cannot read the QF; an unknown token is refused.
+    let qf = b
+        .send(
+            b.http
+                .get(format!(
+                    "{}?recipient={}",
+                    b.url(
+                        "api-particulier",
+                        "/v3/dss/quotient_familial/france_connect"
+                    ),
+                    recipient(&b)
+                ))
+                .bearer_auth(&fc_token),
+        )
+        .await;
+    assert_eq!(
+        (qf.status, qf.json["errors"][0]["code"].as_str()),
+        (403, Some("00100"))
+    );
+    let unknown = b
+        .send(
+            b.http
+                .get(format!(
+                    "{}?recipient={}",
+                    b.url(
+                        "api-particulier",
+                        "/v3/dss/quotient_familial/france_connect"
+                    ),
+                    recipient(&b)
+                ))
+                .bearer_auth("x".repeat(43)),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.json["errors"][0]["code"].as_str()),
+        (401, Some("00101"))
+    );
+    b.stop().await;
+}
