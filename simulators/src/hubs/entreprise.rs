@@ -154,7 +154,9 @@ pub fn app(
         )
         .route(
             "/pings",
-            get(|State(hub): State<Hub>| async move { hub.pings(PINGS) }),
+            get(|State(hub): State<Hub>| async move {
+                hub.pings(PINGS, |p, s| format!("/ping/{p}/{s}"))
+            }),
         )
         .route(
             "/ping/{provider}/{source}",

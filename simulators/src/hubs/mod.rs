@@ -807,17 +807,14 @@ impl Hub {
         self.finish(call, "", response)
     }
 
-    /// `GET /pings`: every ping route.
-    pub fn pings(&self, pings: &[Ping]) -> Response {
-        let base = format!(
-            "http://{}",
-            self.providers
-                .get(self.core.id)
-                .cloned()
-                .unwrap_or_default()
-                .trim_start_matches("http://")
-        );
-        let list: Vec<Value> = pings.iter().map(|(p, s, _, _)| json!({"provider": p, "source": s, "url": format!("{base}/ping/{p}/{s}")})).collect();
+    /// `GET /pings`: every ping route, as `url_of(provider, source)` under the hub's base URL.
+    pub fn pings(&self, pings: &[Ping], url_of: fn(&str, &str) -> String) -> Response {
+        let base = self
+            .providers
+            .get(self.core.id)
+            .cloned()
+            .unwrap_or_default();
+        let list: Vec<Value> = pings.iter().map(|(p, s, _, _)| json!({"provider": p, "source": s, "url": format!("{base}{}", url_of(p, s))})).collect();
         json_response(StatusCode::OK, &json!({"pings": list}))
     }
 
@@ -948,6 +945,15 @@ pub fn provider_failure(prefix: &str, provider_name: &str, outcome: &Upstream) -
             "Le fournisseur de données est momentanément indisponible",
             None,
             meta,
+        ),
+        // A provider down for maintenance says so with 503: the hub passes it on (XX020).
+        Upstream::Answer(503, _) => hub_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("{prefix}020"),
+            "Maintenance",
+            "Le fournisseur de données est en maintenance",
+            None,
+            meta.clone(),
         ),
         Upstream::Answer(status, _) if *status >= 500 => hub_error(
             StatusCode::BAD_GATEWAY,

@@ -78,6 +78,12 @@ const EAJE_FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The regimes' health checks behind `/api/{provider}/ping`.
+pub const PINGS: &[super::Ping] = &[
+    ("cnaf", "default", "cnaf", "/api/v1/ping"),
+    ("msa", "default", "msa", "/api/v1/ping"),
+];
+
 #[derive(Clone)]
 struct ApState {
     hub: Hub,
@@ -106,27 +112,43 @@ pub fn app(
         hub: hub.clone(),
         france_connect,
     };
-    let router = Router::new()
-        .route(
-            QF_IDENTITE.route,
-            get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Qf)),
-        )
-        .route(
-            EAJE_IDENTITE.route,
-            get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Eaje)),
-        )
-        .route(
-            QF_FRANCE_CONNECT.route,
-            get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Qf)),
-        )
-        .route(
-            EAJE_FRANCE_CONNECT.route,
-            get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Eaje)),
-        )
-        .route("/api/introspect", get(introspect))
-        .fallback(super::not_found)
-        .method_not_allowed_fallback(super::method_not_allowed)
-        .with_state(state);
+    let router =
+        Router::new()
+            .route(
+                QF_IDENTITE.route,
+                get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Qf)),
+            )
+            .route(
+                EAJE_IDENTITE.route,
+                get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Eaje)),
+            )
+            .route(
+                QF_FRANCE_CONNECT.route,
+                get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Qf)),
+            )
+            .route(
+                EAJE_FRANCE_CONNECT.route,
+                get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Eaje)),
+            )
+            .route("/api/introspect", get(introspect))
+            .route(
+                "/api/pings",
+                get(|State(s): State<ApState>| async move {
+                    s.hub.pings(PINGS, |p, _| format!("/api/{p}/ping"))
+                }),
+            )
+            .route(
+                "/api/{provider}/ping",
+                get(
+                    |State(s): State<ApState>,
+                     axum::extract::Path(p): axum::extract::Path<String>| async move {
+                        s.hub.ping(PINGS, &p, "default").await
+                    },
+                ),
+            )
+            .fallback(super::not_found)
+            .method_not_allowed_fallback(super::method_not_allowed)
+            .with_state(state);
     let reset = hub.clone();
     PartyApp {
         core,
@@ -641,6 +663,10 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             EAJE_IDENTITE.route: op("participationFamilialeEajeIdentite", "Nursery (EAJE) parameters by identity pivot", identity),
             QF_FRANCE_CONNECT.route: op("quotientFamilialFranceConnect", "Quotient familial with the citizen's FranceConnect access token as Bearer", fc_params.clone()),
             EAJE_FRANCE_CONNECT.route: op("participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token", fc_params),
+            "/api/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
+            "/api/{provider}/ping": {"get": {"operationId": "ping", "summary": "A provider's state (public)",
+                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "cnaf"}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
             "/api/introspect": {"get": {"operationId": "introspect", "summary": "The token's id and scopes", "security": [{"jwt": []}], "responses": {"200": {"description": "Token", "content": {"application/json": {"schema": {"type": "object", "required": ["_id", "scopes"]}}}}, "401": error("Token invalid")}}},
         },
         "components": {"securitySchemes": {"jwt": {"type": "http", "scheme": "bearer"}}},

@@ -378,8 +378,9 @@ async fn hub_waiting(
 #[tokio::test]
 async fn provider_failures_become_502_and_504() {
     let http = reqwest::Client::new();
-    let cases: [(ResponseTemplate, u16, &str); 3] = [
+    let cases: [(ResponseTemplate, u16, &str); 4] = [
         (ResponseTemplate::new(500), 502, "01000"),
+        (ResponseTemplate::new(503), 503, "01020"),
         (
             ResponseTemplate::new(200).set_body_string("{\"header\": oops"),
             502,

@@ -278,3 +278,29 @@ async fn franceconnect_mode_takes_scopes_and_identity_from_the_citizen_token() {
     );
     b.stop().await;
 }
+
+#[tokio::test]
+async fn pings_of_the_regimes() {
+    let b = Bench::start().await;
+    let list = b.get("api-particulier", "/api/pings").await;
+    let urls: Vec<String> = list.json["pings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(urls.len(), 2);
+    for url in urls {
+        let r = b.send(b.http.get(&url)).await;
+        assert_eq!(
+            (r.status, r.json["status"].as_str()),
+            (200, Some("ok")),
+            "{url}"
+        );
+    }
+    assert_eq!(
+        b.get("api-particulier", "/api/nobody/ping").await.status,
+        404
+    );
+    b.stop().await;
+}
