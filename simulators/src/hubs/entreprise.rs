@@ -9,15 +9,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::{
-    CachePolicy, Endpoint, Hub, Upstream, envelope, hub_error, provider_failure, query_map,
+    CachePolicy, Endpoint, Hub, HubCall, Upstream, envelope, hub_error, provider_failure, query_map,
 };
 use crate::http::{PartyApp, PartyCore, Role};
 use crate::population::{Population, ids, referentials as refs};
@@ -324,186 +324,84 @@ fn insee_answer(outcome: &Upstream, key: &str, shape: fn(&Value) -> Value) -> Re
     }
 }
 
-async fn unite_legale(
-    State(hub): State<Hub>,
-    Path(siren): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
+async fn unite_legale(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
+    handle(
+        &hub,
         &UNITE_LEGALE,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00301",
-            "Entité non traitable",
-            "Le numéro de siren indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siren"})),
-            None,
-        )
-    } else {
-        hub.serve(
-            &mut call,
-            &headers,
-            uri.path(),
-            async |call: &mut super::HubCall| {
-                let outcome = hub
-                    .upstream(call, "insee", &format!("{INSEE_PATH}/siren/{siren}"), &[])
-                    .await;
-                insee_answer(&outcome, "uniteLegale", unite_legale_data)
-            },
-        )
-        .await
-    };
-    hub.finish(call, &siren, response)
+        r,
+        &siren,
+        Identifier::Siren,
+        async |call: &mut HubCall| {
+            let outcome = hub
+                .upstream(call, "insee", &format!("{INSEE_PATH}/siren/{siren}"), &[])
+                .await;
+            insee_answer(&outcome, "uniteLegale", unite_legale_data)
+        },
+    )
+    .await
 }
 
-async fn etablissement(
-    State(hub): State<Hub>,
-    Path(siret): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
+async fn etablissement(State(hub): State<Hub>, Path(siret): Path<String>, r: Incoming) -> Response {
+    handle(
+        &hub,
         &ETABLISSEMENT,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siret(&siret) {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00302",
-            "Entité non traitable",
-            "Le numéro de siret indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siret"})),
-            None,
-        )
-    } else {
-        hub.serve(
-            &mut call,
-            &headers,
-            uri.path(),
-            async |call: &mut super::HubCall| {
-                let outcome = hub
-                    .upstream(call, "insee", &format!("{INSEE_PATH}/siret/{siret}"), &[])
-                    .await;
-                insee_answer(&outcome, "etablissement", etablissement_data)
-            },
-        )
-        .await
-    };
-    hub.finish(call, &siret, response)
+        r,
+        &siret,
+        Identifier::Siret,
+        async |call: &mut HubCall| {
+            let outcome = hub
+                .upstream(call, "insee", &format!("{INSEE_PATH}/siret/{siret}"), &[])
+                .await;
+            insee_answer(&outcome, "etablissement", etablissement_data)
+        },
+    )
+    .await
 }
 
 async fn attestation_fiscale(
     State(hub): State<Hub>,
     Path(siren): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
+    r: Incoming,
 ) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
-        &ATTESTATION_FISCALE,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00301",
-            "Entité non traitable",
-            "Le numéro de siren indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siren"})),
-            None,
-        )
-    } else {
-        hub.serve(&mut call, &headers, uri.path(), async |call: &mut super::HubCall| {
-            let meta = Some(json!({"provider": "DGFIP"}));
-            match hub.dgfip(call, &format!("/entreprises/1.0/attestationfiscale/{siren}")).await {
-                Upstream::Answer(200, body) => {
-                    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
-                    match v["statut"].as_str() {
-                        Some("DELIVREE") => envelope(json!({
-                            "document_url": hub.file_url("dgfip", v["urlDocument"].as_str().unwrap_or_default(), DOCUMENT_URL_LIFETIME as i64),
-                            "document_url_expires_in": DOCUMENT_URL_LIFETIME,
-                            "date_delivrance_attestation": v["dateDelivrance"],
-                            "date_periode_analysee": v["periodeAnalysee"],
-                        })),
-                        Some("NON_DELIVRABLE") => hub_error(StatusCode::NOT_FOUND, "03003", "Attestation non délivrable", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
-                        _ => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
-                    }
+    handle(&hub, &ATTESTATION_FISCALE, r, &siren, Identifier::Siren, async |call: &mut HubCall| {
+        let meta = Some(json!({"provider": "DGFIP"}));
+        match hub.dgfip(call, &format!("/entreprises/1.0/attestationfiscale/{siren}")).await {
+            Upstream::Answer(200, body) => {
+                let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+                match v["statut"].as_str() {
+                    Some("DELIVREE") => envelope(json!({
+                        "document_url": hub.file_url("dgfip", v["urlDocument"].as_str().unwrap_or_default(), DOCUMENT_URL_LIFETIME as i64),
+                        "document_url_expires_in": DOCUMENT_URL_LIFETIME,
+                        "date_delivrance_attestation": v["dateDelivrance"],
+                        "date_periode_analysee": v["periodeAnalysee"],
+                    })),
+                    Some("NON_DELIVRABLE") => hub_error(StatusCode::NOT_FOUND, "03003", "Attestation non délivrable", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
+                    _ => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
                 }
-                Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
-                other => provider_failure("03", "DGFIP", &other),
             }
-        })
-        .await
-    };
-    hub.finish(call, &siren, response)
+            Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
+            other => provider_failure("03", "DGFIP", &other),
+        }
+    }).await
 }
 
 async fn chiffres_affaires(
     State(hub): State<Hub>,
     Path(siret): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
+    r: Incoming,
 ) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
-        &CHIFFRES_AFFAIRES,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siret(&siret) {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00302",
-            "Entité non traitable",
-            "Le numéro de siret indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siret"})),
-            None,
-        )
-    } else {
-        hub.serve(&mut call, &headers, uri.path(), async |call: &mut super::HubCall| match hub.dgfip(call, &format!("/entreprises/1.0/chiffresaffaires/{siret}")).await {
-            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["liste_ca"].as_array().cloned()) {
-                Some(list) => {
-                    // A collection: each item in its own envelope.
-                    let items: Vec<Value> = list.iter().map(|ca| json!({"data": {"chiffre_affaires": ca["ca"], "date_fin_exercice": ca["dateFinExercice"]}, "links": {}, "meta": {}})).collect();
-                    crate::http::typed_json(StatusCode::OK, &json!({"data": items, "links": {}, "meta": {"count": items.len()}}), super::JSON_API)
-                }
-                None => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
-            },
-            Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP"}))),
-            other => provider_failure("03", "DGFIP", &other),
-        })
-        .await
-    };
-    hub.finish(call, &siret, response)
+    handle(&hub, &CHIFFRES_AFFAIRES, r, &siret, Identifier::Siret, async |call: &mut HubCall| match hub.dgfip(call, &format!("/entreprises/1.0/chiffresaffaires/{siret}")).await {
+        Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["liste_ca"].as_array().cloned()) {
+            Some(list) => {
+                // A collection: each item in its own envelope.
+                let items: Vec<Value> = list.iter().map(|ca| json!({"data": {"chiffre_affaires": ca["ca"], "date_fin_exercice": ca["dateFinExercice"]}, "links": {}, "meta": {}})).collect();
+                crate::http::typed_json(StatusCode::OK, &json!({"data": items, "links": {}, "meta": {"count": items.len()}}), super::JSON_API)
+            }
+            None => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
+        },
+        Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP"}))),
+        other => provider_failure("03", "DGFIP", &other),
+    }).await
 }
 
 async fn privileges(
@@ -512,6 +410,84 @@ async fn privileges(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     hub.privileges(&headers, Some(peer))
+}
+
+/// What every endpoint reads from the request besides its path parameter.
+pub(crate) struct Incoming {
+    headers: HeaderMap,
+    peer: Option<SocketAddr>,
+    query: HashMap<String, String>,
+    path: String,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Incoming {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Incoming {
+            headers: parts.headers.clone(),
+            peer: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+            query: query_map(parts.uri.query()),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// The identifier an endpoint is about, checked before any provider call.
+enum Identifier {
+    Siren,
+    Siret,
+}
+
+impl Identifier {
+    /// 422 `00301`/`00302` for a malformed identifier.
+    fn check(&self, id: &str) -> Option<Response> {
+        let (valid, code, name) = match self {
+            Identifier::Siren => (
+                ids::is_valid_siren(id) || id == ids::LA_POSTE_SIREN,
+                "00301",
+                "siren",
+            ),
+            Identifier::Siret => (ids::is_valid_siret(id), "00302", "siret"),
+        };
+        (!valid).then(|| {
+            hub_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Entité non traitable",
+                &format!("Le numéro de {name} indiqué n'est pas correctement formatté"),
+                Some(json!({"parameter": name})),
+                None,
+            )
+        })
+    }
+}
+
+/// Every endpoint's course: admit the call, check the identifier, serve (cache, duplicate
+/// guard, `work` for the provider calls), journal.
+async fn handle(
+    hub: &Hub,
+    e: &'static Endpoint,
+    r: Incoming,
+    id: &str,
+    kind: Identifier,
+    work: impl AsyncFnOnce(&mut HubCall) -> Response,
+) -> Response {
+    let mut call = match hub.begin(&r.headers, r.peer, &r.query, e) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let response = match kind.check(id) {
+        Some(bad) => bad,
+        None => hub.serve(&mut call, &r.headers, &r.path, work).await,
+    };
+    hub.finish(call, id, response)
 }
 
 /// URSSAF's answer translated. The hub computes the validity: from the issue date to the end of
@@ -573,49 +549,27 @@ fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
 async fn attestation_vigilance(
     State(hub): State<Hub>,
     Path(siren): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
+    r: Incoming,
 ) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
+    handle(
+        &hub,
         &ATTESTATION_VIGILANCE,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00301",
-            "Entité non traitable",
-            "Le numéro de siren indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siren"})),
-            None,
-        )
-    } else {
-        hub.serve(
-            &mut call,
-            &headers,
-            uri.path(),
-            async |call: &mut super::HubCall| {
-                let outcome = hub
-                    .upstream(
-                        call,
-                        "urssaf",
-                        &format!("/api/v1/attestations/vigilance/{siren}"),
-                        &[],
-                    )
-                    .await;
-                urssaf_answer(&hub, &outcome)
-            },
-        )
-        .await
-    };
-    hub.finish(call, &siren, response)
+        r,
+        &siren,
+        Identifier::Siren,
+        async |call: &mut HubCall| {
+            let outcome = hub
+                .upstream(
+                    call,
+                    "urssaf",
+                    &format!("/api/v1/attestations/vigilance/{siren}"),
+                    &[],
+                )
+                .await;
+            urssaf_answer(&hub, &outcome)
+        },
+    )
+    .await
 }
 
 /// Infogreffe's extract in API Entreprise's shape.
@@ -644,133 +598,85 @@ fn kbis_data(k: &Value) -> Value {
     })
 }
 
-async fn extrait_kbis(
-    State(hub): State<Hub>,
-    Path(siren): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
+async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
+    handle(
+        &hub,
         &EXTRAIT_KBIS,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00301",
-            "Entité non traitable",
-            "Le numéro de siren indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siren"})),
-            None,
-        )
-    } else {
-        hub.serve(
-            &mut call,
-            &headers,
-            uri.path(),
-            async |call: &mut super::HubCall| match hub
-                .upstream(
-                    call,
-                    "infogreffe",
-                    &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
-                    &[],
-                )
-                .await
-            {
-                Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
-                    Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
-                    _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
-                },
-                Upstream::Answer(404, _) => hub_error(
-                    StatusCode::NOT_FOUND,
-                    "02003",
-                    "Entité non trouvée",
-                    "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
-                    None,
-                    Some(json!({"provider": "Infogreffe"})),
-                ),
-                other => provider_failure("02", "Infogreffe", &other),
+        r,
+        &siren,
+        Identifier::Siren,
+        async |call: &mut HubCall| match hub
+            .upstream(
+                call,
+                "infogreffe",
+                &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
+                &[],
+            )
+            .await
+        {
+            Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
+                Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
+                _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
             },
-        )
-        .await
-    };
-    hub.finish(call, &siren, response)
+            Upstream::Answer(404, _) => hub_error(
+                StatusCode::NOT_FOUND,
+                "02003",
+                "Entité non trouvée",
+                "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
+                None,
+                Some(json!({"provider": "Infogreffe"})),
+            ),
+            other => provider_failure("02", "Infogreffe", &other),
+        },
+    )
+    .await
 }
 
 async fn conformite_msa(
     State(hub): State<Hub>,
     Path(siret): Path<String>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
+    r: Incoming,
 ) -> Response {
-    let mut call = match hub.begin(
-        &headers,
-        Some(peer),
-        &query_map(raw.as_deref()),
+    handle(
+        &hub,
         &CONFORMITE_MSA,
-    ) {
-        Ok(c) => c,
-        Err(refused) => return refused,
-    };
-    let response = if !ids::is_valid_siret(&siret) {
-        hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00302",
-            "Entité non traitable",
-            "Le numéro de siret indiqué n'est pas correctement formatté",
-            Some(json!({"parameter": "siret"})),
-            None,
-        )
-    } else {
-        hub.serve(
-            &mut call,
-            &headers,
-            uri.path(),
-            async |call: &mut super::HubCall| match hub
-                .upstream(
-                    call,
-                    "msa",
-                    &format!("/api/v1/conformite-cotisations/{siret}"),
-                    &[],
-                )
-                .await
-            {
-                Upstream::Answer(200, body) => {
-                    let status = serde_json::from_slice::<Value>(&body)
-                        .ok()
-                        .and_then(|v| v["statut"].as_str().map(str::to_string));
-                    match status.as_deref() {
-                        Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
-                        Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
-                        Some("EN_COURS_DE_CONTROLE") => {
-                            envelope(json!({"status": "under_investigation"}))
-                        }
-                        _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
+        r,
+        &siret,
+        Identifier::Siret,
+        async |call: &mut HubCall| match hub
+            .upstream(
+                call,
+                "msa",
+                &format!("/api/v1/conformite-cotisations/{siret}"),
+                &[],
+            )
+            .await
+        {
+            Upstream::Answer(200, body) => {
+                let status = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["statut"].as_str().map(str::to_string));
+                match status.as_deref() {
+                    Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
+                    Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
+                    Some("EN_COURS_DE_CONTROLE") => {
+                        envelope(json!({"status": "under_investigation"}))
                     }
+                    _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
                 }
-                Upstream::Answer(404, _) => hub_error(
-                    StatusCode::NOT_FOUND,
-                    "10003",
-                    "Entité non trouvée",
-                    "Aucun compte cotisant MSA pour cet établissement",
-                    None,
-                    Some(json!({"provider": "MSA"})),
-                ),
-                other => provider_failure("10", "MSA", &other),
-            },
-        )
-        .await
-    };
-    hub.finish(call, &siret, response)
+            }
+            Upstream::Answer(404, _) => hub_error(
+                StatusCode::NOT_FOUND,
+                "10003",
+                "Entité non trouvée",
+                "Aucun compte cotisant MSA pour cet établissement",
+                None,
+                Some(json!({"provider": "MSA"})),
+            ),
+            other => provider_failure("10", "MSA", &other),
+        },
+    )
+    .await
 }
 
 /// The OpenAPI 3.1 document of the simulated API Entreprise (the endpoints served so far).
