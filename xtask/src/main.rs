@@ -3,6 +3,8 @@
 //! - `serve [--only PARTY] [--config FILE] [--seed N] [--citizens N] [--companies N]`: runs the
 //!   simulated platform until Ctrl-C.
 //! - `population [...]`: generates the population, prints its size and fingerprint.
+//! - `test [ARGS]`: installs what the tests need (Python's `jwcrypto`, for the JOSE interop
+//!   tests) if it is missing, then runs `cargo test --workspace [ARGS]`.
 //! - `bench [NAME]`: runs the criterion benchmarks and prints the ratios against their baselines.
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
@@ -26,6 +28,12 @@ enum Task {
     Serve(ServeArgs),
     /// Generates the population and prints its size and fingerprint.
     Population(ServeArgs),
+    /// Installs the test tools if missing (Python's jwcrypto), then runs `cargo test --workspace`.
+    Test {
+        /// Passed to `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Runs the criterion benchmarks (release) and prints each ratio against its baseline.
     Bench {
         /// One benchmark: provider_throughput, population, startup or signin.
@@ -77,6 +85,7 @@ fn main() {
             command: Some(simulators::cli::Command::Population(args)),
             serve: ServeArgs::default(),
         }),
+        Task::Test { args } => test(&args),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Token {
             hub,
@@ -219,6 +228,44 @@ fn token(
             eprintln!(
                 "error: {hub} is not reachable at {url} ({e}); start it with `cargo xtask serve`"
             );
+            1
+        }
+    }
+}
+
+/// `cargo xtask test`: the test tools, then the whole workspace's tests.
+fn test(args: &[String]) -> i32 {
+    let has_jwcrypto = || {
+        Command::new("python3")
+            .args(["-c", "import jwcrypto"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has_jwcrypto() {
+        eprintln!("installing Python's jwcrypto (JOSE interoperability tests)…");
+        for extra in [&[][..], &["--break-system-packages"][..]] {
+            let mut pip = Command::new("python3");
+            pip.args(["-m", "pip", "install", "-q", "jwcrypto"])
+                .args(extra);
+            if pip.status().is_ok_and(|s| s.success()) {
+                break;
+            }
+        }
+        if !has_jwcrypto() {
+            eprintln!(
+                "error: cannot install jwcrypto (python3 -m pip install jwcrypto); the JOSE interop tests need it"
+            );
+            return 1;
+        }
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "--workspace"])
+        .args(args)
+        .status();
+    match status {
+        Ok(s) => s.code().unwrap_or(1),
+        Err(e) => {
+            eprintln!("error: cannot run cargo test: {e}");
             1
         }
     }
