@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Override the number of companies.
     #[arg(long)]
     pub companies: Option<usize>,
+    /// Make a known deviation from the specification (repeatable; `--defect list` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub defect: Vec<String>,
 }
 
 impl ServeArgs {
@@ -69,6 +72,9 @@ impl ServeArgs {
         }
         if let Some(c) = self.companies {
             cfg.population.companies = c;
+        }
+        for name in &self.defect {
+            cfg.defects.push(name.parse()?);
         }
         Ok(cfg)
     }
@@ -131,6 +137,12 @@ fn population(args: &ServeArgs) -> i32 {
 
 /// Starts the platform, prints the table, waits for Ctrl-C, shuts down cleanly.
 pub async fn serve(args: &ServeArgs) -> i32 {
+    if args.defect.iter().any(|d| d == "list") {
+        for (_, name, party, what) in crate::defects::CATALOGUE {
+            println!("{name:<36} {party:<16} {what}");
+        }
+        return 0;
+    }
     let cfg = match args.config() {
         Ok(c) => c,
         Err(e) => {
@@ -155,6 +167,13 @@ pub async fn serve(args: &ServeArgs) -> i32 {
         }
     };
     println!("{}", platform.table());
+    if !cfg.defects.is_empty() {
+        let names: Vec<&str> = cfg.defects.iter().map(|d| d.name()).collect();
+        println!(
+            "DEFECTS ON (this platform deviates on purpose): {}",
+            names.join(", ")
+        );
+    }
     println!(
         "{} part{} up in {:.0} ms ({} citizens, {} companies, seed {}). Ctrl-C to stop.",
         platform.parties.len(),

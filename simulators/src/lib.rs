@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod defects;
 pub mod http;
 pub mod hubs;
 pub mod identity;

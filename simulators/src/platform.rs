@@ -11,7 +11,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
+use crate::defects::Defect;
 use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
 use crate::hubs::{HubsConfig, entreprise, particulier};
 use crate::identity::config::IdentityConfig;
@@ -62,6 +63,16 @@ pub struct PlatformConfig {
     /// Bind every party to a free port instead of its configured one (tests, parallel runs).
     #[serde(default)]
     pub free_ports: bool,
+    /// Parties that run elsewhere (an implementation under test): id → base URL. They are not
+    /// started here, and the simulated parties reach them at that URL.
+    #[serde(default)]
+    pub external: BTreeMap<String, String>,
+    /// How long the simulated hubs wait for a provider, overriding the hubs' file.
+    #[serde(default)]
+    pub hub_provider_timeout_ms: Option<u64>,
+    /// Known deviations the simulated parties make (`--defect`; see [`crate::defects`]).
+    #[serde(skip)]
+    pub defects: Vec<Defect>,
 }
 
 /// `[population]`: the generator's settings and the persona file.
@@ -225,6 +236,9 @@ impl Default for PlatformConfig {
             identity: None,
             hubs: None,
             free_ports: false,
+            external: BTreeMap::new(),
+            hub_provider_timeout_ms: None,
+            defects: Vec::new(),
         }
     }
 }
@@ -333,10 +347,18 @@ impl Platform {
             Some(path) => Some(IdentityConfig::load(path).map_err(StartError::Config)?),
             None => None,
         };
-        let hubs = match &config.hubs {
+        let mut hubs = match &config.hubs {
             Some(path) => HubsConfig::load(path).map_err(StartError::Config)?,
             None => HubsConfig::default(),
         };
+        if let Some(ms) = config.hub_provider_timeout_ms {
+            for h in [&mut hubs.api_entreprise, &mut hubs.api_particulier]
+                .into_iter()
+                .flatten()
+            {
+                h.provider_timeout_ms = ms;
+            }
+        }
         // Every party and its port, in catalogue order.
         let mut plan: Vec<(String, u16)> = PARTIES
             .iter()
@@ -381,7 +403,9 @@ impl Platform {
         let mut listeners = HashMap::new();
         let mut urls = HashMap::new();
         for (id, port) in &plan {
-            if only.is_none_or(|o| o == id) {
+            if let Some(url) = config.external.get(id) {
+                urls.insert(id.clone(), url.trim_end_matches('/').to_string());
+            } else if only.is_none_or(|o| o == id) {
                 let listener = bind(&config.host, if config.free_ports { 0 } else { *port })
                     .await
                     .map_err(StartError::Io)?;
@@ -452,6 +476,9 @@ impl Platform {
                 if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
                     app.core.clock.set(t.with_timezone(&chrono::Utc));
                 }
+            }
+            for d in &config.defects {
+                app.core.defects.enable(*d);
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
         } // Catalogue order is the plan's: providers, hubs, identity providers, brokers.

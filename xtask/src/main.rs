@@ -39,6 +39,30 @@ enum Task {
         /// One benchmark: provider_throughput, population, startup or signin.
         name: Option<String>,
     },
+    /// Runs the Gherkin conformance suite against a target profile and writes the reports.
+    Conform {
+        /// Target profile: a name in scenarios/targets/ or a path.
+        #[arg(long, default_value = "default")]
+        target: String,
+        /// Tag expression, e.g. "@hub and not @control".
+        #[arg(long)]
+        tags: Option<String>,
+        /// Only scenarios whose name contains this (^ and $ anchor it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the simulated parties deviate (repeatable; --defect list lists them).
+        #[arg(long, value_name = "NAME")]
+        defect: Vec<String>,
+        /// Run the suite once per defect of the catalogue and print the mutation score.
+        #[arg(long)]
+        mutants: bool,
+        /// Where the reports go.
+        #[arg(long, default_value = "reports")]
+        reports: std::path::PathBuf,
+        /// Scenarios at once (@serial ones run alone).
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
     Token {
         /// The hub: api-entreprise or api-particulier.
@@ -86,6 +110,15 @@ fn main() {
             serve: ServeArgs::default(),
         }),
         Task::Test { args } => test(&args),
+        Task::Conform {
+            target,
+            tags,
+            name,
+            defect,
+            mutants,
+            reports,
+            concurrency,
+        } => conform(target, tags, name, defect, mutants, reports, concurrency),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Token {
             hub,
@@ -234,6 +267,132 @@ fn token(
 }
 
 /// `cargo xtask test`: the test tools, then the whole workspace's tests.
+/// `cargo xtask conform`: the suite against a target (or once per defect with `--mutants`).
+fn conform(
+    target: String,
+    tags: Option<String>,
+    name: Option<String>,
+    defect: Vec<String>,
+    mutants: bool,
+    reports: PathBuf,
+    concurrency: usize,
+) -> i32 {
+    use conformance::report::Verdict;
+    use simulators::defects::{CATALOGUE, Defect};
+    if defect.iter().any(|d| d == "list") {
+        for (_, name, party, what) in CATALOGUE {
+            println!("{name:<36} {party:<16} {what}");
+        }
+        return 0;
+    }
+    let defects: Vec<Defect> = match defect.iter().map(|d| d.parse()).collect() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let options = conformance::RunOptions {
+        root: workspace_root(),
+        target,
+        tags,
+        name,
+        defects,
+        reports: Some(reports),
+        progress: true,
+        concurrency,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    if mutants {
+        let all: Vec<Defect> = Defect::all().collect();
+        let started = std::time::Instant::now();
+        let (clean, results) = match runtime.block_on(conformance::mutants(&options, &all)) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        };
+        println!("\nMutation run: the suite once clean, then once per defect.\n");
+        println!(
+            "clean platform: {} passed, {} failed, {} skipped",
+            clean.count(Verdict::Passed),
+            clean.count(Verdict::Failed),
+            clean.count(Verdict::Skipped)
+        );
+        let mut caught = 0;
+        for r in &results {
+            if r.caught_by.is_empty() {
+                println!(
+                    "NOT CAUGHT  {:<36} ({})",
+                    r.defect.name(),
+                    r.defect.description()
+                );
+            } else {
+                caught += 1;
+                println!(
+                    "caught      {:<36} by {} scenario(s):",
+                    r.defect.name(),
+                    r.caught_by.len()
+                );
+                for s in &r.caught_by {
+                    println!("              {s}");
+                }
+            }
+        }
+        println!(
+            "\nmutation score: {caught}/{} defects caught ({:.0}%), in {:.1} s",
+            results.len(),
+            100.0 * caught as f64 / results.len().max(1) as f64,
+            started.elapsed().as_secs_f64()
+        );
+        return if clean.passed() && caught == results.len() {
+            0
+        } else {
+            1
+        };
+    }
+    let report = match runtime.block_on(conformance::run(&options)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    println!(
+        "\n{}: {} passed, {} failed, {} skipped in {:.1} s (target {}, seed {})\nreports: {}",
+        if report.passed() { "PASSED" } else { "FAILED" },
+        report.count(Verdict::Passed),
+        report.count(Verdict::Failed),
+        report.count(Verdict::Skipped),
+        report.duration_ms / 1000.0,
+        report.target,
+        report.seed,
+        options
+            .reports
+            .as_ref()
+            .map(|r| r.join(&report.run_id).display().to_string())
+            .unwrap_or_default()
+    );
+    if report.scenarios.is_empty() {
+        eprintln!("error: no scenario matched");
+        return 1;
+    }
+    if report.passed() { 0 } else { 1 }
+}
+
 fn test(args: &[String]) -> i32 {
     let has_jwcrypto = || {
         Command::new("python3")

@@ -5,6 +5,7 @@
 //! the control API (`/_control/...`) and `/openapi.json`, and runs it on a listener.
 
 mod clock;
+mod faults;
 mod journal;
 
 use std::future::Future;
@@ -23,8 +24,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
+pub use faults::{Fault, Faults};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
 
+use crate::defects::Defects;
 use crate::population::Population;
 
 /// Whom a call was about; a handler puts it in the response extensions for the journal.
@@ -51,6 +54,10 @@ pub struct PartyCore {
     pub journal: Journal,
     /// A secret of this party's (verification codes, tokens), derived from the seed.
     pub secret: [u8; 32],
+    /// The catalogue's defects this platform was told to make (see [`crate::defects`]).
+    pub defects: Defects,
+    /// The fault injected through `/_control/faults`, if any.
+    pub faults: Faults,
 }
 
 impl PartyCore {
@@ -69,6 +76,8 @@ impl PartyCore {
             clock: Clock::default(),
             journal: Journal::default(),
             secret,
+            defects: Defects::default(),
+            faults: Faults::default(),
         }
     }
 }
@@ -180,6 +189,10 @@ pub fn serve_party(
     let document = Arc::new((app.openapi)(&base_url, &app.core.population));
     let recorded = app
         .router
+        .layer(axum::middleware::from_fn_with_state(
+            app.core.faults.clone(),
+            faults::apply,
+        ))
         .route(
             "/openapi.json",
             get(move || async move { json_response(StatusCode::OK, &document) }),
@@ -197,6 +210,12 @@ pub fn serve_party(
             get(control_clock)
                 .put(control_set_clock)
                 .delete(control_reset_clock),
+        )
+        .route(
+            "/_control/faults",
+            get(control_faults)
+                .put(control_set_fault)
+                .delete(control_clear_faults),
         )
         .with_state(control)
         .merge(app.control.unwrap_or_default())
@@ -225,6 +244,7 @@ pub fn serve_party(
 async fn control_reset(State(c): State<ControlState>) -> Response {
     c.core.journal.clear();
     c.core.clock.reset();
+    c.core.faults.set(None);
     (c.reset)();
     json_response(StatusCode::OK, &json!({"reset": c.core.id}))
 }
@@ -292,6 +312,38 @@ async fn control_set_clock(State(c): State<ControlState>, body: axum::body::Byte
 async fn control_reset_clock(State(c): State<ControlState>) -> Response {
     c.core.clock.reset();
     json_response(StatusCode::OK, &clock_body(&c))
+}
+
+fn faults_body(c: &ControlState) -> Value {
+    json!({"party": c.core.id, "fault": c.core.faults.get()})
+}
+
+async fn control_faults(State(c): State<ControlState>) -> Response {
+    json_response(StatusCode::OK, &faults_body(&c))
+}
+
+async fn control_set_fault(State(c): State<ControlState>, body: axum::body::Bytes) -> Response {
+    let fault: Fault = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "expected {{\"status\"?, \"body\"?, \"delay_ms\"?, \"malformed\"?, \"path\"?, \"times\"?}}: {e}"
+                ),
+            );
+        }
+    };
+    if let Err(e) = fault.check() {
+        return control_error(StatusCode::BAD_REQUEST, &e);
+    }
+    c.core.faults.set(Some(fault));
+    json_response(StatusCode::OK, &faults_body(&c))
+}
+
+async fn control_clear_faults(State(c): State<ControlState>) -> Response {
+    c.core.faults.set(None);
+    json_response(StatusCode::OK, &faults_body(&c))
 }
 
 fn control_error(status: StatusCode, detail: &str) -> Response {

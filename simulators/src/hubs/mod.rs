@@ -12,6 +12,7 @@ pub mod entreprise;
 pub mod particulier;
 pub mod tokens;
 
+use crate::defects::Defect;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -389,7 +390,7 @@ impl Hub {
             let retry = (quota.reset - now.timestamp()).max(0);
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry));
-            return Err((with_quota(r, &quota), Some(quota)));
+            return Err((self.with_quota(r, &quota), Some(quota)));
         }
         let param = |k: &str| {
             query
@@ -430,6 +431,7 @@ impl Hub {
             }
         }
         match &recipient {
+            None if self.core.defects.has(Defect::HubAcceptsMissingRecipient) => {}
             None => {
                 return bad(
                     "00203",
@@ -615,8 +617,13 @@ impl Hub {
                 .extensions_mut()
                 .insert(Caller(c.token.jti.clone()));
         }
+        if self.core.defects.has(Defect::HubTimeoutAs500)
+            && response.status() == StatusCode::GATEWAY_TIMEOUT
+        {
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        }
         match &call.quota {
-            Some(q) => with_quota(response, q),
+            Some(q) => self.with_quota(response, q),
             None => response,
         }
     }
@@ -916,6 +923,15 @@ fn cache_headers(mut r: Response, cached: bool, expires_in: Option<i64>) -> Resp
             .unwrap_or_else(|| HeaderValue::from_static("")),
     );
     r
+}
+
+impl Hub {
+    fn with_quota(&self, r: Response, q: &Quota) -> Response {
+        if self.core.defects.has(Defect::HubOmitsRatelimitHeaders) {
+            return r;
+        }
+        with_quota(r, q)
+    }
 }
 
 fn with_quota(mut r: Response, q: &Quota) -> Response {

@@ -3,6 +3,7 @@
 //! FranceConnect access token (`/france_connect`, checked with `checktoken`). Each top-level key
 //! of `data` is released only with its scope; the others are omitted.
 
+use crate::defects::Defect;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -418,7 +419,7 @@ async fn by_identity(
                     ask_regimes(&hub, call, kind, &query).await
                 })
                 .await;
-            filter_response(kind, answer, &scopes).await
+            filter_response(&s.hub, kind, answer, &scopes).await
         }
     };
     let subject = pairs
@@ -430,8 +431,9 @@ async fn by_identity(
 }
 
 /// Filters the `data` of a 200 by scope (cached answers are stored whole and filtered per caller).
-async fn filter_response(kind: Kind, response: Response, scopes: &[String]) -> Response {
-    if response.status() != StatusCode::OK {
+async fn filter_response(hub: &Hub, kind: Kind, response: Response, scopes: &[String]) -> Response {
+    if response.status() != StatusCode::OK || hub.core.defects.has(Defect::HubIgnoresScopeFiltering)
+    {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -577,7 +579,7 @@ async fn by_france_connect(
             ask_regimes(&hub, call, kind, &query).await
         })
         .await;
-    let response = filter_response(kind, answer, &scopes).await;
+    let response = filter_response(&s.hub, kind, answer, &scopes).await;
     s.hub.finish(call, &text("family_name"), response)
 }
 

@@ -637,14 +637,14 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
             .unwrap_or_else(|| "eidas4".into()),
         _ => grant.acr.clone(),
     };
-    let id_token = jws::sign_json(
-        &s.settings.signing_key,
-        &json!({
-            "iss": iss, "sub": grant.sub, "aud": client.client_id, "iat": now.timestamp(), "exp": now.timestamp() + TOKEN_LIFETIME,
-            "nonce": grant.request.nonce, "acr": acr, "amr": ["pwd"], "auth_time": grant.auth_time,
-        }),
-        None,
-    );
+    let mut claims = json!({
+        "iss": iss, "sub": grant.sub, "aud": client.client_id, "iat": now.timestamp(), "exp": now.timestamp() + TOKEN_LIFETIME,
+        "nonce": grant.request.nonce, "acr": acr, "amr": ["pwd"], "auth_time": grant.auth_time,
+    });
+    if s.core.defects.has(crate::defects::Defect::IdpOmitsNonce) {
+        claims.as_object_mut().map(|c| c.remove("nonce"));
+    }
+    let id_token = jws::sign_json(&s.settings.signing_key, &claims, None);
     let access_token = random_token();
     let sub = grant.sub.clone();
     lock(&s.tokens).insert(

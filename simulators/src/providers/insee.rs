@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{param, query_pairs, ymd};
+use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
 use crate::population::{Company, Diffusion, Establishment, Population, ids};
 
@@ -33,6 +34,10 @@ pub fn app(population: Arc<Population>) -> PartyApp {
         .route(&format!("{BASE}/informations"), get(informations))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            wrong_error_format,
+        ))
         .with_state(core.clone());
     PartyApp {
         core,
@@ -51,6 +56,26 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
         status,
         &json!({"header": {"statut": status.as_u16(), "message": message.into()}}),
     )
+}
+
+/// The catalogue's `insee-wrong-error-format`: errors as `{"error": message}`.
+async fn wrong_error_format(
+    State(core): State<PartyCore>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status().is_success() || !core.defects.has(Defect::InseeWrongErrorFormat) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let mut r = json_response(parts.status, &json!({"error": v["header"]["message"]}));
+    r.extensions_mut().extend(parts.extensions);
+    r
 }
 
 async fn not_found_route() -> Response {
@@ -386,6 +411,10 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
     }
     let p = &core.population;
     let response = match p.company_by_siren(&siren) {
+        None if core.defects.has(Defect::InseeAnswers200ForUnknownSiren) => json_response(
+            StatusCode::OK,
+            &json!({"header": {"statut": 200, "message": "OK"}, "uniteLegale": {"siren": siren}}),
+        ),
         None => error(
             StatusCode::NOT_FOUND,
             format!("Aucun élément trouvé pour le siren {siren}"),

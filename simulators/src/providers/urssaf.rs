@@ -99,6 +99,18 @@ pub fn validity_end(analysed: NaiveDate) -> NaiveDate {
     first_after.pred_opt().unwrap_or(first_after)
 }
 
+/// The validity end this URSSAF states (the catalogue's defect states a year instead of six months).
+fn stated_validity_end(core: &PartyCore, analysed: NaiveDate) -> NaiveDate {
+    if core
+        .defects
+        .has(crate::defects::Defect::UrssafValidityDatesWrong)
+    {
+        validity_end(validity_end(analysed))
+    } else {
+        validity_end(analysed)
+    }
+}
+
 fn security_code(core: &PartyCore, siren: &str, analysed: NaiveDate) -> String {
     pdf::verification_code(
         &core.secret,
@@ -193,7 +205,7 @@ async fn attestation_pdf(State(core): State<PartyCore>, Path(siren): Path<String
             ("Adresse".into(), format!("{} {}", head.address.line(), head.address.city_line())),
             ("Date d'émission".into(), today.format("%d/%m/%Y").to_string()),
             ("Période analysée".into(), analysed.format("%m/%Y").to_string()),
-            ("Valable jusqu'au".into(), validity_end(analysed).format("%d/%m/%Y").to_string()),
+            ("Valable jusqu'au".into(), stated_validity_end(&core, analysed).format("%d/%m/%Y").to_string()),
         ],
         verification_code: security_code(&core, &c.siren, analysed),
         verification_hint: "Le donneur d'ordre vérifie l'authenticité de cette attestation avec le SIREN et ce code de sécurité sur le service de vérification de l'Urssaf.".into(),
@@ -230,7 +242,7 @@ async fn verification(State(core): State<PartyCore>, RawQuery(raw): RawQuery) ->
     for _ in 0..6 {
         if c.urssaf == UrssafStatus::UpToDate
             && security_code(&core, &c.siren, month) == code.to_uppercase()
-            && validity_end(month) >= today
+            && stated_validity_end(&core, month) >= today
         {
             found = Some(month);
             break;
@@ -239,7 +251,7 @@ async fn verification(State(core): State<PartyCore>, RawQuery(raw): RawQuery) ->
     }
     let body = match found {
         Some(m) => {
-            json!({"valide": true, "siren": c.siren, "periodeAnalysee": m.format("%Y-%m").to_string(), "dateFinValidite": ymd(validity_end(m))})
+            json!({"valide": true, "siren": c.siren, "periodeAnalysee": m.format("%Y-%m").to_string(), "dateFinValidite": ymd(stated_validity_end(&core, m))})
         }
         None => json!({"valide": false, "siren": c.siren}),
     };

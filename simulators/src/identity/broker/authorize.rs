@@ -105,7 +105,12 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
             &format!("Paramètre manquant ou vide : {missing}"),
         );
     }
-    if get("nonce").chars().count() < NONCE_MIN {
+    if get("nonce").chars().count() < NONCE_MIN
+        && !b
+            .core
+            .defects
+            .has(crate::defects::Defect::BrokerAcceptsShortNonce)
+    {
         return error_page(
             "Y030007",
             &format!("Le nonce doit comporter au moins {NONCE_MIN} caractères"),

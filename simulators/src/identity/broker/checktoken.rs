@@ -63,7 +63,12 @@ pub async fn checktoken(State(b): State<Broker>, body: Bytes) -> Response {
             let scopes: Vec<String> = t
                 .scopes
                 .iter()
-                .filter(|s| dp.scopes.contains(s))
+                .filter(|s| {
+                    dp.scopes.contains(s)
+                        || b.core
+                            .defects
+                            .has(crate::defects::Defect::ChecktokenLeaksScopes)
+                })
                 .cloned()
                 .collect();
             let mut i: Map<String, Value> = identity_claims(&b, a, &["identite_pivot".to_string()]);

@@ -1,5 +1,7 @@
 //! The back channel of service providers: `/token`, `/userinfo`, `/token/revocation`.
 
+use crate::defects::Defect;
+use crate::jose::keys::SigningKey;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -123,7 +125,11 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
             "Y048017B",
         ));
     };
-    let grant = lock(&b.codes).remove(code);
+    let grant = if b.core.defects.has(Defect::BrokerAcceptsReusedCode) {
+        lock(&b.codes).get(code).cloned()
+    } else {
+        lock(&b.codes).remove(code)
+    };
     let now = b.core.clock.now();
     let Some(grant) = grant else {
         // A replayed code: what it already gave is revoked (RFC 6749 §4.1.2).
@@ -160,10 +166,15 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
         ));
     }
     let a = &grant.authenticated;
-    let sub = pairwise_sub(&sp.entity_id, &a.identity, &b.s.sub_secret);
+    let sub = sub_for(&b, &sp, &a.identity);
     let iat = now.timestamp();
+    let acr = if b.core.defects.has(Defect::BrokerLowersAcr) && a.acr == "eidas3" {
+        "eidas2"
+    } else {
+        a.acr.as_str()
+    };
     let mut claims = json!({
-        "sub": sub, "acr": a.acr, "auth_time": a.auth_time, "nonce": grant.nonce,
+        "sub": sub, "acr": acr, "auth_time": a.auth_time, "nonce": grant.nonce,
         "aud": sp.client_id, "exp": iat + ID_TOKEN_LIFETIME, "iat": iat, "iss": b.s.issuer(),
     });
     if grant.want_amr {
@@ -205,13 +216,26 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
     caller(with_subject(response, sub))
 }
 
+/// The service provider's pairwise `sub` (one per entity id).
+fn sub_for(b: &Broker, sp: &ServiceProvider, identity: &crate::identity::Identity) -> String {
+    let entity = if b.core.defects.has(Defect::BrokerSubNotPairwise) {
+        ""
+    } else {
+        sp.entity_id.as_str()
+    };
+    pairwise_sub(entity, identity, &b.s.sub_secret)
+}
+
 /// Signs claims with the broker's key for `alg`; on FranceConnect+ also encrypts them to the
 /// service provider (JWE header: `alg`, `enc`, `cty`, `kid`, `iss`, `aud`).
 fn seal(b: &Broker, sp: &ServiceProvider, alg: &str, claims: &Value) -> Result<String, String> {
     let alg = if b.s.encrypt { "ES256" } else { alg };
-    let key = b
-        .signing_key(alg)
-        .ok_or_else(|| format!("the broker has no {alg} key"))?;
+    let key = if b.core.defects.has(Defect::BrokerSignsWithUnpublishedKey) {
+        SigningKey::generate_es256("unpublished")
+    } else {
+        b.signing_key(alg)
+            .ok_or_else(|| format!("the broker has no {alg} key"))?
+    };
     let signed = jws::sign_json(&key, claims, None);
     if !b.s.encrypt {
         return Ok(signed);
@@ -326,7 +350,7 @@ pub async fn userinfo(
             "Y040001",
         );
     };
-    let sub = pairwise_sub(&sp.entity_id, &t.authenticated.identity, &b.s.sub_secret);
+    let sub = sub_for(&b, &sp, &t.authenticated.identity);
     let mut claims = identity_claims(&b, &t.authenticated, &t.scopes);
     claims.insert("sub".into(), json!(sub));
     claims.insert("aud".into(), json!(sp.client_id));

@@ -122,7 +122,12 @@ async fn situation_fc_for(
         .collect();
     let fields: Vec<&str> = SCOPE_FIELDS
         .iter()
-        .filter(|(sc, _)| granted.contains(sc))
+        .filter(|(sc, _)| {
+            granted.contains(sc)
+                || s.core
+                    .defects
+                    .has(crate::defects::Defect::DgfipIgnoresFranceConnectScopes)
+        })
         .map(|(_, f)| *f)
         .collect();
     if fields.is_empty() {

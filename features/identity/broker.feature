@@ -1,0 +1,61 @@
+@broker @fc
+Feature: FranceConnect signs citizens in for service providers
+  The broker federates identity providers over OpenID Connect: strict /authorize, single-use
+  codes, ID tokens signed with a published key, the acr actually authenticated, and a sub
+  pairwise per service provider entity.
+
+  Scenario: A citizen signs in through impots.gouv.fr
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    Then the ID token verifies against the broker's published keys
+    And the ID token's acr is "eidas1"
+    And the ID token carries the nonce the service provider sent
+    And fc answered within 500 ms
+
+  Scenario: An authorization code is single-use
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    And the service provider exchanges the same code again
+    Then the token endpoint answers 400 with "invalid_grant"
+
+  Scenario: A nonce shorter than 22 characters stops on the error page
+    When a service provider sends a citizen to FranceConnect with a nonce of 21 characters
+    Then the citizen sees the error page "Y030007"
+
+  Scenario Outline: A missing mandatory parameter stops on the error page
+    When a service provider sends a citizen to FranceConnect without <parameter>
+    Then the citizen sees the error page "Y030007"
+
+    Examples:
+      | parameter  |
+      | acr_values |
+      | state      |
+      | nonce      |
+
+  Scenario: Two service providers of different entities see different subs
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    And "famille-eaje-aeeh" signs in again at FranceConnect through "idp-impots" for a service provider of another entity
+    Then the two service providers see different subs
+
+  Scenario: A data provider sees only its own scopes at checktoken
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    And the DGFiP checks the citizen's access token
+    Then checktoken tells the DGFiP the scopes "dgfip_rfr dgfip_nbpart"
+
+  @provider @dgfip
+  Scenario: The DGFiP answers only the fields the citizen's scopes unlock
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    And the DGFiP is asked for the citizen's 2025 tax situation with their FranceConnect token
+    Then the answer is 200
+    And the answer holds exactly "annRevenu,nbPart,rfr"
+
+@fc-plus
+Rule: FranceConnect+ gives the level the identity provider authenticated
+
+  Scenario Outline: acr asked × acr authenticated
+    When "famille-eaje-aeeh" signs in at FranceConnect+ through "idp-plus", the service provider asking for "<asked>" and the identity provider authenticating at "<given>"
+    Then the ID token verifies against the broker's published keys
+    And the ID token's acr is "<expected>"
+
+    Examples:
+      | asked  | given  | expected |
+      | eidas2 | eidas2 | eidas2   |
+      | eidas3 | eidas3 | eidas3   |

@@ -1,0 +1,7 @@
+@idp
+Feature: Identity providers answer the broker as OpenID Connect providers
+
+  Scenario: The ID token carries the nonce the broker sent
+    When the broker signs "famille-eaje-aeeh" in at "idp-impots" directly
+    Then the ID token carries the nonce the service provider sent
+    And the ID token's acr is "eidas1"

@@ -1,0 +1,433 @@
+//! The conformance runner: the Gherkin features of `features/`, run with cucumber against a
+//! target profile (simulated parties embedded, external ones by URL), with reports and the
+//! defect catalogue's mutation score.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! let options = conformance::RunOptions::default();
+//! let report = conformance::run(&options).await?;
+//! println!("{} passed", report.count(conformance::report::Verdict::Passed));
+//! # Ok(()) }
+//! ```
+
+pub mod citizen;
+pub mod exchange;
+pub mod profile;
+pub mod report;
+pub mod steps;
+pub mod target;
+pub mod world;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cucumber::event::{self, Cucumber as Ev};
+use cucumber::tag::Ext as _;
+use cucumber::{World as _, gherkin, parser};
+use simulators::defects::Defect;
+
+use crate::exchange::Exchange;
+use crate::profile::Profile;
+use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
+use crate::target::Target;
+use crate::world::BenchWorld;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Repository root (features, scenarios and reports are found from it).
+    pub root: PathBuf,
+    /// Target profile: a name in `scenarios/targets/` or a path.
+    pub target: String,
+    /// A tag expression (`@hub and not @control`).
+    pub tags: Option<String>,
+    /// A regular expression on scenario names.
+    pub name: Option<String>,
+    /// Defects the simulated parties make.
+    pub defects: Vec<Defect>,
+    /// Where reports go (`None`: not written).
+    pub reports: Option<PathBuf>,
+    /// Print a line per scenario as it ends.
+    pub progress: bool,
+    /// Scenarios run at once (`@serial` ones run alone).
+    pub concurrency: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+            target: "default".into(),
+            tags: None,
+            name: None,
+            defects: Vec::new(),
+            reports: None,
+            progress: false,
+            concurrency: 8,
+        }
+    }
+}
+
+/// Evidence handed from each scenario's `after` hook to the writer, by scenario key.
+type Evidence = Arc<Mutex<HashMap<String, (Vec<Exchange>, Vec<String>)>>>;
+
+fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+    format!(
+        "{}:{}:{}",
+        feature
+            .path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        scenario.position.line,
+        scenario.name
+    )
+}
+
+/// Runs the suite once against a fresh target; writes the reports when asked.
+pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
+    let profile = Profile::find(&options.target, &options.root).map_err(|e| e.to_string())?;
+    let tags = match &options.tags {
+        Some(t) => Some(
+            t.parse::<gherkin::tagexpr::TagOperation>()
+                .map_err(|e| format!("--tags {t:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    let name = match &options.name {
+        Some(n) => Some(regex_lite(n)?),
+        None => None,
+    };
+    let started_at = chrono::Utc::now();
+    let run_id = format!(
+        "{}-{}{}",
+        started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+        profile.name,
+        if options.defects.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "-{}",
+                options
+                    .defects
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            )
+        }
+    );
+    let started = Instant::now();
+    let target = Arc::new(Target::start(profile.clone(), &options.defects, &options.root).await?);
+    world::set_current(Some(target.clone()));
+
+    let evidence: Evidence = Arc::default();
+    let kept = evidence.clone();
+    let writer = Collector {
+        root: options.root.clone(),
+        evidence: evidence.clone(),
+        started: HashMap::new(),
+        open: HashMap::new(),
+        done: Vec::new(),
+        errors: Vec::new(),
+        progress: options.progress,
+    };
+    let collector = BenchWorld::cucumber()
+        .with_writer(writer)
+        .with_default_cli()
+        .max_concurrent_scenarios(options.concurrency.max(1))
+        .after(move |feature, _rule, scenario, _finished, world| {
+            let kept = kept.clone();
+            Box::pin(async move {
+                let Some(w) = world else { return };
+                w.clean_up().await;
+                let violations = w.sla_violations();
+                kept.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    key(feature, scenario),
+                    (std::mem::take(&mut w.evidence), violations),
+                );
+            })
+        })
+        .filter_run(
+            options.root.join("features"),
+            move |feature, rule, scenario| {
+                let all_tags = feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags);
+                tags.as_ref().is_none_or(|t| t.eval(all_tags))
+                    && name.as_ref().is_none_or(|n| n(&scenario.name))
+            },
+        )
+        .await;
+    world::set_current(None);
+    if let Ok(t) = Arc::try_unwrap(target) {
+        t.stop().await;
+    }
+    let mut scenarios = collector.done;
+    scenarios.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    let report = RunReport {
+        run_id: run_id.clone(),
+        started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        target: profile.name.clone(),
+        target_description: profile.description.clone(),
+        seed: profile.platform.seed,
+        defects: options
+            .defects
+            .iter()
+            .map(|d| d.name().to_string())
+            .collect(),
+        tags: options.tags.clone(),
+        name_filter: options.name.clone(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        scenarios,
+        errors: collector.errors,
+    };
+    if let Some(dir) = &options.reports {
+        report
+            .write(&dir.join(&run_id))
+            .map_err(|e| format!("cannot write the reports in {}: {e}", dir.display()))?;
+    }
+    Ok(report)
+}
+
+/// Whether a scenario name is selected.
+type NameFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// A substring or `^…$`-anchored name filter (cucumber's regex crate is not re-exported; names
+/// are matched case-insensitively on their text).
+fn regex_lite(pattern: &str) -> Result<NameFilter, String> {
+    if pattern.is_empty() {
+        return Err("--name needs a pattern".into());
+    }
+    let p = pattern.to_lowercase();
+    let (start, end) = (p.starts_with('^'), p.ends_with('$'));
+    let core = p.trim_start_matches('^').trim_end_matches('$').to_string();
+    Ok(Box::new(move |name: &str| {
+        let n = name.to_lowercase();
+        match (start, end) {
+            (true, true) => n == core,
+            (true, false) => n.starts_with(&core),
+            (false, true) => n.ends_with(&core),
+            (false, false) => n.contains(&core),
+        }
+    }))
+}
+
+/// One defect's outcome in a mutation run.
+#[derive(Clone, Debug)]
+pub struct MutantResult {
+    pub defect: Defect,
+    /// Scenarios that failed with the defect on (they caught it).
+    pub caught_by: Vec<String>,
+}
+
+/// Runs the suite once clean and once per defect; returns the clean run and each defect's
+/// catchers.
+pub async fn mutants(
+    options: &RunOptions,
+    defects: &[Defect],
+) -> Result<(RunReport, Vec<MutantResult>), String> {
+    let clean = run(options).await?;
+    let mut results = Vec::new();
+    for d in defects {
+        let mut o = options.clone();
+        o.defects = vec![*d];
+        o.progress = false;
+        let r = run(&o).await?;
+        let caught_by = r
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict != Verdict::Passed)
+            .map(|s| format!("{}:{} {}", s.file, s.line, s.name))
+            .collect();
+        results.push(MutantResult {
+            defect: *d,
+            caught_by,
+        });
+    }
+    Ok((clean, results))
+}
+
+/// The writer: turns cucumber's events into [`ScenarioResult`]s and prints progress.
+struct Collector {
+    root: PathBuf,
+    evidence: Evidence,
+    started: HashMap<String, Instant>,
+    open: HashMap<String, (Instant, ScenarioResult)>,
+    done: Vec<ScenarioResult>,
+    errors: Vec<String>,
+    progress: bool,
+}
+
+impl cucumber::writer::Normalized for Collector {}
+
+impl Collector {
+    fn relative(&self, feature: &gherkin::Feature) -> String {
+        let path = feature.path.clone().unwrap_or_default();
+        let root = self.root.canonicalize().unwrap_or(self.root.clone());
+        path.strip_prefix(&root)
+            .or_else(|_| path.strip_prefix(&self.root))
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.display().to_string())
+    }
+
+    fn on_scenario(
+        &mut self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+        ev: event::Scenario<BenchWorld>,
+    ) {
+        let k = key(feature, scenario);
+        match ev {
+            event::Scenario::Started => {
+                let tags = feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags)
+                    .cloned()
+                    .collect();
+                let result = ScenarioResult {
+                    feature: feature.name.clone(),
+                    file: self.relative(feature),
+                    name: scenario.name.clone(),
+                    line: scenario.position.line,
+                    tags,
+                    verdict: Verdict::Passed,
+                    steps: Vec::new(),
+                    duration_ms: 0.0,
+                    exchanges: Vec::new(),
+                    errors: Vec::new(),
+                };
+                self.open.insert(k, (Instant::now(), result));
+            }
+            event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => {
+                let step_key = format!("{k}#{}", step.position.line);
+                match ev {
+                    event::Step::Started => {
+                        self.started.insert(step_key, Instant::now());
+                    }
+                    other => {
+                        let took = self
+                            .started
+                            .remove(&step_key)
+                            .map(|t| t.elapsed().as_secs_f64() * 1000.0)
+                            .unwrap_or(0.0);
+                        let (verdict, error) = match other {
+                            event::Step::Passed(..) => (Verdict::Passed, None),
+                            event::Step::Skipped => (
+                                Verdict::Skipped,
+                                Some("no step definition matches this step".to_string()),
+                            ),
+                            event::Step::Failed(_, _, _, e) => {
+                                (Verdict::Failed, Some(step_error(&e)))
+                            }
+                            event::Step::Started => unreachable!("handled above"),
+                        };
+                        if let Some((_, r)) = self.open.get_mut(&k) {
+                            r.steps.push(StepResult {
+                                keyword: step.keyword.clone(),
+                                text: step.value.clone(),
+                                line: step.position.line,
+                                verdict,
+                                error,
+                                duration_ms: took,
+                            });
+                        }
+                    }
+                }
+            }
+            event::Scenario::Hook(_, event::Hook::Failed(_, info)) => {
+                if let Some((_, r)) = self.open.get_mut(&k) {
+                    r.errors.push(format!("hook failed: {}", panic_text(&info)));
+                }
+            }
+            event::Scenario::Finished => {
+                let Some((t, mut r)) = self.open.remove(&k) else {
+                    return;
+                };
+                r.duration_ms = t.elapsed().as_secs_f64() * 1000.0;
+                if let Some((exchanges, violations)) = self
+                    .evidence
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&k)
+                {
+                    r.exchanges = exchanges;
+                    r.errors.extend(violations);
+                }
+                r.verdict = if r.steps.iter().any(|s| s.verdict == Verdict::Failed)
+                    || !r.errors.is_empty()
+                {
+                    Verdict::Failed
+                } else if r.steps.iter().any(|s| s.verdict == Verdict::Skipped) {
+                    Verdict::Skipped
+                } else {
+                    Verdict::Passed
+                };
+                if self.progress {
+                    let mark = match r.verdict {
+                        Verdict::Passed => "ok  ",
+                        Verdict::Failed => "FAIL",
+                        Verdict::Skipped => "SKIP",
+                    };
+                    println!(
+                        "{mark} {} › {} ({:.0} ms)",
+                        r.feature, r.name, r.duration_ms
+                    );
+                    if let Some(f) = r.failure() {
+                        println!("       {}", f.replace('\n', "\n       "));
+                    }
+                }
+                self.done.push(r);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn panic_text(info: &event::Info) -> String {
+    info.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+fn step_error(e: &event::StepError) -> String {
+    match e {
+        event::StepError::Panic(info) => panic_text(info),
+        other => other.to_string(),
+    }
+}
+
+impl cucumber::Writer<BenchWorld> for Collector {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        ev: parser::Result<cucumber::Event<Ev<BenchWorld>>>,
+        _cli: &Self::Cli,
+    ) {
+        match ev {
+            Err(e) => self.errors.push(format!("feature file error: {e}")),
+            Ok(ev) => {
+                if let Ev::Feature(feature, fev) = ev.value {
+                    match fev {
+                        event::Feature::Scenario(sc, ev) => {
+                            self.on_scenario(&feature, None, &sc, ev.event)
+                        }
+                        event::Feature::Rule(rule, event::Rule::Scenario(sc, ev)) => {
+                            self.on_scenario(&feature, Some(&rule), &sc, ev.event)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}

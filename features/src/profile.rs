@@ -1,0 +1,282 @@
+//! Target profiles (`scenarios/targets/*.toml`): for every party, whether the runner starts it
+//! **simulated** (embedded, on a free port) or reaches an **external** implementation (base URL
+//! and credentials), the simulated platform's settings, and the latency thresholds (SLA).
+//!
+//! ```toml
+//! description = "A vendor's API Entreprise in front of the simulated providers"
+//! [platform]
+//! seed = 42
+//! [sla]
+//! hub = 500
+//! [parties.api-entreprise]
+//! mode = "external"
+//! base_url = "http://127.0.0.1:9000"
+//! credentials = { "token.marketplace" = "eyJ…" }
+//! ```
+//!
+//! A party the file does not name is simulated.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use simulators::config::{self, FileError};
+
+/// Every party a profile may name, with its role (the SLA falls back on the role).
+pub const PARTIES: &[(&str, &str)] = &[
+    ("insee", "provider"),
+    ("infogreffe", "provider"),
+    ("urssaf", "provider"),
+    ("dgfip", "provider"),
+    ("cnaf", "provider"),
+    ("msa", "provider"),
+    ("api-entreprise", "hub"),
+    ("api-particulier", "hub"),
+    ("fc", "broker"),
+    ("fc-plus", "broker"),
+    ("idp-impots", "idp"),
+    ("idp-ameli", "idp"),
+    ("idp-plus", "idp"),
+];
+
+/// The role of a party id (`provider`, `hub`, `broker`, `idp`).
+pub fn role_of(party: &str) -> Option<&'static str> {
+    PARTIES.iter().find(|(p, _)| *p == party).map(|(_, r)| *r)
+}
+
+/// A parsed profile.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Shown in reports.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub platform: PlatformSettings,
+    /// p95 latency thresholds in milliseconds, by party id or by role.
+    #[serde(default)]
+    pub sla: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub parties: BTreeMap<String, PartyTarget>,
+    /// The profile's name (its file stem), set when loaded.
+    #[serde(skip)]
+    pub name: String,
+    /// Where it was read from.
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+/// `[platform]`: the embedded simulated platform.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    pub seed: u64,
+    pub citizens: usize,
+    pub companies: usize,
+    /// How long the simulated hubs wait for a provider (a timeout scenario waits this long).
+    pub hub_provider_timeout_ms: u64,
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        PlatformSettings {
+            seed: 42,
+            citizens: 2_000,
+            companies: 300,
+            hub_provider_timeout_ms: 1_000,
+        }
+    }
+}
+
+/// `[parties.<id>]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyTarget {
+    pub mode: Mode,
+    /// Where an external party answers.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// What the steps need to talk to it (client ids and secrets, hub tokens, key files), by the
+    /// names the step library uses (see `features/README.md`).
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Simulated,
+    External,
+}
+
+impl Profile {
+    /// Everything simulated, with the default settings.
+    pub fn all_simulated() -> Profile {
+        Profile {
+            description: "every party simulated".into(),
+            platform: PlatformSettings::default(),
+            sla: BTreeMap::new(),
+            parties: BTreeMap::new(),
+            name: "default".into(),
+            file: PathBuf::new(),
+        }
+    }
+
+    /// Reads and checks a profile; errors name the file, the key and the problem.
+    pub fn load(path: &Path) -> Result<Profile, FileError> {
+        let file = path.display().to_string();
+        let text = config::read(path)?;
+        let mut p: Profile = config::parse_toml(&text, &file)?;
+        p.name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        p.file = path.to_path_buf();
+        let at = |needle: &str, message: String| match text.find(needle) {
+            Some(i) => FileError::at(&file, &text, i..i + needle.len(), message),
+            None => FileError::file(&file, message),
+        };
+        for (id, t) in &p.parties {
+            let key = format!("parties.{id}");
+            if role_of(id).is_none() {
+                return Err(at(
+                    &key,
+                    format!(
+                        "{key}: unknown party {id:?}; parties are: {}",
+                        PARTIES
+                            .iter()
+                            .map(|(p, _)| *p)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            match (t.mode, &t.base_url) {
+                (Mode::External, None) => {
+                    return Err(at(
+                        &key,
+                        format!("{key}.base_url: an external party needs its base URL"),
+                    ));
+                }
+                (Mode::External, Some(u))
+                    if !(u.starts_with("http://") || u.starts_with("https://")) =>
+                {
+                    return Err(at(
+                        u,
+                        format!("{key}.base_url: {u:?} is not an http(s) URL"),
+                    ));
+                }
+                (Mode::Simulated, Some(_)) => {
+                    return Err(at(
+                        &key,
+                        format!(
+                            "{key}.base_url: a simulated party runs on a free port; set mode = \"external\" to use this URL"
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for key in p.sla.keys() {
+            let known = role_of(key).is_some()
+                || ["provider", "hub", "broker", "idp"].contains(&key.as_str());
+            if !known {
+                return Err(at(
+                    &format!("{key} ="),
+                    format!(
+                        "sla.{key}: neither a party id nor a role (provider, hub, broker, idp)"
+                    ),
+                ));
+            }
+        }
+        Ok(p)
+    }
+
+    /// Finds a profile by name (`default` → `scenarios/targets/default.toml`) or path.
+    pub fn find(name_or_path: &str, root: &Path) -> Result<Profile, FileError> {
+        let as_path = Path::new(name_or_path);
+        let path = if name_or_path.ends_with(".toml") || as_path.components().count() > 1 {
+            as_path.to_path_buf()
+        } else {
+            root.join("scenarios/targets")
+                .join(format!("{name_or_path}.toml"))
+        };
+        if !path.exists() {
+            let known: Vec<String> = std::fs::read_dir(root.join("scenarios/targets"))
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .filter_map(|e| {
+                            let n = e.file_name().to_string_lossy().into_owned();
+                            n.strip_suffix(".toml").map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Err(FileError::file(
+                &path.display().to_string(),
+                format!("no such target profile; profiles are: {}", known.join(", ")),
+            ));
+        }
+        Profile::load(&path)
+    }
+
+    /// Whether a party is external.
+    pub fn external(&self, party: &str) -> Option<&PartyTarget> {
+        self.parties.get(party).filter(|t| t.mode == Mode::External)
+    }
+
+    /// The p95 threshold of a party: its own, else its role's.
+    pub fn sla_ms(&self, party: &str) -> Option<u64> {
+        self.sla
+            .get(party)
+            .or_else(|| role_of(party).and_then(|r| self.sla.get(r)))
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Profile, String> {
+        let dir = std::env::temp_dir().join(format!("profile-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("p{}.toml", text.len()));
+        std::fs::write(&path, text).unwrap();
+        Profile::load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_repository_profiles_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for entry in std::fs::read_dir(root.join("scenarios/targets")).unwrap() {
+            let path = entry.unwrap().path();
+            Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let d = Profile::find("default", &root).unwrap();
+        assert!(d.parties.values().all(|t| t.mode == Mode::Simulated));
+        assert_eq!(d.sla_ms("api-entreprise"), Some(500));
+    }
+
+    #[test]
+    fn mistakes_name_the_key_and_line() {
+        let e = load("[parties.api-entreprise]\nmode = \"external\"\n").unwrap_err();
+        assert!(
+            e.contains(":1:") && e.contains("parties.api-entreprise.base_url"),
+            "{e}"
+        );
+        let e = load("\n[parties.hubb]\nmode = \"simulated\"\n").unwrap_err();
+        assert!(
+            e.contains(":2:") && e.contains("unknown party \"hubb\""),
+            "{e}"
+        );
+        let e = load("[parties.fc]\nmode = \"elsewhere\"\n").unwrap_err();
+        assert!(e.contains(":2:") && e.contains("simulated"), "{e}");
+        let e = load("[sla]\nhubs = 3\n").unwrap_err();
+        assert!(e.contains("sla.hubs"), "{e}");
+        let e = load("[parties.fc]\nmode = \"external\"\nbase_url = \"ftp://x\"\n").unwrap_err();
+        assert!(e.contains(":3:") && e.contains("not an http"), "{e}");
+        let e = load("sla = 3\n").unwrap_err();
+        assert!(e.contains(":1:"), "{e}");
+    }
+}

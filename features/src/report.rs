@@ -1,0 +1,568 @@
+//! A run's results as one model, written as JUnit XML, Cucumber JSON, one offline HTML page and
+//! a Markdown summary, all from the same data (so they never disagree), each naming the run's
+//! seed and target.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::exchange::Exchange;
+use crate::world::percentile;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl Verdict {
+    fn lower(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepResult {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    pub verdict: Verdict,
+    pub error: Option<String>,
+    pub duration_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    pub feature: String,
+    /// The feature file, relative to the repository.
+    pub file: String,
+    pub name: String,
+    pub line: usize,
+    pub tags: Vec<String>,
+    pub verdict: Verdict,
+    pub steps: Vec<StepResult>,
+    pub duration_ms: f64,
+    pub exchanges: Vec<Exchange>,
+    /// Failures outside steps (hooks, SLA).
+    pub errors: Vec<String>,
+}
+
+impl ScenarioResult {
+    /// The first failure's message.
+    pub fn failure(&self) -> Option<String> {
+        self.steps
+            .iter()
+            .find_map(|s| {
+                s.error
+                    .as_ref()
+                    .map(|e| format!("{} {}: {e}", s.keyword.trim(), s.text))
+            })
+            .or_else(|| self.errors.first().cloned())
+    }
+}
+
+/// A whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub run_id: String,
+    pub started: String,
+    pub target: String,
+    pub target_description: String,
+    pub seed: u64,
+    pub defects: Vec<String>,
+    pub tags: Option<String>,
+    pub name_filter: Option<String>,
+    pub duration_ms: f64,
+    pub scenarios: Vec<ScenarioResult>,
+    /// Errors before any scenario ran (a feature file that does not parse).
+    pub errors: Vec<String>,
+}
+
+/// Latency of one party over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    pub party: String,
+    pub exchanges: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+impl RunReport {
+    pub fn count(&self, v: Verdict) -> usize {
+        self.scenarios.iter().filter(|s| s.verdict == v).count()
+    }
+    /// Whether the run passed: every scenario passed and nothing else went wrong.
+    pub fn passed(&self) -> bool {
+        self.errors.is_empty() && self.scenarios.iter().all(|s| s.verdict == Verdict::Passed)
+    }
+    /// Latency per party over every exchange of the run (control API calls aside).
+    pub fn latencies(&self) -> Vec<Latency> {
+        let mut by: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+        for e in self.scenarios.iter().flat_map(|s| &s.exchanges) {
+            if e.status != 0 && !e.url.contains("/_control/") {
+                by.entry(&e.party).or_default().push(e.duration_ms);
+            }
+        }
+        by.into_iter()
+            .map(|(party, mut t)| Latency {
+                party: party.to_string(),
+                exchanges: t.len(),
+                p50_ms: percentile(&mut t, 50.0),
+                p95_ms: percentile(&mut t, 95.0),
+                max_ms: t.iter().cloned().fold(0.0, f64::max),
+            })
+            .collect()
+    }
+
+    /// Writes the four reports into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("junit.xml"), self.junit())?;
+        std::fs::write(
+            dir.join("cucumber.json"),
+            serde_json::to_string_pretty(&self.cucumber_json()).unwrap_or_default(),
+        )?;
+        std::fs::write(dir.join("report.html"), self.html())?;
+        std::fs::write(dir.join("summary.md"), self.markdown())?;
+        Ok(())
+    }
+
+    fn features(&self) -> Vec<(&str, &str, Vec<&ScenarioResult>)> {
+        let mut out: Vec<(&str, &str, Vec<&ScenarioResult>)> = Vec::new();
+        for s in &self.scenarios {
+            match out.iter_mut().find(|(f, _, _)| *f == s.file) {
+                Some((_, _, v)) => v.push(s),
+                None => out.push((&s.file, &s.feature, vec![s])),
+            }
+        }
+        out
+    }
+
+    /// JUnit XML: a suite per feature, a case per scenario; seed and target as properties.
+    pub fn junit(&self) -> String {
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            x,
+            "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            self.scenarios.len(),
+            self.count(Verdict::Failed),
+            self.count(Verdict::Skipped),
+            self.duration_ms / 1000.0
+        );
+        for (file, feature, scenarios) in self.features() {
+            let failures = scenarios
+                .iter()
+                .filter(|s| s.verdict == Verdict::Failed)
+                .count();
+            let skipped = scenarios
+                .iter()
+                .filter(|s| s.verdict == Verdict::Skipped)
+                .count();
+            let time: f64 = scenarios.iter().map(|s| s.duration_ms).sum::<f64>() / 1000.0;
+            let _ = writeln!(
+                x,
+                "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
+                xml(feature),
+                xml(file),
+                scenarios.len()
+            );
+            let _ = writeln!(
+                x,
+                "    <properties><property name=\"run_id\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"defects\" value=\"{}\"/></properties>",
+                xml(&self.run_id),
+                xml(&self.target),
+                self.seed,
+                xml(&self.defects.join(","))
+            );
+            for s in scenarios {
+                let _ = write!(
+                    x,
+                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
+                    xml(feature),
+                    xml(&s.name),
+                    xml(file),
+                    s.line,
+                    s.duration_ms / 1000.0
+                );
+                match s.verdict {
+                    Verdict::Passed => x.push_str("/>\n"),
+                    Verdict::Skipped => {
+                        let _ = writeln!(
+                            x,
+                            "><skipped message=\"{}\"/></testcase>",
+                            xml(&s.failure().unwrap_or_default())
+                        );
+                    }
+                    Verdict::Failed => {
+                        let msg = s.failure().unwrap_or_default();
+                        let steps: String = s
+                            .steps
+                            .iter()
+                            .map(|st| {
+                                format!(
+                                    "[{}] {} {}\n",
+                                    st.verdict.lower(),
+                                    st.keyword.trim(),
+                                    st.text
+                                )
+                            })
+                            .collect();
+                        let _ = writeln!(
+                            x,
+                            "><failure message=\"{}\">{}</failure></testcase>",
+                            xml(&msg),
+                            xml(&format!("{steps}\n{msg}"))
+                        );
+                    }
+                }
+            }
+            x.push_str("  </testsuite>\n");
+        }
+        x.push_str("</testsuites>\n");
+        x
+    }
+
+    /// Cucumber JSON (the format Cucumber's report tools read); the run's seed, target and
+    /// defects are in each feature's `metadata`.
+    pub fn cucumber_json(&self) -> Value {
+        let features: Vec<Value> = self
+            .features()
+            .into_iter()
+            .map(|(file, feature, scenarios)| {
+                let elements: Vec<Value> = scenarios
+                    .iter()
+                    .map(|s| {
+                        let steps: Vec<Value> = s
+                            .steps
+                            .iter()
+                            .map(|st| {
+                                let mut result = json!({"status": st.verdict.lower(), "duration": (st.duration_ms * 1e6) as u64});
+                                if let Some(e) = &st.error {
+                                    result["error_message"] = json!(e);
+                                }
+                                json!({"keyword": st.keyword, "name": st.text, "line": st.line, "result": result})
+                            })
+                            .collect();
+                        json!({
+                            "id": format!("{};{}", slug(feature), slug(&s.name)),
+                            "keyword": "Scenario", "type": "scenario", "name": s.name, "line": s.line,
+                            "tags": s.tags.iter().map(|t| json!({"name": format!("@{t}")})).collect::<Vec<_>>(),
+                            "steps": steps,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "uri": file, "id": slug(feature), "keyword": "Feature", "name": feature,
+                    "description": format!("run {} — target {} — seed {}", self.run_id, self.target, self.seed),
+                    "metadata": {"run_id": self.run_id, "target": self.target, "seed": self.seed, "defects": self.defects},
+                    "elements": elements,
+                })
+            })
+            .collect();
+        Value::Array(features)
+    }
+
+    /// The Markdown summary.
+    pub fn markdown(&self) -> String {
+        let mut m = String::new();
+        let _ = writeln!(m, "# Conformance run {}\n", self.run_id);
+        let _ = writeln!(
+            m,
+            "- target: `{}` ({})\n- seed: {}\n- started: {}\n- duration: {:.1} s",
+            self.target,
+            self.target_description,
+            self.seed,
+            self.started,
+            self.duration_ms / 1000.0
+        );
+        if !self.defects.is_empty() {
+            let _ = writeln!(m, "- defects injected: {}", self.defects.join(", "));
+        }
+        if let Some(t) = &self.tags {
+            let _ = writeln!(m, "- tags: `{t}`");
+        }
+        let _ = writeln!(
+            m,
+            "\n**{}**: {} passed, {} failed, {} skipped\n",
+            if self.passed() { "PASSED" } else { "FAILED" },
+            self.count(Verdict::Passed),
+            self.count(Verdict::Failed),
+            self.count(Verdict::Skipped)
+        );
+        for e in &self.errors {
+            let _ = writeln!(m, "- error: {e}");
+        }
+        let failing: Vec<&ScenarioResult> = self
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict != Verdict::Passed)
+            .collect();
+        if !failing.is_empty() {
+            m.push_str("## Not passed\n\n");
+            for s in failing {
+                let _ = writeln!(
+                    m,
+                    "- {} `{}:{}` {} — {}",
+                    s.verdict.lower().to_uppercase(),
+                    s.file,
+                    s.line,
+                    s.name,
+                    s.failure().unwrap_or_default().replace('\n', " ")
+                );
+            }
+            m.push('\n');
+        }
+        m.push_str("## Latency by party\n\n| party | exchanges | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|\n");
+        for l in self.latencies() {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.1} | {:.1} | {:.1} |",
+                l.party, l.exchanges, l.p50_ms, l.p95_ms, l.max_ms
+            );
+        }
+        m
+    }
+
+    /// One self-contained HTML page (no script, no external resource).
+    pub fn html(&self) -> String {
+        let mut h = String::new();
+        let verdict = if self.passed() { "PASSED" } else { "FAILED" };
+        let _ = write!(
+            h,
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Conformance {run} — {verdict}</title><style>
+body{{font-family:system-ui,sans-serif;margin:2rem auto;max-width:80rem;color:#161616;padding:0 1rem}}
+h1{{border-left:.5rem solid #000091;padding-left:.75rem}} .muted{{color:#666}}
+.PASSED{{color:#18753c}} .FAILED{{color:#ce0500}} .SKIPPED{{color:#b34000}}
+.badge{{font-weight:700;padding:.1rem .4rem;border-radius:.2rem;background:#f6f6f6}}
+details{{border:1px solid #ddd;border-radius:.3rem;margin:.4rem 0;padding:.3rem .6rem}}
+summary{{cursor:pointer}} table{{border-collapse:collapse}} td,th{{padding:.2rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}}
+pre{{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:20rem;font-size:.8rem;white-space:pre-wrap;word-break:break-all}}
+.err{{background:#fee;border-left:3px solid #ce0500;padding:.3rem .5rem;white-space:pre-wrap}}
+</style></head><body><h1>Conformance run <code>{run}</code> — <span class="{verdict}">{verdict}</span></h1>
+<p class="muted">Target <b>{target}</b> ({desc}) · seed {seed} · started {started} · {dur:.1} s{defects}</p>
+<p><span class="badge PASSED">{p} passed</span> <span class="badge FAILED">{f} failed</span> <span class="badge SKIPPED">{s} skipped</span></p>"#,
+            run = esc(&self.run_id),
+            target = esc(&self.target),
+            desc = esc(&self.target_description),
+            seed = self.seed,
+            started = esc(&self.started),
+            dur = self.duration_ms / 1000.0,
+            defects = if self.defects.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · <b>defects injected: {}</b>",
+                    esc(&self.defects.join(", "))
+                )
+            },
+            p = self.count(Verdict::Passed),
+            f = self.count(Verdict::Failed),
+            s = self.count(Verdict::Skipped),
+        );
+        for e in &self.errors {
+            let _ = write!(h, "<div class=\"err\">{}</div>", esc(e));
+        }
+        h.push_str("<h2>Latency by party</h2><table><tr><th>party</th><th>exchanges</th><th>p50 ms</th><th>p95 ms</th><th>max ms</th></tr>");
+        for l in self.latencies() {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+                esc(&l.party),
+                l.exchanges,
+                l.p50_ms,
+                l.p95_ms,
+                l.max_ms
+            );
+        }
+        h.push_str("</table>");
+        for (file, feature, scenarios) in self.features() {
+            let _ = write!(
+                h,
+                "<h2>{} <span class=\"muted\">{}</span></h2>",
+                esc(feature),
+                esc(file)
+            );
+            for s in scenarios {
+                let v = format!("{:?}", s.verdict).to_uppercase();
+                let _ = write!(
+                    h,
+                    "<details{open}><summary><span class=\"badge {v}\">{v}</span> {name} <span class=\"muted\">line {line} · {dur:.0} ms · {tags}</span></summary><table>",
+                    open = if s.verdict == Verdict::Passed {
+                        ""
+                    } else {
+                        " open"
+                    },
+                    name = esc(&s.name),
+                    line = s.line,
+                    dur = s.duration_ms,
+                    tags = esc(&s
+                        .tags
+                        .iter()
+                        .map(|t| format!("@{t}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")),
+                );
+                for st in &s.steps {
+                    let sv = format!("{:?}", st.verdict).to_uppercase();
+                    let _ = write!(
+                        h,
+                        "<tr><td class=\"{sv}\">{}</td><td><b>{}</b> {}</td><td class=\"muted\">{:.0} ms</td></tr>",
+                        st.verdict.lower(),
+                        esc(st.keyword.trim()),
+                        esc(&st.text),
+                        st.duration_ms
+                    );
+                    if let Some(e) = &st.error {
+                        let _ = write!(
+                            h,
+                            "<tr><td></td><td colspan=\"2\"><div class=\"err\">{}</div></td></tr>",
+                            esc(e)
+                        );
+                    }
+                }
+                h.push_str("</table>");
+                for e in &s.errors {
+                    let _ = write!(h, "<div class=\"err\">{}</div>", esc(e));
+                }
+                if !s.exchanges.is_empty() {
+                    let _ = write!(
+                        h,
+                        "<details><summary>{} exchanges (evidence, secrets redacted)</summary>",
+                        s.exchanges.len()
+                    );
+                    for e in &s.exchanges {
+                        let _ = write!(
+                            h,
+                            "<details><summary><code>{} {}</code> → <b>{}</b> <span class=\"muted\">{} · {:.1} ms</span></summary><pre>{}{}\n\n{}</pre><pre>{}\n\n{}</pre></details>",
+                            esc(&e.method),
+                            esc(&e.url),
+                            if e.status == 0 {
+                                "no answer".to_string()
+                            } else {
+                                e.status.to_string()
+                            },
+                            esc(&e.party),
+                            e.duration_ms,
+                            esc(&e
+                                .request_headers
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {v}\n"))
+                                .collect::<String>()),
+                            e.error.as_deref().map(esc).unwrap_or_default(),
+                            esc(&e.request_body),
+                            esc(&e
+                                .response_headers
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {v}\n"))
+                                .collect::<String>()),
+                            esc(&e.response_body),
+                        );
+                    }
+                    h.push_str("</details>");
+                }
+                h.push_str("</details>");
+            }
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml(s: &str) -> String {
+    esc(s)
+        .replace('\'', "&apos;")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || *c >= ' ')
+        .collect()
+}
+
+fn slug(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RunReport {
+        let step = |v: Verdict, e: Option<&str>| StepResult {
+            keyword: "Then ".into(),
+            text: "the answer is 200 <&>".into(),
+            line: 4,
+            verdict: v,
+            error: e.map(str::to_string),
+            duration_ms: 1.0,
+        };
+        let scenario = |name: &str, v: Verdict, e: Option<&str>| ScenarioResult {
+            feature: "INSEE".into(),
+            file: "features/providers/insee.feature".into(),
+            name: name.into(),
+            line: 3,
+            tags: vec!["provider".into()],
+            verdict: v,
+            steps: vec![step(v, e)],
+            duration_ms: 2.0,
+            exchanges: vec![],
+            errors: vec![],
+        };
+        RunReport {
+            run_id: "r1".into(),
+            started: "2026-11-23T00:00:00Z".into(),
+            target: "default".into(),
+            target_description: "all simulated".into(),
+            seed: 42,
+            defects: vec![],
+            tags: None,
+            name_filter: None,
+            duration_ms: 5.0,
+            scenarios: vec![
+                scenario("ok", Verdict::Passed, None),
+                scenario(
+                    "broken \"quotes\"",
+                    Verdict::Failed,
+                    Some("expected 200, got 404"),
+                ),
+            ],
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn every_report_names_seed_target_and_failures() {
+        let r = sample();
+        assert!(!r.passed());
+        let junit = r.junit();
+        assert!(junit.contains("tests=\"2\" failures=\"1\""));
+        assert!(junit.contains("<property name=\"seed\" value=\"42\"/>"));
+        assert!(junit.contains("expected 200, got 404") && junit.contains("&quot;quotes&quot;"));
+        let json = r.cucumber_json();
+        assert_eq!(json[0]["metadata"]["seed"], 42);
+        assert_eq!(
+            json[0]["elements"][1]["steps"][0]["result"]["status"],
+            "failed"
+        );
+        let html = r.html();
+        assert!(html.contains("FAILED") && html.contains("&lt;&amp;&gt;") && !html.contains("<&>"));
+        let md = r.markdown();
+        assert!(md.contains("1 passed, 1 failed, 0 skipped") && md.contains("seed: 42"));
+    }
+}

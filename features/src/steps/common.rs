@@ -1,0 +1,204 @@
+//! Steps every role shares: statuses, JSON fields, headers, journals, faults, latency.
+
+use cucumber::{given, then};
+use serde_json::{Value, json};
+
+use crate::exchange::{self};
+use crate::world::{BenchWorld, Step, at, ensure, text_of};
+
+/// Party names as scenarios write them → party ids.
+pub fn party_id(name: &str) -> String {
+    match name {
+        "INSEE" => "insee",
+        "Infogreffe" => "infogreffe",
+        "URSSAF" => "urssaf",
+        "the DGFiP" | "DGFiP" => "dgfip",
+        "the CNAF" | "CNAF" => "cnaf",
+        "the MSA" | "MSA" => "msa",
+        "API Entreprise" => "api-entreprise",
+        "API Particulier" => "api-particulier",
+        "FranceConnect" => "fc",
+        "FranceConnect+" => "fc-plus",
+        other => other,
+    }
+    .to_string()
+}
+
+#[then(expr = "the answer is {int}")]
+#[then(expr = "la réponse est {int}")]
+async fn answer_is(w: &mut BenchWorld, status: u16) -> Step {
+    let a = w.last()?;
+    ensure(a.status == status, || {
+        format!("expected {status}, got {}", a.describe())
+    })
+}
+
+#[then(expr = "the answer's {string} is {string}")]
+#[then(expr = "le champ {string} de la réponse vaut {string}")]
+async fn field_is(w: &mut BenchWorld, path: String, expected: String) -> Step {
+    let a = w.last()?;
+    let got = text_of(at(&a.json, &path));
+    ensure(got == expected, || {
+        format!(
+            "{path}: expected {expected:?}, got {got:?} in {}",
+            a.describe()
+        )
+    })
+}
+
+#[then(expr = "the answer has no {string}")]
+async fn field_absent(w: &mut BenchWorld, path: String) -> Step {
+    let a = w.last()?;
+    let v = at(&a.json, &path);
+    ensure(v.is_null(), || {
+        format!("{path} should be absent, got {v} in {}", a.describe())
+    })
+}
+
+#[then(expr = "the answer's media type is {string}")]
+async fn media_type(w: &mut BenchWorld, expected: String) -> Step {
+    let a = w.last()?;
+    let got = a.header("content-type").unwrap_or("");
+    ensure(got.starts_with(&expected), || {
+        format!("media type: expected {expected}, got {got:?}")
+    })
+}
+
+#[then(expr = "the answer has the header {string}")]
+async fn has_header(w: &mut BenchWorld, name: String) -> Step {
+    let a = w.last()?;
+    ensure(a.header(&name).is_some(), || {
+        format!("no {name} header in the answer from {}", a.url)
+    })
+}
+
+#[then(expr = "the answer's header {string} is {string}")]
+async fn header_is(w: &mut BenchWorld, name: String, expected: String) -> Step {
+    let a = w.last()?;
+    let got = a.header(&name).unwrap_or("(absent)");
+    ensure(got == expected, || {
+        format!("{name}: expected {expected:?}, got {got:?}")
+    })
+}
+
+/// The journal entries of a simulated party.
+pub async fn journal(w: &mut BenchWorld, party: &str, query: &str) -> Result<Vec<Value>, String> {
+    let url = w.control(party, &format!("journal{query}"))?;
+    let a = w.call(party, exchange::client().get(url)).await?;
+    Ok(a.json["entries"].as_array().cloned().unwrap_or_default())
+}
+
+#[then(expr = "{word} was not called")]
+#[then(expr = "{word} n'a pas été appelé")]
+async fn not_called(w: &mut BenchWorld, party: String) -> Step {
+    let party = party_id(&party);
+    let entries = journal(w, &party, "").await?;
+    ensure(entries.is_empty(), || {
+        format!(
+            "{party} was called {} time(s): {}",
+            entries.len(),
+            Value::Array(entries)
+        )
+    })
+}
+
+#[then(expr = "{word} was asked about {string} only")]
+async fn asked_about(w: &mut BenchWorld, party: String, who: String) -> Step {
+    let party = party_id(&party);
+    let subject = w.siren(&who).unwrap_or(who);
+    let entries = journal(w, &party, "").await?;
+    ensure(!entries.is_empty(), || format!("{party} was not called"))?;
+    let others: Vec<&Value> = entries
+        .iter()
+        .filter(|e| !e["subject"].as_str().unwrap_or("").starts_with(&subject))
+        .collect();
+    ensure(others.is_empty(), || {
+        format!("{party} was asked about something else than {subject}: {others:?}")
+    })
+}
+
+#[given(expr = "the {word} journal is cleared")]
+async fn journal_cleared(w: &mut BenchWorld, party: String) -> Step {
+    let party = party_id(&party);
+    let url = w.control(&party, "reset")?;
+    let a = w.call(&party, exchange::client().post(url)).await?;
+    ensure(a.status == 200, || {
+        format!("reset refused: {}", a.describe())
+    })
+}
+
+/// Puts a fault on a simulated party (cleared when the scenario ends).
+pub async fn fault(w: &mut BenchWorld, party: &str, body: Value) -> Step {
+    let url = w.control(party, "faults")?;
+    w.cleanup.push(url.clone());
+    let a = w
+        .call(party, exchange::client().put(url).json(&body))
+        .await?;
+    ensure(a.status == 200, || {
+        format!("the fault was refused: {}", a.describe())
+    })
+}
+
+#[given(expr = "{word} answers {int}")]
+async fn provider_answers(w: &mut BenchWorld, party: String, status: u16) -> Step {
+    fault(w, &party_id(&party), json!({"status": status})).await
+}
+
+#[given(expr = "{word} is down for maintenance")]
+#[given(expr = "{word} est en maintenance")]
+async fn provider_maintenance(w: &mut BenchWorld, party: String) -> Step {
+    fault(w, &party_id(&party), json!({"status": 503})).await
+}
+
+#[given(expr = "{word} answers garbage")]
+async fn provider_garbage(w: &mut BenchWorld, party: String) -> Step {
+    fault(w, &party_id(&party), json!({"malformed": true})).await
+}
+
+#[given(expr = "{word} does not answer in time")]
+#[given(expr = "{word} ne répond pas à temps")]
+async fn provider_stalls(w: &mut BenchWorld, party: String) -> Step {
+    let wait = w.target.profile.platform.hub_provider_timeout_ms + 1_000;
+    w.sla_waived = Some(format!("{party} was made to stall {wait} ms on purpose"));
+    fault(w, &party_id(&party), json!({"delay_ms": wait})).await
+}
+
+#[given(expr = "{word} fails with {int}")]
+async fn provider_fails(w: &mut BenchWorld, party: String, status: u16) -> Step {
+    fault(w, &party_id(&party), json!({"status": status})).await
+}
+
+#[given(expr = "the {word} clock reads {string}")]
+async fn clock_reads(w: &mut BenchWorld, party: String, now: String) -> Step {
+    let party = party_id(&party);
+    let url = w.control(&party, "clock")?;
+    w.cleanup.push(url.clone());
+    let a = w
+        .call(
+            &party,
+            exchange::client().put(url).json(&json!({"now": now})),
+        )
+        .await?;
+    ensure(a.status == 200, || {
+        format!("the clock was not set: {}", a.describe())
+    })
+}
+
+#[then(expr = "{word} answered within {int} ms")]
+#[then(expr = "{word} a répondu en moins de {int} ms")]
+async fn answered_within(w: &mut BenchWorld, party: String, limit: u64) -> Step {
+    let party = party_id(&party);
+    let slow: Vec<String> = w
+        .evidence
+        .iter()
+        .filter(|e| e.party == party && !e.url.contains("/_control/"))
+        .filter(|e| e.duration_ms > limit as f64)
+        .map(|e| format!("{} {} in {:.0} ms", e.method, e.url, e.duration_ms))
+        .collect();
+    ensure(w.evidence.iter().any(|e| e.party == party), || {
+        format!("{party} was not called")
+    })?;
+    ensure(slow.is_empty(), || {
+        format!("{party} answered over {limit} ms: {}", slow.join("; "))
+    })
+}

@@ -1,0 +1,9 @@
+//! The step library, by role. Steps speak only HTTP to the parties of the target, so the same
+//! scenario runs against simulated and external implementations; steps that read a simulator's
+//! control API (journals, faults, clocks, token minting) say so when the party is external.
+//! French phrasings stand beside the English ones.
+
+pub mod common;
+pub mod hubs;
+pub mod identity;
+pub mod providers;

@@ -1,0 +1,267 @@
+//! What a run talks to: the embedded simulated platform for the parties the profile leaves
+//! simulated, the external implementations for the others, and the credentials of each.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use simulators::defects::Defect;
+use simulators::platform::{Platform, PlatformConfig, PopulationSection};
+use simulators::population::Population;
+
+use crate::profile::{PARTIES, Profile};
+
+/// A named hub habilitation: the scopes a step asks for by name. External hubs give a token per
+/// name in their credentials (`token.<name>`).
+pub const HABILITATIONS: &[(&str, &str, &[&str])] = &[
+    (
+        "api-entreprise",
+        "marketplace",
+        &[
+            "entreprises",
+            "etablissements",
+            "unites_legales_etablissements_insee",
+            "extraits_rcs",
+            "mandataires_sociaux_infogreffe",
+            "attestations_sociales",
+            "attestations_fiscales",
+            "chiffre_affaires_dgfip",
+            "msa_cotisations",
+        ],
+    ),
+    (
+        "api-entreprise",
+        "insee-only",
+        &["entreprises", "etablissements"],
+    ),
+    ("api-entreprise", "urssaf-only", &["attestations_sociales"]),
+    (
+        "api-particulier",
+        "nursery",
+        &[
+            "cnaf_quotient_familial",
+            "cnaf_allocataires",
+            "cnaf_enfants",
+            "cnaf_adresse",
+            "cnav_participation_familiale_eaje_allocataires",
+            "cnav_participation_familiale_eaje_enfants",
+            "cnav_participation_familiale_eaje_adresse",
+            "cnav_participation_familiale_eaje_parametres_calcul",
+        ],
+    ),
+    (
+        "api-particulier",
+        "nursery-calculation-only",
+        &["cnav_participation_familiale_eaje_parametres_calcul"],
+    ),
+];
+
+/// The running target of one run.
+pub struct Target {
+    pub profile: Profile,
+    /// Base URL of every party, simulated or external.
+    pub urls: BTreeMap<String, String>,
+    /// Parties the runner simulates (their control API is there).
+    pub simulated: BTreeSet<String>,
+    /// The population the simulated parties serve (personas resolve against it).
+    pub population: Arc<Population>,
+    /// Credentials by party, then name.
+    credentials: BTreeMap<String, BTreeMap<String, String>>,
+    /// The defects the simulated parties make in this run.
+    pub defects: Vec<Defect>,
+    /// Repository root (key files are relative to it).
+    pub root: PathBuf,
+    platform: Option<Platform>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("profile", &self.profile.name)
+            .field("urls", &self.urls)
+            .finish()
+    }
+}
+
+/// The credentials of the simulated parties (`scenarios/identity.toml`, `platform.toml`).
+fn simulated_credentials() -> BTreeMap<String, BTreeMap<String, String>> {
+    let table = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let callback = "http://127.0.0.1:7999/callback";
+    BTreeMap::from([
+        (
+            "fc".to_string(),
+            table(&[
+                (
+                    "sp.client_id",
+                    "bec4000000000000000000000000000000000000000000000000000000000001",
+                ),
+                ("sp.client_secret", "bench-fc-secret-0123456789-local-only"),
+                ("sp.redirect_uri", callback),
+                (
+                    "sp-other-entity.client_id",
+                    "bec4000000000000000000000000000000000000000000000000000000000003",
+                ),
+                (
+                    "sp-other-entity.client_secret",
+                    "bench-other-entity-secret-0123456789-local-only",
+                ),
+                ("dp.client_id", "dgfip-fd-0000000000000000000000000000001"),
+                (
+                    "dp.client_secret",
+                    "dgfip-fd-secret-0123456789-0123456789-local-only",
+                ),
+                ("dp.decryption_key", "scenarios/keys/dgfip-enc-rsa.pem"),
+            ]),
+        ),
+        (
+            "fc-plus".to_string(),
+            table(&[
+                (
+                    "sp.client_id",
+                    "bec4000000000000000000000000000000000000000000000000000000000004",
+                ),
+                (
+                    "sp.client_secret",
+                    "bench-fc-plus-secret-0123456789-local-only",
+                ),
+                ("sp.redirect_uri", callback),
+                ("sp.decryption_key", "scenarios/keys/sp-bench-enc-ec.pem"),
+            ]),
+        ),
+        (
+            "idp-impots".to_string(),
+            table(&[
+                ("client.client_id", "fc"),
+                ("client.client_secret", "fc-secret-at-idp-impots-local-only"),
+                ("client.redirect_uri", "{fc}/api/v2/oidc-callback"),
+            ]),
+        ),
+        (
+            "dgfip".to_string(),
+            table(&[
+                ("client_id", "bench"),
+                ("client_secret", "bench-secret-local-only"),
+            ]),
+        ),
+    ])
+}
+
+impl Target {
+    /// Starts the simulated parties of `profile` (with `defects`) and resolves every URL.
+    pub async fn start(
+        profile: Profile,
+        defects: &[Defect],
+        root: &Path,
+    ) -> Result<Target, String> {
+        let scenarios = root.join("scenarios");
+        let config = PlatformConfig {
+            population: PopulationSection {
+                seed: profile.platform.seed,
+                citizens: profile.platform.citizens,
+                companies: profile.platform.companies,
+                personas: Some(scenarios.join("personas.toml")),
+                ..PopulationSection::default()
+            },
+            identity: Some(scenarios.join("identity.toml")),
+            hubs: Some(scenarios.join("hubs.toml")),
+            free_ports: true,
+            external: PARTIES
+                .iter()
+                .filter_map(|(id, _)| {
+                    profile
+                        .external(id)
+                        .and_then(|t| t.base_url.clone())
+                        .map(|u| (id.to_string(), u))
+                })
+                .collect(),
+            hub_provider_timeout_ms: Some(profile.platform.hub_provider_timeout_ms),
+            defects: defects.to_vec(),
+            ..PlatformConfig::default()
+        };
+        let platform = Platform::start(&config, None)
+            .await
+            .map_err(|e| format!("the simulated platform did not start: {e}"))?;
+        let mut urls: BTreeMap<String, String> = config
+            .external
+            .iter()
+            .map(|(k, v)| (k.clone(), v.trim_end_matches('/').to_string()))
+            .collect();
+        let mut simulated = BTreeSet::new();
+        for p in &platform.parties {
+            urls.insert(p.id.to_string(), p.base_url.clone());
+            simulated.insert(p.id.to_string());
+        }
+        let mut credentials = simulated_credentials();
+        credentials.retain(|party, _| simulated.contains(party));
+        for (id, t) in &profile.parties {
+            credentials
+                .entry(id.clone())
+                .or_default()
+                .extend(t.credentials.clone());
+        }
+        Ok(Target {
+            population: platform.population.clone(),
+            profile,
+            urls,
+            simulated,
+            credentials,
+            defects: defects.to_vec(),
+            root: root.to_path_buf(),
+            platform: Some(platform),
+        })
+    }
+
+    /// A party's base URL.
+    pub fn url(&self, party: &str) -> Result<&str, String> {
+        self.urls
+            .get(party)
+            .map(String::as_str)
+            .ok_or_else(|| format!("the target has no party {party:?}"))
+    }
+
+    /// Whether the runner simulates this party (so its control API is there).
+    pub fn is_simulated(&self, party: &str) -> bool {
+        self.simulated.contains(party)
+    }
+
+    /// A credential, with `{party}` placeholders resolved to base URLs.
+    pub fn credential(&self, party: &str, name: &str) -> Result<String, String> {
+        let raw = self
+            .credentials
+            .get(party)
+            .and_then(|c| c.get(name))
+            .ok_or_else(|| {
+                format!(
+                    "the target profile {:?} gives no credentials.{name:?} for party {party:?}",
+                    self.profile.name
+                )
+            })?;
+        let mut out = raw.clone();
+        for (id, url) in &self.urls {
+            out = out.replace(&format!("{{{id}}}"), url);
+        }
+        Ok(out)
+    }
+
+    /// A key file named by a credential, relative to the repository root.
+    pub fn key_path(&self, party: &str, name: &str) -> Result<PathBuf, String> {
+        let p = PathBuf::from(self.credential(party, name)?);
+        Ok(if p.is_relative() {
+            self.root.join(p)
+        } else {
+            p
+        })
+    }
+
+    /// Stops the simulated parties.
+    pub async fn stop(mut self) {
+        if let Some(p) = self.platform.take() {
+            p.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The scenario's world: the target, the evidence, the last answer, and what the steps
+//! remember between them (tokens, the sign-in in progress).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+use simulators::population::{Citizen as Person, Company, ids};
+
+use crate::citizen::{Citizen, Outcome};
+use crate::exchange::{self, Answer, Exchange};
+use crate::target::Target;
+
+/// The target of the run in progress; each scenario's world takes it at creation.
+static CURRENT: RwLock<Option<Arc<Target>>> = RwLock::new(None);
+
+/// Makes `target` the one new worlds use (`None` when the run ends).
+pub fn set_current(target: Option<Arc<Target>>) {
+    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = target;
+}
+
+/// A step's outcome: `Err` fails the step with its message.
+pub type Step = Result<(), String>;
+
+/// Fails with `message` unless `condition` holds.
+pub fn ensure(condition: bool, message: impl FnOnce() -> String) -> Step {
+    if condition { Ok(()) } else { Err(message()) }
+}
+
+/// A sign-in in progress or done.
+#[derive(Clone, Debug, Default)]
+pub struct SignIn {
+    pub broker: String,
+    /// The credential prefix of the client (`sp`, `sp-other-entity`).
+    pub client: String,
+    pub outcome: Option<Outcome>,
+    pub nonce: String,
+    pub state: String,
+    pub code: Option<String>,
+    /// The token endpoint's answer.
+    pub tokens: Option<Value>,
+    /// The ID token's claims, once verified.
+    pub id_claims: Option<Value>,
+    /// The kid of the ID token's signature.
+    pub id_kid: Option<String>,
+}
+
+#[derive(Debug, cucumber::World)]
+#[world(init = Self::new)]
+pub struct BenchWorld {
+    pub target: Arc<Target>,
+    /// Every exchange of the scenario, in order.
+    pub evidence: Vec<Exchange>,
+    pub last: Option<Answer>,
+    /// Hub tokens by habilitation name.
+    pub hub_tokens: HashMap<String, String>,
+    pub citizen: Citizen,
+    pub sign_in: SignIn,
+    /// Subs seen by earlier sign-ins of the scenario.
+    pub earlier_subs: Vec<String>,
+    /// Why the SLA does not apply to this scenario (a party was made slow on purpose).
+    pub sla_waived: Option<String>,
+    /// Named values steps keep (a security code, a document URL…).
+    pub kept: HashMap<String, String>,
+    /// Control URLs to `DELETE` when the scenario ends (faults, clocks it set).
+    pub cleanup: Vec<String>,
+}
+
+impl BenchWorld {
+    fn new() -> Result<BenchWorld, std::io::Error> {
+        let target = CURRENT
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                std::io::Error::other("no target: scenarios run through conformance::run")
+            })?;
+        Ok(BenchWorld {
+            target,
+            evidence: Vec::new(),
+            last: None,
+            hub_tokens: HashMap::new(),
+            citizen: Citizen::default(),
+            sign_in: SignIn::default(),
+            earlier_subs: Vec::new(),
+            sla_waived: None,
+            kept: HashMap::new(),
+            cleanup: Vec::new(),
+        })
+    }
+
+    /// Puts back what the scenario changed on simulated parties (faults, clocks).
+    pub async fn clean_up(&mut self) {
+        for url in std::mem::take(&mut self.cleanup) {
+            let _ = exchange::client().delete(url).send().await;
+        }
+    }
+
+    /// `party`'s base URL followed by `path`.
+    pub fn url(&self, party: &str, path: &str) -> Result<String, String> {
+        Ok(format!("{}{path}", self.target.url(party)?))
+    }
+
+    /// The party a URL belongs to.
+    pub fn party_of(&self, url: &str) -> String {
+        self.target
+            .urls
+            .iter()
+            .find(|(_, base)| url.starts_with(base.as_str()))
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| "?".into())
+    }
+
+    /// Sends a request to `party`, keeps the evidence, and remembers the answer.
+    pub async fn call(
+        &mut self,
+        party: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, String> {
+        let (answer, ex) = exchange::send(party, request).await;
+        self.evidence.push(ex);
+        let answer = answer?;
+        self.last = Some(answer.clone());
+        Ok(answer)
+    }
+
+    /// GET `party` + `path`.
+    pub async fn get(&mut self, party: &str, path: &str) -> Result<Answer, String> {
+        let url = self.url(party, path)?;
+        self.call(party, exchange::client().get(url)).await
+    }
+
+    /// The last answer.
+    pub fn last(&self) -> Result<&Answer, String> {
+        self.last
+            .as_ref()
+            .ok_or_else(|| "no request was made yet".into())
+    }
+
+    /// The control API of a simulated party (`/_control/…`); an external one has none.
+    pub fn control(&self, party: &str, path: &str) -> Result<String, String> {
+        if !self.target.is_simulated(party) {
+            return Err(format!(
+                "this step reads {party}'s simulator control API, and {party} is external in profile {:?} (exclude @control scenarios for it)",
+                self.target.profile.name
+            ));
+        }
+        self.url(party, &format!("/_control/{path}"))
+    }
+
+    /// A company persona (`batiments-dupont`).
+    pub fn company(&self, persona: &str) -> Result<&Company, String> {
+        self.target
+            .population
+            .company_persona(persona)
+            .ok_or_else(|| format!("no company persona {persona:?} in scenarios/personas.toml"))
+    }
+
+    /// A SIREN by persona key, or the literal digits, or "an unknown company".
+    pub fn siren(&self, who: &str) -> Result<String, String> {
+        if who.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(who.to_string());
+        }
+        if who == "an unknown company" {
+            let p = &self.target.population;
+            return (0u32..)
+                .map(ids::siren_from_body)
+                .find(|s| p.company_by_siren(s).is_none() && !s.starts_with("356"))
+                .ok_or_else(|| "no free SIREN".into());
+        }
+        Ok(self.company(who)?.siren.clone())
+    }
+
+    /// The head-office SIRET of a company persona.
+    pub fn siret(&self, persona: &str) -> Result<String, String> {
+        Ok(self.company(persona)?.head_office().siret.clone())
+    }
+
+    /// A citizen persona (`famille-eaje-aeeh`).
+    pub fn person(&self, persona: &str) -> Result<&Person, String> {
+        self.target
+            .population
+            .citizens
+            .iter()
+            .find(|c| c.persona.as_deref() == Some(persona))
+            .ok_or_else(|| format!("no citizen persona {persona:?} in scenarios/personas.toml"))
+    }
+
+    /// The scenario's latency verdict: for each party with a threshold, the p95 of its
+    /// exchanges must not exceed it.
+    pub fn sla_violations(&self) -> Vec<String> {
+        if self.sla_waived.is_some() {
+            return Vec::new();
+        }
+        let mut by_party: HashMap<&str, Vec<f64>> = HashMap::new();
+        for e in &self.evidence {
+            if e.status != 0 && !e.url.contains("/_control/") {
+                by_party.entry(&e.party).or_default().push(e.duration_ms);
+            }
+        }
+        let mut out = Vec::new();
+        let mut parties: Vec<_> = by_party.into_iter().collect();
+        parties.sort_by(|a, b| a.0.cmp(b.0));
+        for (party, mut times) in parties {
+            let Some(limit) = self.target.profile.sla_ms(party) else {
+                continue;
+            };
+            let p95 = percentile(&mut times, 95.0);
+            if p95 > limit as f64 {
+                out.push(format!(
+                    "SLA: {party} p95 {p95:.0} ms over {} exchanges, above its {limit} ms threshold",
+                    times.len()
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Nearest-rank percentile.
+pub fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// A JSON value at a dotted path (`data.entity_status.code`, `errors.0.code`).
+pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(v, |v, k| match k.parse::<usize>() {
+        Ok(i) if v.is_array() => &v[i],
+        _ => &v[k],
+    })
+}
+
+/// A JSON value as the text a step compares (`"x"` → `x`, `3` → `3`, `null` → ``).
+pub fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn percentiles_and_paths() {
+        assert_eq!(percentile(&mut [5.0, 1.0, 3.0], 95.0), 5.0);
+        assert_eq!(
+            percentile(&mut (1..=100).map(f64::from).collect::<Vec<_>>(), 95.0),
+            95.0
+        );
+        let v = json!({"errors": [{"code": "00203"}], "n": 3});
+        assert_eq!(text_of(at(&v, "errors.0.code")), "00203");
+        assert_eq!(text_of(at(&v, "n")), "3");
+        assert_eq!(text_of(at(&v, "missing.x")), "");
+    }
+}

@@ -1,0 +1,236 @@
+//! The defect catalogue: known deviations from the specification a simulated party can be told
+//! to make (`simulators serve --defect NAME`, `cargo xtask conform --defect NAME`).
+//!
+//! A conformance suite proves itself by catching them: `cargo xtask conform --mutants` runs the
+//! suite once per defect and reports which scenarios caught which one. Each defect is checked at
+//! exactly one place in the party that owns it; every party carries the same [`Defects`] set, so
+//! naming a defect only changes the party it belongs to.
+//!
+//! ```
+//! use simulators::defects::{Defect, Defects};
+//! let d: Defect = "hub-accepts-missing-recipient".parse().unwrap();
+//! assert_eq!(d.party(), "api-entreprise");
+//! let set = Defects::default();
+//! set.enable(d);
+//! assert!(set.has(Defect::HubAcceptsMissingRecipient));
+//! assert!(!set.has(Defect::BrokerAcceptsReusedCode));
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One known deviation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Defect {
+    HubIgnoresScopeFiltering,
+    HubAcceptsMissingRecipient,
+    HubTimeoutAs500,
+    HubSkipsSirenChecksum,
+    HubOmitsRatelimitHeaders,
+    BrokerAcceptsReusedCode,
+    BrokerAcceptsShortNonce,
+    BrokerLowersAcr,
+    BrokerSignsWithUnpublishedKey,
+    BrokerSubNotPairwise,
+    IdpOmitsNonce,
+    ChecktokenLeaksScopes,
+    InseeAnswers200ForUnknownSiren,
+    InseeWrongErrorFormat,
+    UrssafValidityDatesWrong,
+    DgfipIgnoresFranceConnectScopes,
+}
+
+/// Name, party and what goes wrong, for every defect, in catalogue order.
+pub const CATALOGUE: &[(Defect, &str, &str, &str)] = &[
+    (
+        Defect::HubIgnoresScopeFiltering,
+        "hub-ignores-scope-filtering",
+        "api-particulier",
+        "returns every key of `data`, whatever the token's scopes",
+    ),
+    (
+        Defect::HubAcceptsMissingRecipient,
+        "hub-accepts-missing-recipient",
+        "api-entreprise",
+        "answers a call without the `recipient` tracing parameter instead of 422 00203",
+    ),
+    (
+        Defect::HubTimeoutAs500,
+        "hub-timeout-as-500",
+        "api-entreprise",
+        "maps a provider timeout to 500 instead of 504 XX002",
+    ),
+    (
+        Defect::HubSkipsSirenChecksum,
+        "hub-skips-siren-checksum",
+        "api-entreprise",
+        "passes a SIREN failing Luhn to the provider instead of 422 00301",
+    ),
+    (
+        Defect::HubOmitsRatelimitHeaders,
+        "hub-omits-ratelimit-headers",
+        "api-entreprise",
+        "forgets the RateLimit-* headers",
+    ),
+    (
+        Defect::BrokerAcceptsReusedCode,
+        "broker-accepts-reused-code",
+        "fc",
+        "exchanges the same authorization code twice",
+    ),
+    (
+        Defect::BrokerAcceptsShortNonce,
+        "broker-accepts-short-nonce",
+        "fc",
+        "accepts a nonce shorter than 22 characters",
+    ),
+    (
+        Defect::BrokerLowersAcr,
+        "broker-lowers-acr",
+        "fc-plus",
+        "puts a lower acr in the ID token than the identity provider authenticated",
+    ),
+    (
+        Defect::BrokerSignsWithUnpublishedKey,
+        "broker-signs-with-unpublished-key",
+        "fc",
+        "signs ID tokens with a key absent from its JWKS",
+    ),
+    (
+        Defect::BrokerSubNotPairwise,
+        "broker-sub-not-pairwise",
+        "fc",
+        "gives every service provider the same sub",
+    ),
+    (
+        Defect::IdpOmitsNonce,
+        "idp-omits-nonce",
+        "idp-impots",
+        "leaves `nonce` out of the ID token",
+    ),
+    (
+        Defect::ChecktokenLeaksScopes,
+        "checktoken-leaks-scopes",
+        "fc",
+        "tells a data provider every scope of the access token, other providers' included",
+    ),
+    (
+        Defect::InseeAnswers200ForUnknownSiren,
+        "insee-200-unknown-siren",
+        "insee",
+        "answers 200 with an empty unit for an unknown SIREN",
+    ),
+    (
+        Defect::InseeWrongErrorFormat,
+        "insee-wrong-error-format",
+        "insee",
+        "answers errors as {\"error\": …} instead of INSEE's {\"header\": {statut, message}}",
+    ),
+    (
+        Defect::UrssafValidityDatesWrong,
+        "urssaf-validity-dates-wrong",
+        "urssaf",
+        "ends the attestation's validity a year after the analysed month instead of six months",
+    ),
+    (
+        Defect::DgfipIgnoresFranceConnectScopes,
+        "dgfip-ignores-franceconnect-scopes",
+        "dgfip",
+        "returns every tax field in FranceConnect mode, whatever the citizen consented to",
+    ),
+];
+
+impl Defect {
+    fn entry(self) -> &'static (Defect, &'static str, &'static str, &'static str) {
+        CATALOGUE
+            .iter()
+            .find(|(d, ..)| *d == self)
+            .expect("every defect is in the catalogue")
+    }
+    /// Its name on the command line (`hub-accepts-missing-recipient`).
+    pub fn name(self) -> &'static str {
+        self.entry().1
+    }
+    /// The party that makes it.
+    pub fn party(self) -> &'static str {
+        self.entry().2
+    }
+    /// What goes wrong.
+    pub fn description(self) -> &'static str {
+        self.entry().3
+    }
+    /// Every defect, in catalogue order.
+    pub fn all() -> impl Iterator<Item = Defect> {
+        CATALOGUE.iter().map(|(d, ..)| *d)
+    }
+}
+
+impl std::fmt::Display for Defect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Defect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Defect, String> {
+        CATALOGUE
+            .iter()
+            .find(|(_, name, ..)| *name == s)
+            .map(|(d, ..)| *d)
+            .ok_or_else(|| {
+                format!(
+                    "unknown defect {s:?}; defects are: {}",
+                    CATALOGUE
+                        .iter()
+                        .map(|(_, n, ..)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+}
+
+/// The defects a party makes: a shared bit set, cheap to check on every request.
+#[derive(Clone, Debug, Default)]
+pub struct Defects(Arc<AtomicU64>);
+
+impl Defects {
+    /// Whether this defect is on.
+    pub fn has(&self, d: Defect) -> bool {
+        self.0.load(Ordering::Relaxed) & (1 << d as u8) != 0
+    }
+    /// Turns a defect on.
+    pub fn enable(&self, d: Defect) {
+        self.0.fetch_or(1 << d as u8, Ordering::Relaxed);
+    }
+    /// The defects that are on, in catalogue order.
+    pub fn enabled(&self) -> Vec<Defect> {
+        Defect::all().filter(|d| self.has(*d)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_parties_exist() {
+        assert!(CATALOGUE.len() >= 15);
+        for d in Defect::all() {
+            assert_eq!(d.name().parse::<Defect>(), Ok(d));
+            assert!(!d.description().is_empty());
+        }
+        let err = "nope".parse::<Defect>().unwrap_err();
+        assert!(err.contains("hub-timeout-as-500"), "{err}");
+    }
+
+    #[test]
+    fn sets_are_shared_between_clones() {
+        let a = Defects::default();
+        let b = a.clone();
+        b.enable(Defect::IdpOmitsNonce);
+        assert_eq!(a.enabled(), vec![Defect::IdpOmitsNonce]);
+    }
+}
