@@ -164,9 +164,7 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
         )
         .await;
     world::set_current(None);
-    if let Ok(t) = Arc::try_unwrap(target) {
-        t.stop().await;
-    }
+    target.stop().await;
     let mut scenarios = collector.done;
     scenarios.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let report = RunReport {

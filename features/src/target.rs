@@ -71,7 +71,8 @@ pub struct Target {
     pub defects: Vec<Defect>,
     /// Repository root (key files are relative to it).
     pub root: PathBuf,
-    platform: Option<Platform>,
+    /// Taken by [`Target::stop`], which scenarios' worlds (holding the `Arc`) cannot delay.
+    platform: std::sync::Mutex<Option<Platform>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -212,7 +213,7 @@ impl Target {
             credentials,
             defects: defects.to_vec(),
             root: root.to_path_buf(),
-            platform: Some(platform),
+            platform: std::sync::Mutex::new(Some(platform)),
         })
     }
 
@@ -222,6 +223,15 @@ impl Target {
             .get(party)
             .map(String::as_str)
             .ok_or_else(|| format!("the target has no party {party:?}"))
+    }
+
+    /// The party a URL belongs to (`?` when it is nobody's).
+    pub fn party_of(&self, url: &str) -> String {
+        self.urls
+            .iter()
+            .find(|(_, base)| url.starts_with(base.as_str()))
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| "?".into())
     }
 
     /// Whether the runner simulates this party (so its control API is there).
@@ -259,8 +269,13 @@ impl Target {
     }
 
     /// Stops the simulated parties.
-    pub async fn stop(mut self) {
-        if let Some(p) = self.platform.take() {
+    pub async fn stop(&self) {
+        let platform = self
+            .platform
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(p) = platform {
             p.shutdown().await;
         }
     }

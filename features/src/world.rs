@@ -41,8 +41,17 @@ pub struct SignIn {
     pub tokens: Option<Value>,
     /// The ID token's claims, once verified.
     pub id_claims: Option<Value>,
-    /// The kid of the ID token's signature.
-    pub id_kid: Option<String>,
+}
+
+impl SignIn {
+    /// The access token the sign-in gave the service provider.
+    pub fn access_token(&self) -> Result<String, String> {
+        self.tokens
+            .as_ref()
+            .and_then(|t| t["access_token"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| "the citizen is not signed in (no access token)".into())
+    }
 }
 
 #[derive(Debug, cucumber::World)]
@@ -99,16 +108,6 @@ impl BenchWorld {
     /// `party`'s base URL followed by `path`.
     pub fn url(&self, party: &str, path: &str) -> Result<String, String> {
         Ok(format!("{}{path}", self.target.url(party)?))
-    }
-
-    /// The party a URL belongs to.
-    pub fn party_of(&self, url: &str) -> String {
-        self.target
-            .urls
-            .iter()
-            .find(|(_, base)| url.starts_with(base.as_str()))
-            .map(|(id, _)| id.clone())
-            .unwrap_or_else(|| "?".into())
     }
 
     /// Sends a request to `party`, keeps the evidence, and remembers the answer.

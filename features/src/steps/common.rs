@@ -163,11 +163,6 @@ async fn provider_stalls(w: &mut BenchWorld, party: String) -> Step {
     fault(w, &party_id(&party), json!({"delay_ms": wait})).await
 }
 
-#[given(expr = "{word} fails with {int}")]
-async fn provider_fails(w: &mut BenchWorld, party: String, status: u16) -> Step {
-    fault(w, &party_id(&party), json!({"status": status})).await
-}
-
 #[given(expr = "the {word} clock reads {string}")]
 async fn clock_reads(w: &mut BenchWorld, party: String, now: String) -> Step {
     let party = party_id(&party);

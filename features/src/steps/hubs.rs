@@ -12,27 +12,32 @@ use crate::world::{BenchWorld, Step, ensure, text_of};
 const BUYER: &str = "commune-acheteuse";
 const CONTEXT: &str = "Marchés publics";
 
-/// A token of `habilitation` at `hub`: minted through the simulated hub's control API, or
-/// given by the profile for an external hub (`token.<habilitation>`).
+/// A token of `habilitation` at `hub` (with a per-minute rate limit, if given): minted through
+/// the simulated hub's control API, or given by the profile for an external hub
+/// (`token.<habilitation>`, or `token.<habilitation>@<limit>`).
 async fn token(
     w: &mut BenchWorld,
     hub: &str,
     habilitation: &str,
-    extra: Value,
+    limit: Option<u32>,
 ) -> Result<String, String> {
-    let key = format!("{hub}/{habilitation}");
+    let name = match limit {
+        Some(l) => format!("{habilitation}@{l}"),
+        None => habilitation.to_string(),
+    };
+    let key = format!("{hub}/{name}");
     if let Some(t) = w.hub_tokens.get(&key) {
         return Ok(t.clone());
     }
     let jwt = if w.target.is_simulated(hub) {
         let scopes = HABILITATIONS
             .iter()
-            .find(|(h, name, _)| *h == hub && *name == habilitation)
+            .find(|(h, n, _)| *h == hub && *n == habilitation)
             .map(|(_, _, s)| *s)
             .ok_or_else(|| format!("no habilitation {habilitation:?} at {hub}"))?;
-        let mut body = json!({"scopes": scopes, "subject": format!("conformance: {habilitation}")});
-        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-            b.extend(e.clone());
+        let mut body = json!({"scopes": scopes, "subject": format!("conformance: {name}")});
+        if let Some(l) = limit {
+            body["rate_limit_per_minute"] = json!(l);
         }
         let url = w.control(hub, "tokens")?;
         let a = w
@@ -43,7 +48,7 @@ async fn token(
             .ok_or_else(|| format!("the hub minted no token: {}", a.describe()))?
             .to_string()
     } else {
-        w.target.credential(hub, &format!("token.{habilitation}"))?
+        w.target.credential(hub, &format!("token.{name}"))?
     };
     w.hub_tokens.insert(key, jwt.clone());
     Ok(jwt)
@@ -52,7 +57,7 @@ async fn token(
 #[given(expr = "the marketplace holds the {string} habilitation at API Entreprise")]
 #[given(expr = "la place de marché détient l'habilitation {string} à API Entreprise")]
 async fn marketplace_habilitation(w: &mut BenchWorld, habilitation: String) -> Step {
-    let t = token(w, "api-entreprise", &habilitation, json!({})).await?;
+    let t = token(w, "api-entreprise", &habilitation, None).await?;
     w.hub_tokens.insert("api-entreprise/current".into(), t);
     Ok(())
 }
@@ -61,35 +66,7 @@ async fn marketplace_habilitation(w: &mut BenchWorld, habilitation: String) -> S
     expr = "the marketplace holds the {string} habilitation at API Entreprise, limited to {int} calls a minute"
 )]
 async fn marketplace_limited(w: &mut BenchWorld, habilitation: String, limit: u32) -> Step {
-    let t = token(
-        w,
-        "api-entreprise",
-        &format!("{habilitation}@{limit}"),
-        json!({}),
-    )
-    .await;
-    // External hubs give such a token by name; the simulated one mints it with its limit.
-    let t = match t {
-        Ok(t) => t,
-        Err(_) if w.target.is_simulated("api-entreprise") => {
-            let scopes = HABILITATIONS
-                .iter()
-                .find(|(h, n, _)| *h == "api-entreprise" && *n == habilitation)
-                .map(|(_, _, s)| *s)
-                .ok_or_else(|| format!("no habilitation {habilitation:?}"))?;
-            let url = w.control("api-entreprise", "tokens")?;
-            let a = w
-                .call(
-                    "api-entreprise",
-                    exchange::client()
-                        .post(url)
-                        .json(&json!({"scopes": scopes, "rate_limit_per_minute": limit})),
-                )
-                .await?;
-            a.json["token"].as_str().unwrap_or_default().to_string()
-        }
-        Err(e) => return Err(e),
-    };
+    let t = token(w, "api-entreprise", &habilitation, Some(limit)).await?;
     w.hub_tokens.insert("api-entreprise/current".into(), t);
     Ok(())
 }
@@ -97,7 +74,7 @@ async fn marketplace_limited(w: &mut BenchWorld, habilitation: String, limit: u3
 #[given(expr = "the nursery holds the {string} habilitation at API Particulier")]
 #[given(expr = "la crèche détient l'habilitation {string} à API Particulier")]
 async fn nursery_habilitation(w: &mut BenchWorld, habilitation: String) -> Step {
-    let t = token(w, "api-particulier", &habilitation, json!({})).await?;
+    let t = token(w, "api-particulier", &habilitation, None).await?;
     w.hub_tokens.insert("api-particulier/current".into(), t);
     Ok(())
 }
@@ -127,20 +104,30 @@ fn entreprise_path(w: &BenchWorld, what: &str, who: &str) -> Result<String, Stri
     })
 }
 
-/// Calls API Entreprise with the current token and the given tracing parameters.
-async fn entreprise_call(w: &mut BenchWorld, path: &str, params: &[(&str, String)]) -> Step {
+/// A GET to API Entreprise with these query parameters, bearing the marketplace's current
+/// token when `authorized`.
+fn entreprise_get(
+    w: &BenchWorld,
+    path: &str,
+    params: &[(&str, String)],
+    authorized: bool,
+) -> Result<reqwest::RequestBuilder, String> {
+    let q = serde_urlencoded::to_string(params).map_err(|e| e.to_string())?;
+    let request = exchange::client().get(w.url("api-entreprise", &format!("{path}?{q}"))?);
+    if !authorized {
+        return Ok(request);
+    }
     let jwt = w
         .hub_tokens
         .get("api-entreprise/current")
-        .cloned()
         .ok_or("the marketplace holds no API Entreprise habilitation yet")?;
-    let q = serde_urlencoded::to_string(params).map_err(|e| e.to_string())?;
-    let url = w.url("api-entreprise", &format!("{path}?{q}"))?;
-    w.call(
-        "api-entreprise",
-        exchange::client().get(url).bearer_auth(jwt),
-    )
-    .await?;
+    Ok(request.bearer_auth(jwt))
+}
+
+/// Calls API Entreprise with the current token and the given query parameters.
+async fn entreprise_call(w: &mut BenchWorld, path: &str, params: &[(&str, String)]) -> Step {
+    let request = entreprise_get(w, path, params, true)?;
+    w.call("api-entreprise", request).await?;
     Ok(())
 }
 
@@ -206,19 +193,10 @@ async fn marketplace_with_recipient(w: &mut BenchWorld, who: String, recipient: 
 #[when(expr = "the marketplace requests the legal unit of {string}, bypassing the cache")]
 async fn marketplace_no_cache(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
-    let jwt = w
-        .hub_tokens
-        .get("api-entreprise/current")
-        .cloned()
-        .ok_or("no habilitation")?;
-    let q = serde_urlencoded::to_string(tracing(w, "T-2026-042")?).map_err(|e| e.to_string())?;
-    let url = w.url("api-entreprise", &format!("{path}?{q}"))?;
+    let request = entreprise_get(w, &path, &tracing(w, "T-2026-042")?, true)?;
     w.call(
         "api-entreprise",
-        exchange::client()
-            .get(url)
-            .bearer_auth(jwt)
-            .header("Cache-Control", "no-cache"),
+        request.header("Cache-Control", "no-cache"),
     )
     .await?;
     Ok(())
@@ -227,10 +205,8 @@ async fn marketplace_no_cache(w: &mut BenchWorld, who: String) -> Step {
 #[when(expr = "someone without a token requests the legal unit of {string}")]
 async fn anonymous(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
-    let q = serde_urlencoded::to_string(tracing(w, "T-2026-042")?).map_err(|e| e.to_string())?;
-    let url = w.url("api-entreprise", &format!("{path}?{q}"))?;
-    w.call("api-entreprise", exchange::client().get(url))
-        .await?;
+    let request = entreprise_get(w, &path, &tracing(w, "T-2026-042")?, false)?;
+    w.call("api-entreprise", request).await?;
     Ok(())
 }
 

@@ -98,10 +98,10 @@ async fn sign_in(
         .find(|(k, _)| *k == "nonce")
         .map(|(_, v)| v.to_string())
         .unwrap_or_else(|| NONCE.to_string());
-    let mut evidence = std::mem::take(&mut w.evidence);
-    let mut citizen = std::mem::take(&mut w.citizen);
-    let party_of = |u: &str| w.party_of(u);
-    let outcome = citizen
+    let target = w.target.clone();
+    let party_of = |u: &str| target.party_of(u);
+    let outcome = w
+        .citizen
         .sign_in(
             &url,
             idp,
@@ -109,12 +109,9 @@ async fn sign_in(
             idp_acr,
             &stop_at,
             &party_of,
-            &mut evidence,
+            &mut w.evidence,
         )
-        .await;
-    w.evidence = evidence;
-    w.citizen = citizen;
-    let outcome = outcome?;
+        .await?;
     if let Some(previous) = w.sign_in.id_claims.as_ref().and_then(|c| c["sub"].as_str()) {
         w.earlier_subs.push(previous.to_string());
     }
@@ -241,16 +238,14 @@ async fn missing_param(w: &mut BenchWorld, broker: String, param: String) -> Ste
         .collect();
     let url = format!("{base}?{}", kept.join("&"));
     let stop_at = w.target.credential(broker, "sp.redirect_uri")?;
-    let mut evidence = std::mem::take(&mut w.evidence);
-    let party_of = |u: &str| w.party_of(u);
-    let mut citizen = crate::citizen::Citizen::default();
-    let outcome = citizen
-        .go(url, None, &stop_at, &party_of, &mut evidence)
-        .await;
-    w.evidence = evidence;
+    let target = w.target.clone();
+    let party_of = |u: &str| target.party_of(u);
+    let outcome = crate::citizen::Citizen::default()
+        .go(url, None, &stop_at, &party_of, &mut w.evidence)
+        .await?;
     w.sign_in = SignIn {
         broker: broker.into(),
-        outcome: Some(outcome?),
+        outcome: Some(outcome),
         ..SignIn::default()
     };
     Ok(())
@@ -313,30 +308,46 @@ async fn verified_claims(w: &mut BenchWorld) -> Result<Value, String> {
         .ok_or("no id_token")?
         .to_string();
     if id_token.split('.').count() == 5 {
-        let key = load_decryption_key(&w.target.key_path(&broker, "sp.decryption_key")?)
-            .map_err(|e| e.to_string())?;
-        let opened = jwe::decrypt(&id_token, &key, &["ECDH-ES", "RSA-OAEP", "RSA-OAEP-256"])
-            .map_err(|e| {
-                format!("the ID token does not decrypt with the service provider's key: {e}")
-            })?;
-        id_token = String::from_utf8_lossy(&opened.plaintext).into_owned();
+        id_token = open_jwe(w, &broker, "sp.decryption_key", &id_token, "the ID token")?;
     }
-    let jwks_url = format!("{}/api/v2/jwks", w.target.url(&broker)?);
-    let jwks = w
-        .call(&broker, exchange::client().get(jwks_url))
-        .await?
-        .json;
-    let verified = jws::verify(&id_token, &jwks, &["ES256", "RS256"]).map_err(|e| {
-        let kid = jws::parts(&id_token)
-            .ok()
-            .map(|p| p.header["kid"].to_string())
-            .unwrap_or_default();
-        format!("the ID token (kid {kid}) does not verify against {broker}'s JWKS: {e}")
-    })?;
-    let claims = verified.claims().map_err(|e| e.to_string())?;
-    w.sign_in.id_kid = verified.header["kid"].as_str().map(str::to_string);
+    let claims = verify_at_broker(w, &broker, &id_token, "the ID token").await?;
     w.sign_in.id_claims = Some(claims.clone());
     Ok(claims)
+}
+
+/// Opens a JWE with the private key a credential names (`sp.decryption_key`…).
+fn open_jwe(
+    w: &BenchWorld,
+    broker: &str,
+    key_name: &str,
+    token: &str,
+    what: &str,
+) -> Result<String, String> {
+    let key =
+        load_decryption_key(&w.target.key_path(broker, key_name)?).map_err(|e| e.to_string())?;
+    let opened = jwe::decrypt(token, &key, &["ECDH-ES", "RSA-OAEP", "RSA-OAEP-256"])
+        .map_err(|e| format!("{what} does not decrypt with the key of {key_name}: {e}"))?;
+    Ok(String::from_utf8_lossy(&opened.plaintext).into_owned())
+}
+
+/// Verifies a JWS against the keys the broker publishes; returns its claims.
+async fn verify_at_broker(
+    w: &mut BenchWorld,
+    broker: &str,
+    token: &str,
+    what: &str,
+) -> Result<Value, String> {
+    let jwks_url = format!("{}/api/v2/jwks", w.target.url(broker)?);
+    let jwks = w.call(broker, exchange::client().get(jwks_url)).await?.json;
+    jws::verify(token, &jwks, &["ES256", "RS256"])
+        .and_then(|v| v.claims())
+        .map_err(|e| {
+            let kid = jws::parts(token)
+                .ok()
+                .map(|p| p.header["kid"].to_string())
+                .unwrap_or_default();
+            format!("{what} (kid {kid}) does not verify against {broker}'s JWKS: {e}")
+        })
 }
 
 #[then("the ID token verifies against the broker's published keys")]
@@ -403,13 +414,7 @@ async fn token_error(w: &mut BenchWorld, status: u16, error: String) -> Step {
 #[when("la DGFiP vérifie le jeton d'accès de l'usager")]
 async fn checktoken(w: &mut BenchWorld) -> Step {
     let broker = w.sign_in.broker.clone();
-    let access = w
-        .sign_in
-        .tokens
-        .as_ref()
-        .and_then(|t| t["access_token"].as_str())
-        .ok_or("the citizen has no access token")?
-        .to_string();
+    let access = w.sign_in.access_token()?;
     let id = w.target.credential(&broker, "dp.client_id")?;
     let secret = w.target.credential(&broker, "dp.client_secret")?;
     let url = format!("{}/api/v2/checktoken", w.target.url(&broker)?);
@@ -424,21 +429,14 @@ async fn checktoken(w: &mut BenchWorld) -> Step {
         )
         .await?;
     ensure(a.status == 200, || format!("checktoken: {}", a.describe()))?;
-    let key = load_decryption_key(&w.target.key_path(&broker, "dp.decryption_key")?)
-        .map_err(|e| e.to_string())?;
-    let opened =
-        jwe::decrypt(&a.text(), &key, &["RSA-OAEP", "RSA-OAEP-256", "ECDH-ES"]).map_err(|e| {
-            format!("checktoken's answer does not decrypt with the data provider's key: {e}")
-        })?;
-    let jwks_url = format!("{}/api/v2/jwks", w.target.url(&broker)?);
-    let jwks = w
-        .call(&broker, exchange::client().get(jwks_url))
-        .await?
-        .json;
-    let signed = String::from_utf8_lossy(&opened.plaintext).into_owned();
-    let claims = jws::verify(&signed, &jwks, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
-        .map_err(|e| format!("checktoken's answer does not verify against the JWKS: {e}"))?;
+    let signed = open_jwe(
+        w,
+        &broker,
+        "dp.decryption_key",
+        &a.text(),
+        "checktoken's answer",
+    )?;
+    let claims = verify_at_broker(w, &broker, &signed, "checktoken's answer").await?;
     w.kept.insert(
         "introspection".into(),
         claims["token_introspection"].to_string(),
@@ -483,10 +481,9 @@ async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
     ])
     .map_err(|e| e.to_string())?;
     let url = format!("{}/authorize?{q}", w.target.url(&idp)?);
-    let mut evidence = std::mem::take(&mut w.evidence);
-    let party_of = |u: &str| w.party_of(u);
-    let mut citizen = crate::citizen::Citizen::default();
-    let outcome = citizen
+    let target = w.target.clone();
+    let party_of = |u: &str| target.party_of(u);
+    let outcome = crate::citizen::Citizen::default()
         .sign_in(
             &url,
             &idp,
@@ -494,11 +491,9 @@ async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
             None,
             &redirect,
             &party_of,
-            &mut evidence,
+            &mut w.evidence,
         )
-        .await;
-    w.evidence = evidence;
-    let outcome = outcome?;
+        .await?;
     let code = outcome
         .param("code")
         .ok_or_else(|| format!("the identity provider gave no code: {}", outcome.describe()))?;

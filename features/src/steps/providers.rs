@@ -109,20 +109,18 @@ async fn dgfip_token(w: &mut BenchWorld) -> Result<String, String> {
 #[when(expr = "la DGFiP est interrogée sur le chiffre d'affaires de {string}")]
 async fn dgfip_turnover(w: &mut BenchWorld, who: String) -> Step {
     let siret = w.siret(&who)?;
-    let token = dgfip_token(w).await?;
-    let url = w.url(
-        "dgfip",
-        &format!("/entreprises/1.0/chiffresaffaires/{siret}"),
-    )?;
-    w.call(
-        "dgfip",
-        exchange::client()
-            .get(url)
-            .bearer_auth(token)
-            .header("X-Correlation-ID", "conformance"),
-    )
-    .await?;
+    let request = dgfip_get(w, &format!("/entreprises/1.0/chiffresaffaires/{siret}")).await?;
+    w.call("dgfip", request).await?;
     Ok(())
+}
+
+/// A GET to the DGFiP gateway with the client's token and a correlation id.
+async fn dgfip_get(w: &mut BenchWorld, path: &str) -> Result<reqwest::RequestBuilder, String> {
+    let token = dgfip_token(w).await?;
+    Ok(exchange::client()
+        .get(w.url("dgfip", path)?)
+        .bearer_auth(token)
+        .header("X-Correlation-ID", "conformance"))
 }
 
 #[when(expr = "the DGFiP is asked for the turnover of {string} without a token")]
@@ -209,26 +207,10 @@ async fn infogreffe_extract(w: &mut BenchWorld, who: String) -> Step {
     expr = "la DGFiP est interrogée sur la situation fiscale {int} de l'usager avec son jeton FranceConnect"
 )]
 async fn dgfip_franceconnect(w: &mut BenchWorld, annrev: u32) -> Step {
-    let access = w
-        .sign_in
-        .tokens
-        .as_ref()
-        .and_then(|t| t["access_token"].as_str())
-        .ok_or("the citizen is not signed in")?
-        .to_string();
-    let token = dgfip_token(w).await?;
-    let url = w.url(
-        "dgfip",
-        &format!("/impotparticulier/1.0/situations/ir/assiettes/annrev/{annrev}"),
-    )?;
-    w.call(
-        "dgfip",
-        exchange::client()
-            .get(url)
-            .bearer_auth(token)
-            .header("X-FranceConnect-OAuth", access)
-            .header("X-Correlation-ID", "conformance"),
-    )
-    .await?;
+    let access = w.sign_in.access_token()?;
+    let path = format!("/impotparticulier/1.0/situations/ir/assiettes/annrev/{annrev}");
+    let request = dgfip_get(w, &path).await?;
+    w.call("dgfip", request.header("X-FranceConnect-OAuth", access))
+        .await?;
     Ok(())
 }

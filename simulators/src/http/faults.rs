@@ -51,6 +51,9 @@ impl Fault {
         if self.status.is_some() && self.malformed {
             return Err("give either \"status\" or \"malformed\", not both".into());
         }
+        if self.times == Some(0) {
+            return Err("times is at least 1 (leave it out for every request)".into());
+        }
         if self.delay_ms > 120_000 {
             return Err("delay_ms is at most 120000".into());
         }
@@ -149,5 +152,12 @@ mod tests {
             ..Fault::default()
         };
         assert!(both.check().is_err());
+        let never = Fault {
+            status: Some(503),
+            times: Some(0),
+            ..Fault::default()
+        };
+        assert!(never.check().is_err());
+        assert!(Fault::default().check().is_ok());
     }
 }
