@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use simulators::identity::load_decryption_key;
 use simulators::jose::{jwe, jws};
 
-use crate::citizen::{Citizen, Outcome};
+use crate::citizen::{Citizen, Outcome, Redirected};
 use crate::common::{Answer, Bench};
 
 const CALLBACK: &str = "http://127.0.0.1:7999/callback";
