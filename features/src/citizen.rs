@@ -78,7 +78,8 @@ fn origin_of(url: &str) -> String {
 pub type PartyOf<'a> = &'a dyn Fn(&str) -> String;
 
 impl Citizen {
-    fn cookie_header(&self, url: &str) -> String {
+    /// The `Cookie` header the citizen's browser sends to `url`.
+    pub fn cookie_header(&self, url: &str) -> String {
         let host = host_of(url);
         self.cookies
             .iter()

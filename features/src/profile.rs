@@ -37,9 +37,11 @@ pub const PARTIES: &[(&str, &str)] = &[
     ("idp-impots", "idp"),
     ("idp-ameli", "idp"),
     ("idp-plus", "idp"),
+    ("sp-creche", "sp"),
+    ("sp-marche", "sp"),
 ];
 
-/// The role of a party id (`provider`, `hub`, `broker`, `idp`).
+/// The role of a party id (`provider`, `hub`, `broker`, `idp`, `sp`).
 pub fn role_of(party: &str) -> Option<&'static str> {
     PARTIES.iter().find(|(p, _)| *p == party).map(|(_, r)| *r)
 }
@@ -179,12 +181,12 @@ impl Profile {
         }
         for key in p.sla.keys() {
             let known = role_of(key).is_some()
-                || ["provider", "hub", "broker", "idp"].contains(&key.as_str());
+                || ["provider", "hub", "broker", "idp", "sp"].contains(&key.as_str());
             if !known {
                 return Err(at(
                     &format!("{key} ="),
                     format!(
-                        "sla.{key}: neither a party id nor a role (provider, hub, broker, idp)"
+                        "sla.{key}: neither a party id nor a role (provider, hub, broker, idp, sp)"
                     ),
                 ));
             }

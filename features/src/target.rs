@@ -170,6 +170,7 @@ impl Target {
             },
             identity: Some(scenarios.join("identity.toml")),
             hubs: Some(scenarios.join("hubs.toml")),
+            service_providers: Some(scenarios.join("service_providers.toml")),
             free_ports: true,
             external: PARTIES
                 .iter()

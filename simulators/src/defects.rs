@@ -39,6 +39,8 @@ pub enum Defect {
     InseeWrongErrorFormat,
     UrssafValidityDatesWrong,
     DgfipIgnoresFranceConnectScopes,
+    MarcheAcceptsRefusedVigilance,
+    CrecheIgnoresAeeh,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -138,6 +140,18 @@ pub const CATALOGUE: &[(Defect, &str, &str, &str)] = &[
         "dgfip-ignores-franceconnect-scopes",
         "dgfip",
         "returns every tax field in FranceConnect mode, whatever the citizen consented to",
+    ),
+    (
+        Defect::MarcheAcceptsRefusedVigilance,
+        "marche-accepts-refused-vigilance",
+        "sp-marche",
+        "accepts an application whose attestation de vigilance the URSSAF refused",
+    ),
+    (
+        Defect::CrecheIgnoresAeeh,
+        "creche-ignores-aeeh",
+        "sp-creche",
+        "prices a family with an AEEH child at its own row of the scale instead of the next one",
     ),
 ];
 

@@ -1,7 +1,8 @@
 //! The simulated État plateforme.
 //!
 //! Every party of the French government's API platform, running locally over one deterministic
-//! synthetic [`population`]: the data providers ([`providers`]) for now, each its own HTTP server
+//! synthetic [`population`]: the data providers ([`providers`]), the hubs ([`hubs`]), the identity
+//! federation ([`identity`]) and the demo service providers ([`sp`]), each its own HTTP server
 //! built on the shared plumbing in [`http`], started together by [`platform`]. See
 //! `ARCHITECTURE.md` at the repository root for the map.
 
@@ -20,3 +21,4 @@ pub mod pdf;
 pub mod platform;
 pub mod population;
 pub mod providers;
+pub mod sp;

@@ -33,6 +33,7 @@ use crate::identity::config::IdentityConfig;
 use crate::identity::{broker, idp};
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
+use crate::sp::{self, HubToken, SpConfig};
 
 /// `scenarios/platform.toml`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -60,6 +61,9 @@ pub struct PlatformConfig {
     /// The hubs' secrets and tokens, relative to this file.
     #[serde(default)]
     pub hubs: Option<PathBuf>,
+    /// The demo service providers (marketplace, nursery), relative to this file.
+    #[serde(default)]
+    pub service_providers: Option<PathBuf>,
     /// Bind every party to a free port instead of its configured one (tests, parallel runs).
     #[serde(default)]
     pub free_ports: bool,
@@ -133,9 +137,12 @@ pub struct Ports {
     /// API Particulier.
     #[serde(rename = "api-particulier")]
     pub api_particulier: u16,
-    /// The town's nursery (demo service provider; registered with FranceConnect already).
+    /// The town's nursery (demo service provider).
     #[serde(rename = "sp-creche")]
     pub sp_creche: u16,
+    /// The public-tender marketplace (demo service provider).
+    #[serde(rename = "sp-marche")]
+    pub sp_marche: u16,
 }
 
 impl Default for Ports {
@@ -152,6 +159,7 @@ impl Default for Ports {
             api_entreprise: 7201,
             api_particulier: 7202,
             sp_creche: 7501,
+            sp_marche: 7502,
         }
     }
 }
@@ -170,6 +178,7 @@ impl Ports {
             "api-entreprise" => self.api_entreprise,
             "api-particulier" => self.api_particulier,
             "sp-creche" => self.sp_creche,
+            "sp-marche" => self.sp_marche,
             _ => return None,
         })
     }
@@ -235,6 +244,7 @@ impl Default for PlatformConfig {
             dgfip: DgfipSection::default(),
             identity: None,
             hubs: None,
+            service_providers: None,
             free_ports: false,
             external: BTreeMap::new(),
             hub_provider_timeout_ms: None,
@@ -260,7 +270,10 @@ impl PlatformConfig {
             }
         }
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        for p in [&mut cfg.identity, &mut cfg.hubs].into_iter().flatten() {
+        for p in [&mut cfg.identity, &mut cfg.hubs, &mut cfg.service_providers]
+            .into_iter()
+            .flatten()
+        {
             if p.is_relative() {
                 *p = dir.join(&*p);
             }
@@ -292,6 +305,9 @@ impl PlatformConfig {
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/identity.toml"),
             ),
             hubs: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/hubs.toml")),
+            service_providers: Some(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/service_providers.toml"),
+            ),
             free_ports: true,
             ..PlatformConfig::default()
         }
@@ -359,6 +375,10 @@ impl Platform {
                 h.provider_timeout_ms = ms;
             }
         }
+        let sps = match &config.service_providers {
+            Some(path) => SpConfig::load(path).map_err(StartError::Config)?,
+            None => SpConfig::default(),
+        };
         // Every party and its port, in catalogue order.
         let mut plan: Vec<(String, u16)> = PARTIES
             .iter()
@@ -381,6 +401,12 @@ impl Platform {
                     .keys()
                     .map(|id| (id.clone(), config.ports.of(id).unwrap_or(0))),
             );
+        }
+        if sps.creche.is_some() {
+            plan.push(("sp-creche".into(), config.ports.sp_creche));
+        }
+        if sps.marche.is_some() {
+            plan.push(("sp-marche".into(), config.ports.sp_marche));
         }
         if let Some(o) = only {
             if !plan.iter().any(|(id, _)| id == o) {
@@ -420,7 +446,7 @@ impl Platform {
         }
         // Parties that do not run here (not configured, or not built yet) are reached at their
         // configured address.
-        for id in ["fc", "fc-plus", "sp-creche"] {
+        for id in ["fc", "fc-plus", "sp-creche", "sp-marche"] {
             urls.entry(id.to_string()).or_insert_with(|| {
                 format!(
                     "http://{}:{}",
@@ -466,6 +492,7 @@ impl Platform {
                 fc,
             ));
         }
+        apps.extend(service_providers(&sps, config, &hubs, &population, &urls)?);
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
         for app in apps {
@@ -481,7 +508,7 @@ impl Platform {
                 app.core.defects.enable(*d);
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
-        } // Catalogue order is the plan's: providers, hubs, identity providers, brokers.
+        } // Catalogue order is the plan's: providers, hubs, identity, service providers.
         parties.sort_by_key(|p| plan.iter().position(|(id, _)| id == p.id));
 
         let (catalog, catalog_task) = if only.is_none() {
@@ -569,6 +596,98 @@ impl Platform {
             let _ = t.await;
         }
     }
+}
+
+/// The JWT a service provider presents to a hub: given as is, or signed here for a token the
+/// simulated hub has registered (as the hub's administrators would hand it out).
+fn hub_jwt(
+    hubs: &HubsConfig,
+    hub: &str,
+    token: &HubToken,
+    config: &PlatformConfig,
+) -> Result<String, String> {
+    if let Some(jwt) = &token.jwt {
+        return Ok(jwt.clone());
+    }
+    let jti = token
+        .jti
+        .as_deref()
+        .ok_or_else(|| format!("{hub}: give the token's jwt or jti"))?;
+    if config.external.contains_key(hub) {
+        return Err(format!(
+            "{hub} runs elsewhere: give the service provider's token as jwt, not jti"
+        ));
+    }
+    let settings = match hub {
+        "api-entreprise" => hubs.api_entreprise.as_ref(),
+        _ => hubs.api_particulier.as_ref(),
+    }
+    .ok_or_else(|| format!("{hub} is not configured in the hubs' file"))?;
+    let record = settings
+        .tokens
+        .iter()
+        .find(|t| t.jti == jti)
+        .ok_or_else(|| format!("{hub} has no token {jti:?}"))?;
+    let registry = crate::hubs::tokens::TokenRegistry::new(settings.secret.as_bytes());
+    Ok(registry.jwt(record, chrono::Utc::now()))
+}
+
+/// The demo service providers' apps.
+fn service_providers(
+    sps: &SpConfig,
+    config: &PlatformConfig,
+    hubs: &HubsConfig,
+    population: &Arc<Population>,
+    urls: &HashMap<String, String>,
+) -> Result<Vec<crate::http::PartyApp>, StartError> {
+    let file = config
+        .service_providers
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let fail = |e: String| StartError::Config(FileError::file(&file, e));
+    let url = |id: &str| urls.get(id).cloned().unwrap_or_default();
+    let mut apps = Vec::new();
+    if let Some(c) = &sps.creche {
+        apps.push(
+            sp::creche::app(
+                population.clone(),
+                c,
+                sp::creche::Resolved {
+                    own_url: url("sp-creche"),
+                    broker_url: url(&c.france_connect.broker),
+                    hub_url: url("api-particulier"),
+                    hub_jwt: hub_jwt(hubs, "api-particulier", &c.api_particulier, config)
+                        .map_err(fail)?,
+                    dgfip_url: url("dgfip"),
+                },
+            )
+            .map_err(fail)?,
+        );
+    }
+    if let Some(m) = &sps.marche {
+        let dir = config
+            .service_providers
+            .as_ref()
+            .and_then(|p| p.parent())
+            .unwrap_or(Path::new("."));
+        apps.push(
+            sp::marche::app(
+                population.clone(),
+                m,
+                sp::marche::Resolved {
+                    own_url: url("sp-marche"),
+                    broker_url: url(&m.france_connect.broker),
+                    hub_url: url("api-entreprise"),
+                    hub_jwt: hub_jwt(hubs, "api-entreprise", &m.api_entreprise, config)
+                        .map_err(fail)?,
+                    store: m.store.as_ref().map(|s| dir.join(s)),
+                },
+            )
+            .map_err(fail)?,
+        );
+    }
+    Ok(apps)
 }
 
 fn catalog_entries(parties: &[RunningParty]) -> Vec<Value> {

@@ -1,6 +1,6 @@
 //! Steps every role shares: statuses, JSON fields, headers, journals, faults, latency.
 
-use cucumber::{given, then};
+use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
 use crate::exchange::{self};
@@ -108,8 +108,10 @@ async fn asked_about(w: &mut BenchWorld, party: String, who: String) -> Step {
     let subject = w.siren(&who).unwrap_or(who);
     let entries = journal(w, &party, "").await?;
     ensure(!entries.is_empty(), || format!("{party} was not called"))?;
+    // Calls about nobody (a gateway's token endpoint) do not count.
     let others: Vec<&Value> = entries
         .iter()
+        .filter(|e| !e["subject"].is_null())
         .filter(|e| !e["subject"].as_str().unwrap_or("").starts_with(&subject))
         .collect();
     ensure(others.is_empty(), || {
@@ -139,7 +141,28 @@ pub async fn fault(w: &mut BenchWorld, party: &str, body: Value) -> Step {
     })
 }
 
+#[given(expr = "the journals of {string} are cleared")]
+#[given(expr = "les journaux de {string} sont vidés")]
+async fn journals_cleared(w: &mut BenchWorld, parties: String) -> Step {
+    for party in parties.split(", ") {
+        journal_cleared(w, party.to_string()).await?;
+    }
+    Ok(())
+}
+
+#[when(expr = "{word} is back up")]
+#[when(expr = "{word} est rétabli")]
+async fn provider_back(w: &mut BenchWorld, party: String) -> Step {
+    let party = party_id(&party);
+    let url = w.control(&party, "faults")?;
+    let a = w.call(&party, exchange::client().delete(url)).await?;
+    ensure(a.status == 200, || {
+        format!("the fault was not cleared: {}", a.describe())
+    })
+}
+
 #[given(expr = "{word} answers {int}")]
+#[given(expr = "{word} répond {int}")]
 async fn provider_answers(w: &mut BenchWorld, party: String, status: u16) -> Step {
     fault(w, &party_id(&party), json!({"status": status})).await
 }

@@ -82,7 +82,7 @@ fn authorize_url(
 }
 
 /// Drives the citizen through the pages; then exchanges the code, if one came back.
-async fn sign_in(
+pub(crate) async fn sign_in(
     w: &mut BenchWorld,
     broker: &str,
     client: &str,
@@ -287,7 +287,7 @@ async fn sp_error(w: &mut BenchWorld, error: String) -> Step {
 }
 
 /// The ID token's claims: decrypted (FranceConnect+) and verified against the broker's JWKS.
-async fn verified_claims(w: &mut BenchWorld) -> Result<Value, String> {
+pub(crate) async fn verified_claims(w: &mut BenchWorld) -> Result<Value, String> {
     if let Some(c) = &w.sign_in.id_claims {
         return Ok(c.clone());
     }

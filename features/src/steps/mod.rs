@@ -7,3 +7,4 @@ pub mod common;
 pub mod hubs;
 pub mod identity;
 pub mod providers;
+pub mod sp;

@@ -1,0 +1,356 @@
+//! A service provider's side of FranceConnect: an OpenID Connect relying party, as FranceConnect's
+//! integration guide asks of one. The authorize request carries a random `state` and `nonce`
+//! kept in the browser session; the callback checks `state`, exchanges the code
+//! (`client_secret_post`), verifies the ID token (signature against the broker's JWKS, `iss`,
+//! `aud`, `exp`, `nonce`, `acr`) and the signed userinfo (signature, `sub` equal to the ID
+//! token's); logout goes through the broker's `session/end` with `id_token_hint` and `state`.
+//!
+//! Endpoints come from the broker's discovery document, so any FranceConnect-compatible broker
+//! can be plugged in.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::SignedIn;
+use crate::jose::jws;
+
+/// A sign-in under way, kept in the session until the callback.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub state: String,
+    pub nonce: String,
+    /// Where to take the user once signed in (a local path).
+    pub return_to: String,
+    pub scopes: Vec<String>,
+}
+
+/// Why a sign-in failed (shown to the user; the broker's own error code when it sent one).
+#[derive(Debug)]
+pub struct RpError(pub String);
+
+impl std::fmt::Display for RpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn fail<T>(msg: impl Into<String>) -> Result<T, RpError> {
+    Err(RpError(msg.into()))
+}
+
+/// The broker's discovery document (what the relying party uses of it).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub jwks_uri: String,
+}
+
+/// A relying party registered at one broker.
+#[derive(Clone)]
+pub struct RelyingParty {
+    /// The broker's base URL (`{fc}`); the discovery document is under `/api/v2/`.
+    pub broker_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+    pub acr: String,
+    http: reqwest::Client,
+}
+
+/// Signature algorithms the relying party accepts from the broker (FranceConnect v2 signs with
+/// ES256 or RS256; HS256 would need the client secret as key and is not used here).
+const ALGS: &[&str] = &["ES256", "RS256"];
+
+impl RelyingParty {
+    pub fn new(
+        broker_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        own_url: &str,
+        acr: &str,
+    ) -> Self {
+        RelyingParty {
+            broker_url: broker_url.trim_end_matches('/').to_string(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            redirect_uri: format!("{own_url}/oidc-callback"),
+            post_logout_redirect_uri: format!("{own_url}/"),
+            acr: acr.into(),
+            http: super::http_client(Duration::from_secs(10)),
+        }
+    }
+
+    /// The discovery document (fetched on each sign-in: the broker caches it, and a restarted
+    /// broker on another port is then found again).
+    pub async fn discovery(&self) -> Result<Discovery, RpError> {
+        let url = format!(
+            "{}/api/v2/.well-known/openid-configuration",
+            self.broker_url
+        );
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| RpError(format!("FranceConnect injoignable ({url}) : {e}")))?;
+        if !r.status().is_success() {
+            return fail(format!(
+                "FranceConnect : document de découverte indisponible ({})",
+                r.status()
+            ));
+        }
+        r.json()
+            .await
+            .map_err(|e| RpError(format!("FranceConnect : découverte illisible : {e}")))
+    }
+
+    /// A new pending sign-in and the URL to send the browser to.
+    pub async fn start(
+        &self,
+        scopes: &[String],
+        return_to: &str,
+    ) -> Result<(Pending, String), RpError> {
+        let d = self.discovery().await?;
+        let pending = Pending {
+            state: crate::identity::random_token(),
+            nonce: crate::identity::random_token(),
+            return_to: return_to.to_string(),
+            scopes: scopes.to_vec(),
+        };
+        let q = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &scopes.join(" ")),
+            ("acr_values", &self.acr),
+            ("state", &pending.state),
+            ("nonce", &pending.nonce),
+        ])
+        .map_err(|e| RpError(e.to_string()))?;
+        Ok((pending, format!("{}?{q}", d.authorization_endpoint)))
+    }
+
+    /// The callback: `state` checked, code exchanged, ID token and userinfo verified.
+    pub async fn complete(
+        &self,
+        pending: &Pending,
+        query: &[(String, String)],
+        now: i64,
+    ) -> Result<SignedIn, RpError> {
+        let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if get("state") != Some(pending.state.as_str()) {
+            return fail("Réponse de FranceConnect rejetée : « state » inattendu");
+        }
+        if let Some(e) = get("error") {
+            return fail(format!(
+                "FranceConnect a refusé la connexion : {e} — {}",
+                get("error_description").unwrap_or("")
+            ));
+        }
+        let Some(code) = get("code") else {
+            return fail("Réponse de FranceConnect sans code d'autorisation");
+        };
+        let d = self.discovery().await?;
+        let r = self
+            .http
+            .post(&d.token_endpoint)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", &self.redirect_uri),
+                ("client_id", &self.client_id),
+                ("client_secret", &self.client_secret),
+            ])
+            .send()
+            .await
+            .map_err(|e| RpError(format!("FranceConnect (jeton) injoignable : {e}")))?;
+        let status = r.status();
+        let tokens: Value = r.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return fail(format!(
+                "FranceConnect a refusé l'échange du code ({status}) : {}",
+                tokens["error"].as_str().unwrap_or("réponse illisible")
+            ));
+        }
+        let (Some(access_token), Some(id_token)) =
+            (tokens["access_token"].as_str(), tokens["id_token"].as_str())
+        else {
+            return fail("Réponse du jeton sans access_token ni id_token");
+        };
+        let jwks = self.jwks(&d).await?;
+        let claims = jws::verify(id_token, &jwks, ALGS)
+            .and_then(|v| v.claims())
+            .map_err(|e| {
+                RpError(format!(
+                    "Jeton d'identité rejeté : signature invalide ({e})"
+                ))
+            })?;
+        self.check_id_token(&claims, &d.issuer, &pending.nonce, now)?;
+        let sub = claims["sub"].as_str().unwrap_or_default().to_string();
+        let userinfo = self
+            .userinfo(&d, access_token, &jwks, &sub)
+            .await
+            .map_err(|e| RpError(format!("Informations d'identité rejetées : {e}")))?;
+        Ok(SignedIn {
+            sub,
+            acr: claims["acr"].as_str().unwrap_or_default().to_string(),
+            amr: claims["amr"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            userinfo,
+            id_token_claims: claims,
+            id_token: id_token.to_string(),
+            access_token: access_token.to_string(),
+            scopes: pending.scopes.clone(),
+        })
+    }
+
+    async fn jwks(&self, d: &Discovery) -> Result<Value, RpError> {
+        let r = self
+            .http
+            .get(&d.jwks_uri)
+            .send()
+            .await
+            .map_err(|e| RpError(format!("JWKS de FranceConnect injoignable : {e}")))?;
+        r.json()
+            .await
+            .map_err(|e| RpError(format!("JWKS de FranceConnect illisible : {e}")))
+    }
+
+    /// The ID token's claims, as OpenID Connect Core §3.1.3.7 lists the checks.
+    pub fn check_id_token(
+        &self,
+        c: &Value,
+        issuer: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<(), RpError> {
+        if c["iss"].as_str() != Some(issuer) {
+            return fail(format!(
+                "Jeton d'identité rejeté : émetteur {} au lieu de {issuer}",
+                c["iss"]
+            ));
+        }
+        let aud_ok = match &c["aud"] {
+            Value::String(a) => *a == self.client_id,
+            Value::Array(a) => a.iter().any(|v| v.as_str() == Some(&self.client_id)),
+            _ => false,
+        };
+        if !aud_ok {
+            return fail("Jeton d'identité rejeté : destiné à un autre fournisseur de service");
+        }
+        // A minute of leeway for clock skew between the parties.
+        if c["exp"].as_i64().unwrap_or(0) + 60 < now {
+            return fail("Jeton d'identité rejeté : expiré");
+        }
+        if c["nonce"].as_str() != Some(nonce) {
+            return fail("Jeton d'identité rejeté : « nonce » différent de celui envoyé");
+        }
+        if c["sub"].as_str().is_none_or(str::is_empty) {
+            return fail("Jeton d'identité rejeté : pas de « sub »");
+        }
+        let acr = c["acr"].as_str().unwrap_or("");
+        if crate::identity::acr_rank(acr) < crate::identity::acr_rank(&self.acr) {
+            return fail(format!(
+                "Niveau d'authentification insuffisant : {acr:?} pour {:?} demandé",
+                self.acr
+            ));
+        }
+        Ok(())
+    }
+
+    async fn userinfo(
+        &self,
+        d: &Discovery,
+        access_token: &str,
+        jwks: &Value,
+        sub: &str,
+    ) -> Result<Value, String> {
+        let r = self
+            .http
+            .get(&d.userinfo_endpoint)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|e| format!("userinfo injoignable : {e}"))?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("userinfo a répondu {status}"));
+        }
+        // FranceConnect v2 answers a signed JWT (application/jwt).
+        let claims = jws::verify(text.trim(), jwks, ALGS)
+            .and_then(|v| v.claims())
+            .map_err(|e| format!("signature invalide ({e})"))?;
+        if claims["sub"].as_str() != Some(sub) {
+            return Err("« sub » différent de celui du jeton d'identité".into());
+        }
+        Ok(claims)
+    }
+
+    /// Where to send the browser to sign out of FranceConnect too.
+    pub async fn logout_url(&self, id_token: &str) -> Result<String, RpError> {
+        let d = self.discovery().await?;
+        let q = serde_urlencoded::to_string([
+            ("id_token_hint", id_token),
+            ("state", &crate::identity::random_token()),
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+        ])
+        .map_err(|e| RpError(e.to_string()))?;
+        Ok(format!("{}?{q}", d.end_session_endpoint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rp() -> RelyingParty {
+        RelyingParty::new("http://fc", "client", "secret", "http://sp", "eidas1")
+    }
+
+    #[test]
+    fn id_token_checks_follow_openid_connect_core() {
+        let ok = json!({"iss": "http://fc/api/v2", "aud": "client", "exp": 1000, "nonce": "n", "sub": "s", "acr": "eidas1"});
+        let rp = rp();
+        assert!(rp.check_id_token(&ok, "http://fc/api/v2", "n", 900).is_ok());
+        let bad = |k: &str, v: Value| {
+            let mut c = ok.clone();
+            c[k] = v;
+            rp.check_id_token(&c, "http://fc/api/v2", "n", 900)
+                .unwrap_err()
+                .0
+        };
+        assert!(bad("iss", json!("http://evil")).contains("émetteur"));
+        assert!(bad("aud", json!("other")).contains("autre fournisseur"));
+        let mut listed = ok.clone();
+        listed["aud"] = json!(["other", "client"]);
+        assert!(
+            rp.check_id_token(&listed, "http://fc/api/v2", "n", 900)
+                .is_ok()
+        );
+        assert!(bad("exp", json!(100)).contains("expiré"));
+        assert!(bad("nonce", json!("m")).contains("nonce"));
+        assert!(bad("sub", json!("")).contains("sub"));
+        assert!(
+            RelyingParty::new("http://fc", "client", "s", "http://sp", "eidas2")
+                .check_id_token(&ok, "http://fc/api/v2", "n", 900)
+                .unwrap_err()
+                .0
+                .contains("insuffisant")
+        );
+    }
+}
