@@ -99,3 +99,15 @@ Feature: A company answers a public tender with its SIRET only (Marché Public S
     When they sign out of the marketplace
     Then the marketplace no longer knows them
     And the broker's journal shows the logout
+
+  Scenario: A SIRET nobody registered is rejected, and nothing else is asked about it
+    When they apply to tender "2026-VIN-0042" with the SIRET of "an unknown company"
+    Then the application is "rejetee"
+    And the piece "identite_insee" is "introuvable"
+    And the application is flagged "rejet": "SIREN inconnu du répertoire Sirene"
+
+  Scenario: A provider too slow: the hub gives up in time and the application says so
+    Given urssaf does not answer in time
+    When they apply to tender "2026-VIN-0042" with the SIRET of "batiments-dupont"
+    Then the application is "incomplete"
+    And the piece "attestation_vigilance" is "indisponible": the hub answered 504 "04002"

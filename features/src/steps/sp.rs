@@ -85,7 +85,14 @@ async fn marche_sign_in(w: &mut BenchWorld, login: String) -> Step {
 #[when(expr = "they apply to tender {string} with the SIRET of {string}")]
 #[when(expr = "il candidate à l'appel d'offres {string} avec le SIRET de {string}")]
 async fn apply(w: &mut BenchWorld, tender: String, company: String) -> Step {
-    let siret = w.siret(&company).unwrap_or(company);
+    let siret = if company == "an unknown company" || company == "une entreprise inconnue" {
+        // A well-formed SIRET (Luhn) of a SIREN nobody holds.
+        let body = format!("{}0001", w.siren("an unknown company")?);
+        let check = simulators::population::ids::luhn_check_digit(&body);
+        format!("{body}{check}")
+    } else {
+        w.siret(&company)?
+    };
     let a = sp_call(
         w,
         MARCHE,
@@ -553,4 +560,20 @@ async fn anonymous_apply(w: &mut BenchWorld, tender: String, company: String) ->
     )
     .await
     .map(|_| ())
+}
+
+#[then(expr = "the piece {string} is {string}: the hub answered {int} {string}")]
+#[then(expr = "la pièce {string} est {string} : le hub a répondu {int} {string}")]
+async fn piece_code(
+    w: &mut BenchWorld,
+    kind: String,
+    status: String,
+    http: u16,
+    code: String,
+) -> Step {
+    let p = piece(w, &kind)?;
+    ensure(
+        p["status"] == status.as_str() && p["hub_status"] == http && p["code"] == code.as_str(),
+        || format!("piece {kind}: expected {status} after the hub's {http} {code}, got {p}"),
+    )
 }

@@ -118,6 +118,9 @@ pub struct Piece {
     /// The hub's error code, when it answered one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The hub's HTTP status, when it answered an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_status: Option<u16>,
 }
 
 /// Why an application is rejected, flagged or incomplete.
@@ -393,6 +396,7 @@ fn piece(kind: &str, status: &str, source: &str, detail: impl Into<String>) -> P
         valid_from: None,
         valid_until: None,
         code: None,
+        hub_status: None,
     }
 }
 
@@ -409,6 +413,7 @@ fn unavailable(kind: &str, source: &str, outcome: Result<(u16, Value), String>) 
             };
             Piece {
                 code,
+                hub_status: Some(status),
                 ..piece(kind, state, source, format!("{detail} (HTTP {status})"))
             }
         }
@@ -431,18 +436,18 @@ async fn assemble(m: &Marche, app: &mut Application, tender: &Tender, user: &Sig
     let mut pieces = Vec::new();
     let mut findings = Vec::new();
     let mut entreprise = json!({"siret": siret, "siren": siren});
-    // INSEE: the establishment applied with (its legal unit comes with it), then the head office.
-    let etab = hub_get(
+    // INSEE: the legal unit (identity), the establishment applied with, and the head office.
+    let mut naf = String::new();
+    let mut siege = String::new();
+    match hub_get(
         m,
-        &format!("/v4/insee/sirene/etablissements/{siret}"),
+        &format!("/v4/insee/sirene/unites_legales/{siren}"),
         tender,
     )
-    .await;
-    let mut naf = String::new();
-    match etab {
+    .await
+    {
         Ok((200, body)) => {
-            let e = &body["data"];
-            let ul = &e["unite_legale"];
+            let ul = &body["data"];
             naf = ul["activite_principale"]["code"]
                 .as_str()
                 .unwrap_or("")
@@ -469,30 +474,15 @@ async fn assemble(m: &Marche, app: &mut Application, tender: &Tender, user: &Sig
             ));
             entreprise["tranche_effectif"] = ul["tranche_effectif_salarie"]["intitule"].clone();
             entreprise["etat_administratif"] = ul["etat_administratif"].clone();
-            entreprise["adresse_etablissement"] = address_of(e);
-            let siege = ul["siret_siege_social"].as_str().unwrap_or("").to_string();
+            siege = ul["siret_siege_social"].as_str().unwrap_or("").to_string();
             entreprise["siret_siege"] = json!(siege);
-            if siege == siret || siege.is_empty() {
-                entreprise["adresse_siege"] = address_of(e);
-            } else {
-                match hub_get(
-                    m,
-                    &format!("/v4/insee/sirene/etablissements/{siege}"),
-                    tender,
-                )
-                .await
-                {
-                    Ok((200, s)) => entreprise["adresse_siege"] = address_of(&s["data"]),
-                    other => pieces.push(unavailable("siege_social", "INSEE", other)),
-                }
-            }
             pieces.push(piece(
                 "identite_insee",
                 "obtenue",
                 "INSEE",
-                "Identité et adresse issues du répertoire Sirene",
+                "Identité de l'unité légale (répertoire Sirene)",
             ));
-            if ul["etat_administratif"] == "C" || e["etat_administratif"] == "F" {
+            if ul["etat_administratif"] == "C" {
                 findings.push(Finding {
                     level: "rejet".into(),
                     message:
@@ -511,11 +501,57 @@ async fn assemble(m: &Marche, app: &mut Application, tender: &Tender, user: &Sig
                 }),
                 "introuvable" => findings.push(Finding {
                     level: "rejet".into(),
-                    message: "SIRET inconnu du répertoire Sirene.".into(),
+                    message: "SIREN inconnu du répertoire Sirene.".into(),
                 }),
                 _ => {}
             }
             pieces.push(p);
+        }
+    }
+    let identity_known = pieces.iter().any(|p| p.status == "obtenue");
+    if identity_known {
+        match hub_get(
+            m,
+            &format!("/v4/insee/sirene/etablissements/{siret}"),
+            tender,
+        )
+        .await
+        {
+            Ok((200, body)) => {
+                let e = &body["data"];
+                entreprise["adresse_etablissement"] = address_of(e);
+                if siege == siret || siege.is_empty() {
+                    entreprise["adresse_siege"] = address_of(e);
+                }
+                if e["etat_administratif"] == "F" {
+                    findings.push(Finding {
+                        level: "rejet".into(),
+                        message: "Cet établissement est fermé (répertoire Sirene).".into(),
+                    });
+                }
+            }
+            other => {
+                let p = unavailable("etablissement_insee", "INSEE", other);
+                if p.status == "introuvable" {
+                    findings.push(Finding {
+                        level: "rejet".into(),
+                        message: "SIRET inconnu du répertoire Sirene.".into(),
+                    });
+                }
+                pieces.push(p);
+            }
+        }
+        if !siege.is_empty() && siege != siret {
+            match hub_get(
+                m,
+                &format!("/v4/insee/sirene/etablissements/{siege}"),
+                tender,
+            )
+            .await
+            {
+                Ok((200, s)) => entreprise["adresse_siege"] = address_of(&s["data"]),
+                other => pieces.push(unavailable("siege_social", "INSEE", other)),
+            }
         }
     }
     // Infogreffe: RCS extract and officers.
