@@ -1455,7 +1455,11 @@ async fn the_nursery_is_registered_ahead_of_its_service() {
     let b = Bench::start().await;
     let fc = broker(&b, "fc");
     // Not running yet: its redirect URI resolves to its configured address.
-    let callback = "http://127.0.0.1:7501/oidc-callback";
+    // The nursery runs on a free port; its registration names it by id (`{sp-creche}`).
+    let callback = &format!(
+        "{}/oidc-callback",
+        b.platform.party("sp-creche").unwrap().base_url
+    );
     let params = [
         ("response_type", "code"),
         (

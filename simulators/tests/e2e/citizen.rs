@@ -89,4 +89,10 @@ impl Citizen {
             .await
             .expect("the sign-in's requests go through")
     }
+
+    /// The `Cookie` header the browser sends to `url` (to call a service provider's JSON API
+    /// in the signed-in session).
+    pub fn cookie(&self, url: &str) -> String {
+        self.inner.cookie_header(url)
+    }
 }

@@ -172,7 +172,11 @@ async fn franceconnect_mode_takes_scopes_and_identity_from_the_citizen_token() {
         "c4ec4e0000000000000000000000000000000000000000000000000000000001",
         "sp-creche-secret-0123456789-local-only",
     );
-    let callback = "http://127.0.0.1:7501/oidc-callback";
+    // The nursery runs on a free port; its registration names it by id (`{sp-creche}`).
+    let callback = &format!(
+        "{}/oidc-callback",
+        b.platform.party("sp-creche").unwrap().base_url
+    );
     let params = [
         ("response_type", "code"),
         ("client_id", client.0),

@@ -14,5 +14,6 @@ mod insee;
 mod openapi;
 mod platform;
 mod robustness;
+mod service_providers;
 mod social;
 mod urssaf;

@@ -22,12 +22,16 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
         "idp-plus",
         "fc",
         "fc-plus",
+        "sp-creche",
+        "sp-marche",
     ]);
     assert_eq!(ids, expected);
     for p in parties {
         let role = p["role"].as_str().unwrap();
         let id = p["id"].as_str().unwrap();
-        let expected_role = if id.starts_with("idp-") {
+        let expected_role = if id.starts_with("sp-") {
+            "sp"
+        } else if id.starts_with("idp-") {
             "idp"
         } else if id.starts_with("fc") {
             "broker"
