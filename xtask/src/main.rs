@@ -9,6 +9,8 @@
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
+mod screenshots;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -63,6 +65,8 @@ enum Task {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
+    Screenshots,
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
     Token {
         /// The hub: api-entreprise or api-particulier.
@@ -120,6 +124,7 @@ fn main() {
             concurrency,
         } => conform(target, tags, name, defect, mutants, reports, concurrency),
         Task::Bench { name } => bench(name.as_deref()),
+        Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {
             hub,
             scopes,
