@@ -259,7 +259,10 @@ pub fn app(
         openapi,
         reset: Arc::new(move || {
             reset.sessions.clear();
-            let _ = reset.applications.retain(|_| false);
+            // A reset clears what the bench made; applications kept in a file are the user's.
+            if !reset.applications.is_persistent() {
+                let _ = reset.applications.retain(|_| false);
+            }
             let _ = reset.tenders.retain(|_| false);
             for t in reset.initial_tenders.iter() {
                 let _ = reset.tenders.put(&t.reference, t.clone());
@@ -782,6 +785,21 @@ async fn assemble(m: &Marche, app: &mut Application, tender: &Tender, user: &Sig
         ));
     }
     for p in &pieces {
+        // A certificate the hub could not find: the company will have to provide it.
+        if p.status == "introuvable"
+            && matches!(
+                p.kind.as_str(),
+                "attestation_fiscale" | "conformite_msa" | "siege_social"
+            )
+        {
+            findings.push(Finding {
+                level: "a_verifier".into(),
+                message: format!(
+                    "Pièce « {} » introuvable auprès de {} ({}) : l'entreprise la fournira.",
+                    p.kind, p.source, p.detail
+                ),
+            });
+        }
         if p.status == "indisponible" && p.code.as_deref() != Some("04501") {
             findings.push(Finding {
                 level: "indisponible".into(),

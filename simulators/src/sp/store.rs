@@ -40,6 +40,11 @@ impl<T: Clone + Serialize + DeserializeOwned> Store<T> {
         })
     }
 
+    /// Whether records are written to a file (and so outlive the process).
+    pub fn is_persistent(&self) -> bool {
+        self.file.is_some()
+    }
+
     pub fn get(&self, key: &str) -> Option<T> {
         self.lock().get(key).cloned()
     }
