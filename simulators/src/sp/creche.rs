@@ -28,8 +28,7 @@ use serde_json::{Value, json};
 
 use super::psu::{Bareme, Bound, Family, Fee};
 use super::{
-    FranceConnectClient, Session, Sessions, SignedIn, decimal, euros, oidc, page, problem,
-    see_other,
+    FranceConnectClient, Sessions, SignedIn, decimal, euros, oidc, page, problem, see_other,
 };
 use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
@@ -765,72 +764,27 @@ async fn sign_in(State(c): State<Creche>, headers: HeaderMap, RawQuery(q): RawQu
             "Choisissez d'abord une crèche (la connexion dépend des données qu'elle utilise).",
         );
     };
-    match c
-        .rp
-        .start(&n.data_path.scopes(), &format!("/creches/{}", n.id))
-        .await
-    {
-        Ok((pending, url)) => {
-            let (id, mut session) = match c.sessions.get(&headers) {
-                Some((id, s)) => (Some(id), s),
-                None => (None, Session::default()),
-            };
-            session.pending = Some(pending);
-            // A new sign-in for another nursery's scopes replaces the previous one.
-            session.user = None;
-            let id = c.sessions.put(id, session);
-            see_other(&url, Some(super::session_cookie(&id)))
-        }
-        Err(e) => error_page(&c, StatusCode::BAD_GATEWAY, None, &e.0),
-    }
+    // A new sign-in for another nursery's scopes replaces the previous one.
+    oidc::begin(
+        &c.sessions,
+        &c.rp,
+        &headers,
+        &n.data_path.scopes(),
+        &format!("/creches/{}", n.id),
+    )
+    .await
+    .unwrap_or_else(|e| error_page(&c, StatusCode::BAD_GATEWAY, None, &e.0))
 }
 
 async fn callback(State(c): State<Creche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let query: Vec<(String, String)> =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    let Some((id, mut session)) = c.sessions.get(&headers) else {
-        return error_page(
-            &c,
-            StatusCode::BAD_REQUEST,
-            None,
-            "Session expirée ou cookies refusés : recommencez la connexion.",
-        );
-    };
-    let Some(pending) = session.pending.take() else {
-        return error_page(
-            &c,
-            StatusCode::BAD_REQUEST,
-            None,
-            "Aucune connexion en cours : recommencez la connexion.",
-        );
-    };
     let now = c.core.clock.now().timestamp();
-    match c.rp.complete(&pending, &query, now).await {
-        Ok(user) => {
-            let sub = user.sub.clone();
-            session.user = Some(user);
-            c.sessions.put(Some(id), session);
-            with_subject(see_other(&pending.return_to, None), sub)
-        }
-        Err(e) => {
-            c.sessions.put(Some(id), session);
-            error_page(&c, StatusCode::UNAUTHORIZED, None, &e.0)
-        }
-    }
+    oidc::finish(&c.sessions, &c.rp, &headers, q.as_deref(), now)
+        .await
+        .unwrap_or_else(|(status, e)| error_page(&c, status, None, &e))
 }
 
 async fn sign_out(State(c): State<Creche>, headers: HeaderMap) -> Response {
-    let Some((id, session)) = c.sessions.get(&headers) else {
-        return see_other("/", None);
-    };
-    c.sessions.remove(&id);
-    match session.user {
-        Some(u) => match c.rp.logout_url(&u.id_token).await {
-            Ok(url) => see_other(&url, Some(super::expired_cookie())),
-            Err(_) => see_other("/", Some(super::expired_cookie())),
-        },
-        None => see_other("/", Some(super::expired_cookie())),
-    }
+    oidc::end(&c.sessions, &c.rp, &headers).await
 }
 
 // --- JSON API -------------------------------------------------------------------------------

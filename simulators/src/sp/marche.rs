@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::store::Store;
-use super::{FranceConnectClient, Session, Sessions, SignedIn, oidc, page, problem, see_other};
+use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
 use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
 use crate::identity::escape;
@@ -292,67 +292,26 @@ async fn sign_in(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQu
         .iter()
         .map(|s| s.to_string())
         .collect();
-    match m.rp.start(&scopes, &local_path(back.retour)).await {
-        Ok((pending, url)) => {
-            let existing = m.sessions.get(&headers);
-            let (id, mut session) = match existing {
-                Some((id, s)) => (Some(id), s),
-                None => (None, Session::default()),
-            };
-            session.pending = Some(pending);
-            let id = m.sessions.put(id, session);
-            see_other(&url, Some(super::session_cookie(&id)))
-        }
-        Err(e) => error_page(&m, StatusCode::BAD_GATEWAY, None, &e.0),
-    }
+    oidc::begin(
+        &m.sessions,
+        &m.rp,
+        &headers,
+        &scopes,
+        &local_path(back.retour),
+    )
+    .await
+    .unwrap_or_else(|e| error_page(&m, StatusCode::BAD_GATEWAY, None, &e.0))
 }
 
 async fn callback(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let query: Vec<(String, String)> =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    let Some((id, mut session)) = m.sessions.get(&headers) else {
-        return error_page(
-            &m,
-            StatusCode::BAD_REQUEST,
-            None,
-            "Session expirée ou cookies refusés : recommencez la connexion.",
-        );
-    };
-    let Some(pending) = session.pending.take() else {
-        return error_page(
-            &m,
-            StatusCode::BAD_REQUEST,
-            None,
-            "Aucune connexion en cours : recommencez la connexion.",
-        );
-    };
     let now = m.core.clock.now().timestamp();
-    match m.rp.complete(&pending, &query, now).await {
-        Ok(user) => {
-            let subject = user.sub.clone();
-            session.user = Some(user);
-            m.sessions.put(Some(id), session);
-            with_subject(see_other(&pending.return_to, None), subject)
-        }
-        Err(e) => {
-            m.sessions.put(Some(id), session);
-            error_page(&m, StatusCode::UNAUTHORIZED, None, &e.0)
-        }
-    }
+    oidc::finish(&m.sessions, &m.rp, &headers, q.as_deref(), now)
+        .await
+        .unwrap_or_else(|(status, e)| error_page(&m, status, None, &e))
 }
 
 async fn sign_out(State(m): State<Marche>, headers: HeaderMap) -> Response {
-    let Some((id, session)) = m.sessions.get(&headers) else {
-        return see_other("/", None);
-    };
-    m.sessions.remove(&id);
-    match session.user {
-        Some(u) => match m.rp.logout_url(&u.id_token).await {
-            Ok(url) => see_other(&url, Some(super::expired_cookie())),
-            Err(_) => see_other("/", Some(super::expired_cookie())),
-        },
-        None => see_other("/", Some(super::expired_cookie())),
-    }
+    oidc::end(&m.sessions, &m.rp, &headers).await
 }
 
 // --- Fetching the pieces --------------------------------------------------------------------

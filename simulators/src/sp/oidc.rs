@@ -10,10 +10,12 @@
 
 use std::time::Duration;
 
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::SignedIn;
+use super::{Session, Sessions, SignedIn, see_other, session_cookie};
 use crate::jose::jws;
 
 /// A sign-in under way, kept in the session until the callback.
@@ -311,6 +313,86 @@ impl RelyingParty {
         .map_err(|e| RpError(e.to_string()))?;
         Ok(format!("{}?{q}", d.end_session_endpoint))
     }
+}
+
+// --- The browser side, shared by every service provider -------------------------------------
+
+/// Starts a sign-in for the browser: a pending sign-in in its session (a new session if it has
+/// none; a previous user is signed out), then a redirect to the broker.
+pub async fn begin(
+    sessions: &Sessions,
+    rp: &RelyingParty,
+    headers: &HeaderMap,
+    scopes: &[String],
+    return_to: &str,
+) -> Result<Response, RpError> {
+    let (pending, url) = rp.start(scopes, return_to).await?;
+    let (id, mut session) = match sessions.get(headers) {
+        Some((id, s)) => (Some(id), s),
+        None => (None, Session::default()),
+    };
+    session.pending = Some(pending);
+    session.user = None;
+    let id = sessions.put(id, session);
+    Ok(see_other(&url, Some(session_cookie(&id))))
+}
+
+/// The redirect back from the broker: the session's pending sign-in completed, then a redirect
+/// to where the user was going. Errors are (status, message) for the service's error page.
+pub async fn finish(
+    sessions: &Sessions,
+    rp: &RelyingParty,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    now: i64,
+) -> Result<Response, (StatusCode, String)> {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw_query.unwrap_or("")).unwrap_or_default();
+    let Some((id, mut session)) = sessions.get(headers) else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Session expirée ou cookies refusés : recommencez la connexion.".into(),
+        ));
+    };
+    let Some(pending) = session.pending.take() else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Aucune connexion en cours : recommencez la connexion.".into(),
+        ));
+    };
+    // The pending sign-in is used up either way: a callback is never replayed.
+    let outcome = rp.complete(&pending, &query, now).await;
+    match outcome {
+        Ok(user) => {
+            let sub = user.sub.clone();
+            session.user = Some(user);
+            sessions.put(Some(id), session);
+            Ok(crate::http::with_subject(
+                see_other(&pending.return_to, None),
+                sub,
+            ))
+        }
+        Err(e) => {
+            sessions.put(Some(id), session);
+            Err((StatusCode::UNAUTHORIZED, e.0))
+        }
+    }
+}
+
+/// Signs out of the service and, when signed in, of FranceConnect (`session/end`).
+pub async fn end(sessions: &Sessions, rp: &RelyingParty, headers: &HeaderMap) -> Response {
+    let Some((id, session)) = sessions.get(headers) else {
+        return see_other("/", None);
+    };
+    sessions.remove(&id);
+    let to = match session.user {
+        Some(u) => rp
+            .logout_url(&u.id_token)
+            .await
+            .unwrap_or_else(|_| "/".into()),
+        None => "/".into(),
+    };
+    see_other(&to, Some(super::expired_cookie()))
 }
 
 #[cfg(test)]
