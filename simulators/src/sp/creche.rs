@@ -186,8 +186,8 @@ pub fn app(
         .route("/api/bareme", get(api_bareme))
         .route("/api/creches/{id}/estimation", post(api_estimate))
         .route("/api/creches/{id}/guichet", post(api_counter))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(c.clone());
     let reset = c.clone();
     Ok(PartyApp {
@@ -799,21 +799,11 @@ fn unknown_nursery(id: &str) -> Response {
 }
 
 fn signed_in(c: &Creche, headers: &HeaderMap) -> Result<SignedIn, Response> {
-    c.sessions.user(headers).ok_or_else(|| {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "sign-in-required",
-            "Connexion requise",
-            "sign in with FranceConnect first (GET /connexion?creche=ID); the session cookie identifies you",
-        )
-    })
+    c.sessions.require(headers, "/connexion?creche=ID")
 }
 
 async fn api_session(State(c): State<Creche>, headers: HeaderMap) -> Response {
-    match signed_in(&c, &headers) {
-        Ok(u) => json_response(StatusCode::OK, &json!(u)),
-        Err(e) => e,
-    }
+    super::session_json(&c.sessions, &headers, "/connexion?creche=ID")
 }
 
 async fn api_nurseries(State(c): State<Creche>) -> Response {
@@ -880,24 +870,6 @@ async fn api_counter(
         Ok(e) => estimate_response(e),
         Err(e) => e,
     }
-}
-
-async fn not_found() -> Response {
-    problem(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "Page introuvable",
-        "no such route",
-    )
-}
-
-async fn method_not_allowed() -> Response {
-    problem(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Méthode non autorisée",
-        "see /openapi.json",
-    )
 }
 
 // --- Pages ----------------------------------------------------------------------------------

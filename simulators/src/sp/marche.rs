@@ -247,8 +247,8 @@ pub fn app(
         )
         .route("/api/candidatures/{id}", get(api_application))
         .route("/api/candidatures/{id}/actualiser", post(api_refresh))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(m.clone());
     let reset = m.clone();
     Ok(PartyApp {
@@ -909,21 +909,11 @@ fn unknown_application(id: &str) -> Response {
 // --- JSON API -------------------------------------------------------------------------------
 
 fn signed_in(m: &Marche, headers: &HeaderMap) -> Result<SignedIn, Response> {
-    m.sessions.user(headers).ok_or_else(|| {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "sign-in-required",
-            "Connexion requise",
-            "sign in with FranceConnect first (GET /connexion); the session cookie identifies you",
-        )
-    })
+    m.sessions.require(headers, "/connexion")
 }
 
 async fn api_session(State(m): State<Marche>, headers: HeaderMap) -> Response {
-    match signed_in(&m, &headers) {
-        Ok(u) => json_response(StatusCode::OK, &json!(u)),
-        Err(e) => e,
-    }
+    super::session_json(&m.sessions, &headers, "/connexion")
 }
 
 async fn api_tenders(State(m): State<Marche>) -> Response {
@@ -1087,24 +1077,6 @@ async fn api_refresh(
         Ok(a) => json_response(StatusCode::OK, &json!(a)),
         Err(e) => e,
     }
-}
-
-async fn not_found() -> Response {
-    problem(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "Page introuvable",
-        "no such route",
-    )
-}
-
-async fn method_not_allowed() -> Response {
-    problem(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Méthode non autorisée",
-        "see /openapi.json",
-    )
 }
 
 // --- Pages ----------------------------------------------------------------------------------

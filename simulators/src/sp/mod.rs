@@ -161,6 +161,47 @@ impl Sessions {
     pub fn user(&self, headers: &HeaderMap) -> Option<SignedIn> {
         self.get(headers).and_then(|(_, s)| s.user)
     }
+    /// The signed-in user, or the JSON API's 401 saying where to sign in (`link`).
+    pub fn require(&self, headers: &HeaderMap, link: &str) -> Result<SignedIn, Response> {
+        self.user(headers).ok_or_else(|| {
+            problem(
+                StatusCode::UNAUTHORIZED,
+                "sign-in-required",
+                "Connexion requise",
+                &format!(
+                    "sign in with FranceConnect first (GET {link}); the session cookie identifies you"
+                ),
+            )
+        })
+    }
+}
+
+/// The JSON API's answer to a signed-in user's own session: the identity the broker passed.
+pub fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str) -> Response {
+    match sessions.require(headers, link) {
+        Ok(u) => crate::http::json_response(StatusCode::OK, &json!(u)),
+        Err(e) => e,
+    }
+}
+
+/// Unknown routes, as problem details.
+pub async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Page introuvable",
+        "no such route",
+    )
+}
+
+/// Wrong methods, as problem details.
+pub async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Méthode non autorisée",
+        "see /openapi.json",
+    )
 }
 
 /// The `Set-Cookie` header of a session.
