@@ -64,6 +64,15 @@ pub struct RelyingParty {
     pub post_logout_redirect_uri: String,
     pub acr: String,
     http: reqwest::Client,
+    /// The broker's discovery document and JWKS, fetched once and kept (the JWKS is fetched
+    /// again when a signature does not verify: the broker may have rotated its keys).
+    cache: std::sync::Arc<std::sync::Mutex<BrokerCache>>,
+}
+
+#[derive(Default)]
+struct BrokerCache {
+    discovery: Option<Discovery>,
+    jwks: Option<Value>,
 }
 
 /// Signature algorithms the relying party accepts from the broker (FranceConnect v2 signs with
@@ -86,12 +95,25 @@ impl RelyingParty {
             post_logout_redirect_uri: format!("{own_url}/"),
             acr: acr.into(),
             http: super::http_client(Duration::from_secs(10)),
+            cache: Default::default(),
         }
     }
 
-    /// The discovery document (fetched on each sign-in: the broker caches it, and a restarted
-    /// broker on another port is then found again).
+    fn cached(&self) -> std::sync::MutexGuard<'_, BrokerCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The broker's discovery document (fetched once).
     pub async fn discovery(&self) -> Result<Discovery, RpError> {
+        if let Some(d) = &self.cached().discovery {
+            return Ok(d.clone());
+        }
+        let d = self.fetch_discovery().await?;
+        self.cached().discovery = Some(d.clone());
+        Ok(d)
+    }
+
+    async fn fetch_discovery(&self) -> Result<Discovery, RpError> {
         let url = format!(
             "{}/api/v2/.well-known/openid-configuration",
             self.broker_url
@@ -186,18 +208,15 @@ impl RelyingParty {
         else {
             return fail("Réponse du jeton sans access_token ni id_token");
         };
-        let jwks = self.jwks(&d).await?;
-        let claims = jws::verify(id_token, &jwks, ALGS)
-            .and_then(|v| v.claims())
-            .map_err(|e| {
-                RpError(format!(
-                    "Jeton d'identité rejeté : signature invalide ({e})"
-                ))
-            })?;
+        let claims = self.verify(&d, id_token).await.map_err(|e| {
+            RpError(format!(
+                "Jeton d'identité rejeté : signature invalide ({e})"
+            ))
+        })?;
         self.check_id_token(&claims, &d.issuer, &pending.nonce, now)?;
         let sub = claims["sub"].as_str().unwrap_or_default().to_string();
         let userinfo = self
-            .userinfo(&d, access_token, &jwks, &sub)
+            .userinfo(&d, access_token, &sub)
             .await
             .map_err(|e| RpError(format!("Informations d'identité rejetées : {e}")))?;
         Ok(SignedIn {
@@ -219,16 +238,29 @@ impl RelyingParty {
         })
     }
 
-    async fn jwks(&self, d: &Discovery) -> Result<Value, RpError> {
+    /// A JWS's claims, verified against the broker's JWKS: the kept one, then, if that fails, a
+    /// fresh one (a rotated key is found; an unpublished one is still refused).
+    async fn verify(&self, d: &Discovery, token: &str) -> Result<Value, String> {
+        let kept = self.cached().jwks.clone();
+        if let Some(jwks) = kept {
+            if let Ok(claims) = jws::verify(token, &jwks, ALGS).and_then(|v| v.claims()) {
+                return Ok(claims);
+            }
+        }
         let r = self
             .http
             .get(&d.jwks_uri)
             .send()
             .await
-            .map_err(|e| RpError(format!("JWKS de FranceConnect injoignable : {e}")))?;
-        r.json()
+            .map_err(|e| format!("JWKS de FranceConnect injoignable : {e}"))?;
+        let jwks: Value = r
+            .json()
             .await
-            .map_err(|e| RpError(format!("JWKS de FranceConnect illisible : {e}")))
+            .map_err(|e| format!("JWKS de FranceConnect illisible : {e}"))?;
+        self.cached().jwks = Some(jwks.clone());
+        jws::verify(token, &jwks, ALGS)
+            .and_then(|v| v.claims())
+            .map_err(|e| e.to_string())
     }
 
     /// The ID token's claims, as OpenID Connect Core §3.1.3.7 lists the checks.
@@ -277,7 +309,6 @@ impl RelyingParty {
         &self,
         d: &Discovery,
         access_token: &str,
-        jwks: &Value,
         sub: &str,
     ) -> Result<Value, String> {
         let r = self
@@ -293,8 +324,9 @@ impl RelyingParty {
             return Err(format!("userinfo a répondu {status}"));
         }
         // FranceConnect v2 answers a signed JWT (application/jwt).
-        let claims = jws::verify(text.trim(), jwks, ALGS)
-            .and_then(|v| v.claims())
+        let claims = self
+            .verify(d, text.trim())
+            .await
             .map_err(|e| format!("signature invalide ({e})"))?;
         if claims["sub"].as_str() != Some(sub) {
             return Err("« sub » différent de celui du jeton d'identité".into());

@@ -231,3 +231,27 @@ async fn the_counter_computes_a_fee_by_identity_pivot() {
     assert_eq!(a.json["facture_mensuelle"], "303.60");
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_service_provider_follows_the_brokers_key_rotation() {
+    let b = Bench::start().await;
+    let base = b.platform.party("sp-creche").unwrap().base_url.clone();
+    // The first sign-in fetches and keeps the broker's JWKS.
+    signed_in(&base, "/connexion?creche=les-lilas", "famille-eaje-aeeh").await;
+    let rotated = b
+        .send(
+            b.http
+                .post(b.url("fc", "/_control/keys/rotate"))
+                .json(&json!({"alg": "ES256"})),
+        )
+        .await;
+    assert_eq!(
+        rotated.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&rotated.bytes)
+    );
+    // ID tokens now carry the new kid: the kept JWKS fails, a fresh one verifies.
+    signed_in(&base, "/connexion?creche=les-lilas", "famille-eaje-aeeh").await;
+    b.stop().await;
+}
