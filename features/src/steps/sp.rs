@@ -35,10 +35,7 @@ async fn sign_in_at(w: &mut BenchWorld, sp: &str, path: &str, login: &str, idp: 
         )
         .await?;
     match &outcome {
-        Outcome::Page(200, html) if html.contains("id=\"signed-in-as\"") => {
-            w.kept.insert(format!("{sp}.login"), login.to_string());
-            Ok(())
-        }
+        Outcome::Page(200, html) if html.contains("id=\"signed-in-as\"") => Ok(()),
         other => Err(format!(
             "{login} did not come back signed in to {sp}: {}",
             other.describe()
@@ -464,7 +461,7 @@ async fn identity_received(w: &mut BenchWorld, sp: String, who: String, acr: Str
     ensure(a.json["acr"] == acr.as_str(), || {
         format!("{sp} received acr {}, expected {acr}", a.json["acr"])
     })?;
-    w.kept.insert(format!("{sp}.sub"), text_of(&a.json["sub"]));
+    w.kept.insert("sp.sub".into(), text_of(&a.json["sub"]));
     Ok(())
 }
 
@@ -475,9 +472,8 @@ async fn identity_received(w: &mut BenchWorld, sp: String, who: String, acr: Str
 async fn pairwise(w: &mut BenchWorld, who: String) -> Step {
     let sub = w
         .kept
-        .iter()
-        .find(|(k, _)| k.ends_with(".sub"))
-        .map(|(_, v)| v.clone())
+        .get("sp.sub")
+        .cloned()
         .ok_or("check the identity the service provider received first")?;
     crate::steps::identity::sign_in(w, "fc", "sp", &who, "idp-impots", &[], None).await?;
     // The bench's own client belongs to another entity: its sub must differ.
@@ -507,9 +503,7 @@ async fn sign_out(w: &mut BenchWorld, sp: String) -> Step {
         .await?;
     ensure(matches!(&outcome, Outcome::Page(200, _)), || {
         format!("sign-out did not end on a page: {}", outcome.describe())
-    })?;
-    w.kept.insert("signed-out-from".into(), sp.to_string());
-    Ok(())
+    })
 }
 
 #[then(regex = r"^the (marketplace|nursery) no longer knows them$")]

@@ -491,8 +491,8 @@ async fn from_dgfip(
     let Some(token) = token else {
         return unavailable("jeton de la passerelle illisible".into());
     };
-    let year = c.core.clock.now().date_naive().format("%Y").to_string();
-    let annrev = year.parse::<i64>().unwrap_or(2026) - 2;
+    // The income of year N-2, as the scale asks.
+    let annrev = i64::from(chrono::Datelike::year(&c.core.clock.now().date_naive())) - 2;
     let r = c
         .http
         .get(format!(
@@ -1060,14 +1060,10 @@ async fn estimate_form(
 }
 
 async fn problem_html(e: Response) -> String {
-    let body = axum::body::to_bytes(e.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (_, text) = super::problem_text(e).await;
     format!(
-        r#"<div class="notice ko" id="error">{} — {}</div>"#,
-        escape(v["title"].as_str().unwrap_or("Erreur")),
-        escape(v["detail"].as_str().unwrap_or(""))
+        r#"<div class="notice ko" id="error">{}</div>"#,
+        escape(&text)
     )
 }
 

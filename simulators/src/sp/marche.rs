@@ -1208,21 +1208,8 @@ async fn apply_form(
 
 /// A JSON API problem shown as a page.
 async fn problem_page(m: &Marche, user: &SignedIn, e: Response) -> Response {
-    let status = e.status();
-    let body = axum::body::to_bytes(e.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    error_page(
-        m,
-        status,
-        Some(user),
-        &format!(
-            "{} — {}",
-            v["title"].as_str().unwrap_or("Erreur"),
-            v["detail"].as_str().unwrap_or("")
-        ),
-    )
+    let (status, text) = super::problem_text(e).await;
+    error_page(m, status, Some(user), &text)
 }
 
 async fn refresh_form(

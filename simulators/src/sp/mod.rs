@@ -247,6 +247,24 @@ pub fn problem(status: StatusCode, kind: &str, title: &str, detail: &str) -> Res
     r
 }
 
+/// A problem response read back as one sentence ("title — detail"), for the HTML pages that
+/// share the JSON API's checks.
+pub async fn problem_text(problem: Response) -> (StatusCode, String) {
+    let status = problem.status();
+    let body = axum::body::to_bytes(problem.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (
+        status,
+        format!(
+            "{} — {}",
+            v["title"].as_str().unwrap_or("Erreur"),
+            v["detail"].as_str().unwrap_or("")
+        ),
+    )
+}
+
 /// A JSON body as `T`, or a 400/415 problem saying why not.
 pub fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
