@@ -16,6 +16,13 @@ Feature: FranceConnect signs citizens in for service providers
     And the service provider exchanges the same code again
     Then the token endpoint answers 400 with "invalid_grant"
 
+  @serial @control
+  Scenario: An access token lives 60 seconds, on the platform clock
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
+    And 61 seconds pass
+    And the DGFiP checks the citizen's access token
+    Then checktoken tells the DGFiP the token is no longer active
+
   Scenario: A nonce shorter than 22 characters stops on the error page
     When a service provider sends a citizen to FranceConnect with a nonce of 21 characters
     Then the citizen sees the error page "Y030007"

@@ -7,8 +7,7 @@ Fonctionnalité: Une entreprise répond à un appel d'offres avec son seul SIRET
   destinataire.
 
   Contexte:
-    Soit the sp-marche clock reads "2026-11-22T09:00:00Z"
-    Et the urssaf clock reads "2026-11-22T09:00:00Z"
+    Soit l'horloge de la plateforme indique "2026-11-22T09:00:00Z"
     Et les journaux de "api-entreprise, insee, infogreffe, urssaf, dgfip, msa" sont vidés
     Et "dirigeant-dupont" est connecté à la place de marché
 

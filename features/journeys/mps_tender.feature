@@ -8,8 +8,7 @@ Feature: A company answers a public tender with its SIRET only (Marché Public S
   what each provider was asked, and the identity the broker passed.
 
   Background:
-    Given the sp-marche clock reads "2026-11-22T09:00:00Z"
-    And the urssaf clock reads "2026-11-22T09:00:00Z"
+    Given the platform clock reads "2026-11-22T09:00:00Z"
     And the journals of "api-entreprise, insee, infogreffe, urssaf, dgfip, msa" are cleared
     And "dirigeant-dupont" is signed in to the marketplace
 

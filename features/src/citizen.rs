@@ -59,6 +59,9 @@ impl Outcome {
 pub struct Citizen {
     cookies: Vec<(String, String)>,
     last_url: String,
+    /// The scenario id the browser's requests carry (`X-Bench-Scenario`), so the parties'
+    /// journals can tell this scenario's calls from others'.
+    pub trace: String,
 }
 
 fn host_of(url: &str) -> String {
@@ -78,6 +81,14 @@ fn origin_of(url: &str) -> String {
 pub type PartyOf<'a> = &'a dyn Fn(&str) -> String;
 
 impl Citizen {
+    /// A browser with no cookies whose requests carry the scenario id `trace`.
+    pub fn with_trace(trace: String) -> Citizen {
+        Citizen {
+            trace,
+            ..Citizen::default()
+        }
+    }
+
     /// The `Cookie` header the citizen's browser sends to `url`.
     pub fn cookie_header(&self, url: &str) -> String {
         let host = host_of(url);
@@ -130,6 +141,9 @@ impl Citizen {
             };
             if !cookie.is_empty() {
                 request = request.header(COOKIE, cookie);
+            }
+            if !self.trace.is_empty() {
+                request = request.header(simulators::http::trace::SCENARIO_HEADER, &self.trace);
             }
             let (answer, ex) = exchange::send(&party_of(&url), request).await;
             evidence.push(ex);

@@ -12,6 +12,7 @@
 
 pub mod citizen;
 pub mod exchange;
+pub mod order;
 pub mod profile;
 pub mod report;
 pub mod steps;
@@ -53,6 +54,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Scenarios run at once (`@serial` ones run alone).
     pub concurrency: usize,
+    /// The order scenarios start in.
+    pub order: order::Order,
 }
 
 impl Default for RunOptions {
@@ -66,6 +69,7 @@ impl Default for RunOptions {
             reports: None,
             progress: false,
             concurrency: 8,
+            order: order::Order::Written,
         }
     }
 }
@@ -134,10 +138,35 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
         errors: Vec::new(),
         progress: options.progress,
     };
-    let collector = BenchWorld::cucumber()
+    if options.progress {
+        println!(
+            "run {run_id}: target {}, seed {}, platform clock {}, order {}",
+            profile.name, profile.platform.seed, profile.platform.clock, options.order
+        );
+    }
+    let collector = BenchWorld::cucumber::<PathBuf>()
+        .with_parser::<_, PathBuf>(order::Ordered(options.order))
         .with_writer(writer)
         .with_default_cli()
         .max_concurrent_scenarios(options.concurrency.max(1))
+        .before(|feature, rule, scenario, world| {
+            let serial = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| &r.tags))
+                .chain(&scenario.tags)
+                .any(|t| t == "serial");
+            Box::pin(async move {
+                world.serial = serial;
+                if serial {
+                    // A scenario that runs alone starts from reset parties, whatever ran before.
+                    // A failed hook fails the scenario, with this message in its report.
+                    if let Err(e) = world.reset_simulated().await {
+                        panic!("the parties could not be reset before a @serial scenario: {e}");
+                    }
+                }
+            })
+        })
         .after(move |feature, _rule, scenario, _finished, world| {
             let kept = kept.clone();
             Box::pin(async move {
@@ -173,6 +202,8 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
         target: profile.name.clone(),
         target_description: profile.description.clone(),
         seed: profile.platform.seed,
+        clock: profile.platform.clock.clone(),
+        order: options.order.to_string(),
         defects: options
             .defects
             .iter()
@@ -219,17 +250,159 @@ fn regex_lite(pattern: &str) -> Result<NameFilter, String> {
 #[derive(Clone, Debug)]
 pub struct MutantResult {
     pub defect: Defect,
-    /// Scenarios that failed with the defect on (they caught it).
+    /// Scenarios that passed on the clean platform and failed with the defect on (they caught
+    /// it), as `file:line name`.
     pub caught_by: Vec<String>,
 }
 
-/// Runs the suite once clean and once per defect; returns the clean run and each defect's
-/// catchers.
-pub async fn mutants(
-    options: &RunOptions,
-    defects: &[Defect],
-) -> Result<(RunReport, Vec<MutantResult>), String> {
+impl MutantResult {
+    /// Caught by one scenario only: a change to that scenario could lose it.
+    pub fn thinly_covered(&self) -> bool {
+        self.caught_by.len() == 1
+    }
+}
+
+/// A mutation run: the clean run, each defect's catchers, and the score over them.
+#[derive(Clone, Debug)]
+pub struct MutationReport {
+    pub clean: RunReport,
+    pub results: Vec<MutantResult>,
+}
+
+impl MutationReport {
+    /// Defects caught by at least one scenario.
+    pub fn caught(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| !r.caught_by.is_empty())
+            .count()
+    }
+
+    /// For every scenario of the clean run, the defects it catches (none: it catches nothing).
+    pub fn by_scenario(&self) -> Vec<(String, Vec<Defect>)> {
+        self.clean
+            .scenarios
+            .iter()
+            .map(|s| {
+                let id = scenario_id(s);
+                let defects = self
+                    .results
+                    .iter()
+                    .filter(|r| r.caught_by.contains(&id))
+                    .map(|r| r.defect)
+                    .collect();
+                (id, defects)
+            })
+            .collect()
+    }
+
+    /// For every feature file, the defects its scenarios catch.
+    pub fn by_feature(&self) -> Vec<(String, Vec<Defect>)> {
+        let mut files: Vec<String> = self
+            .clean
+            .scenarios
+            .iter()
+            .map(|s| s.file.clone())
+            .collect();
+        files.dedup();
+        files
+            .into_iter()
+            .map(|f| {
+                let prefix = format!("{f}:");
+                let defects = self
+                    .results
+                    .iter()
+                    .filter(|r| r.caught_by.iter().any(|c| c.starts_with(&prefix)))
+                    .map(|r| r.defect)
+                    .collect();
+                (f, defects)
+            })
+            .collect()
+    }
+
+    /// The report as Markdown: the score, per defect its catchers, per feature file and per
+    /// scenario the defects caught.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut m = String::new();
+        let _ = writeln!(
+            m,
+            "# Mutation run {}\n\nmutation score: {}/{} defects caught\n\n## By defect\n",
+            self.clean.run_id,
+            self.caught(),
+            self.results.len()
+        );
+        for r in &self.results {
+            let mark = match r.caught_by.len() {
+                0 => "NOT CAUGHT",
+                1 => "caught (thinly: one scenario)",
+                _ => "caught",
+            };
+            let _ = writeln!(
+                m,
+                "- `{}` ({}, {}): {mark}",
+                r.defect.name(),
+                r.defect.party(),
+                r.defect.description()
+            );
+            for c in &r.caught_by {
+                let _ = writeln!(m, "  - {c}");
+            }
+        }
+        let _ = writeln!(m, "\n## By feature file\n");
+        for (f, ds) in self.by_feature() {
+            let _ = writeln!(m, "- `{f}`: {}", names(&ds));
+        }
+        let _ = writeln!(m, "\n## By scenario\n");
+        for (s, ds) in self.by_scenario() {
+            let _ = writeln!(m, "- {s}: {}", names(&ds));
+        }
+        m
+    }
+}
+
+fn names(ds: &[Defect]) -> String {
+    if ds.is_empty() {
+        "none".into()
+    } else {
+        ds.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// How a scenario is named in a mutation report: `file:line name`.
+fn scenario_id(s: &ScenarioResult) -> String {
+    format!("{}:{} {}", s.file, s.line, s.name)
+}
+
+/// Runs the suite once clean, then once per defect. A score over a clean run that fails means
+/// nothing (a failing scenario would be credited with every defect), so that is an error; a
+/// defect counts as caught only by scenarios that passed clean and fail with it.
+pub async fn mutants(options: &RunOptions, defects: &[Defect]) -> Result<MutationReport, String> {
     let clean = run(options).await?;
+    if !clean.passed() || clean.scenarios.is_empty() {
+        let failing: Vec<String> = clean
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict != Verdict::Passed)
+            .map(scenario_id)
+            .chain(clean.errors.iter().cloned())
+            .collect();
+        return Err(format!(
+            "no mutation score: the clean run must pass first, and {} scenario(s) did not:\n  {}",
+            failing.len().max(usize::from(clean.scenarios.is_empty())),
+            if failing.is_empty() {
+                "no scenario matched".to_string()
+            } else {
+                failing.join("\n  ")
+            }
+        ));
+    }
+    let passed_clean: std::collections::HashSet<String> = clean
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Passed)
+        .map(scenario_id)
+        .collect();
     let mut results = Vec::new();
     for d in defects {
         let mut o = options.clone();
@@ -240,14 +413,15 @@ pub async fn mutants(
             .scenarios
             .iter()
             .filter(|s| s.verdict != Verdict::Passed)
-            .map(|s| format!("{}:{} {}", s.file, s.line, s.name))
+            .map(scenario_id)
+            .filter(|id| passed_clean.contains(id))
             .collect();
         results.push(MutantResult {
             defect: *d,
             caught_by,
         });
     }
-    Ok((clean, results))
+    Ok(MutationReport { clean, results })
 }
 
 /// The writer: turns cucumber's events into [`ScenarioResult`]s and prints progress.

@@ -77,7 +77,14 @@ pub struct PlatformSettings {
     pub companies: usize,
     /// How long the simulated hubs wait for a provider (a timeout scenario waits this long).
     pub hub_provider_timeout_ms: u64,
+    /// The platform clock: every simulated party starts on this instant (RFC 3339) and
+    /// `/_control/reset` comes back to it, so verdicts do not depend on the machine's date.
+    /// `"now"` runs on the machine's time instead (a verdict may then change with the date).
+    pub clock: String,
 }
+
+/// The instant `default.toml` and a profile without `clock` pin the platform clock to.
+pub const DEFAULT_CLOCK: &str = "2026-11-22T09:00:00Z";
 
 impl Default for PlatformSettings {
     fn default() -> Self {
@@ -86,6 +93,7 @@ impl Default for PlatformSettings {
             citizens: 2_000,
             companies: 300,
             hub_provider_timeout_ms: 1_000,
+            clock: DEFAULT_CLOCK.into(),
         }
     }
 }
@@ -179,6 +187,17 @@ impl Profile {
                 _ => {}
             }
         }
+        if p.platform.clock != "now"
+            && chrono::DateTime::parse_from_rfc3339(&p.platform.clock).is_err()
+        {
+            return Err(at(
+                &p.platform.clock,
+                format!(
+                    "platform.clock: {:?} is neither an RFC 3339 instant (e.g. {DEFAULT_CLOCK}) nor \"now\"",
+                    p.platform.clock
+                ),
+            ));
+        }
         for key in p.sla.keys() {
             let known = role_of(key).is_some()
                 || ["provider", "hub", "broker", "idp", "sp"].contains(&key.as_str());
@@ -227,6 +246,13 @@ impl Profile {
         self.parties.get(party).filter(|t| t.mode == Mode::External)
     }
 
+    /// The pinned platform clock, or `None` for the machine's time.
+    pub fn clock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(&self.platform.clock)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     /// The p95 threshold of a party: its own, else its role's.
     pub fn sla_ms(&self, party: &str) -> Option<u64> {
         self.sla
@@ -258,6 +284,7 @@ mod tests {
         let d = Profile::find("default", &root).unwrap();
         assert!(d.parties.values().all(|t| t.mode == Mode::Simulated));
         assert_eq!(d.sla_ms("api-entreprise"), Some(500));
+        assert!(d.clock().is_some(), "default.toml pins the platform clock");
     }
 
     #[test]
@@ -278,6 +305,9 @@ mod tests {
         assert!(e.contains("sla.hubs"), "{e}");
         let e = load("[parties.fc]\nmode = \"external\"\nbase_url = \"ftp://x\"\n").unwrap_err();
         assert!(e.contains(":3:") && e.contains("not an http"), "{e}");
+        let e = load("[platform]\nclock = \"tomorrow\"\n").unwrap_err();
+        assert!(e.contains(":2:") && e.contains("platform.clock"), "{e}");
+        assert_eq!(load("[platform]\nclock = \"now\"\n").unwrap().clock(), None);
         let e = load("sla = 3\n").unwrap_err();
         assert!(e.contains(":1:"), "{e}");
     }

@@ -77,6 +77,10 @@ pub struct RunReport {
     pub target: String,
     pub target_description: String,
     pub seed: u64,
+    /// The platform clock the simulated parties started on (`now`: the machine's time).
+    pub clock: String,
+    /// The order scenarios started in (`written`, `random:SEED`).
+    pub order: String,
     pub defects: Vec<String>,
     pub tags: Option<String>,
     pub name_filter: Option<String>,
@@ -177,10 +181,12 @@ impl RunReport {
             );
             let _ = writeln!(
                 x,
-                "    <properties><property name=\"run_id\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"defects\" value=\"{}\"/></properties>",
+                "    <properties><property name=\"run_id\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"clock\" value=\"{}\"/><property name=\"order\" value=\"{}\"/><property name=\"defects\" value=\"{}\"/></properties>",
                 xml(&self.run_id),
                 xml(&self.target),
                 self.seed,
+                xml(&self.clock),
+                xml(&self.order),
                 xml(&self.defects.join(","))
             );
             for s in scenarios {
@@ -263,7 +269,7 @@ impl RunReport {
                 json!({
                     "uri": file, "id": slug(feature), "keyword": "Feature", "name": feature,
                     "description": format!("run {} — target {} — seed {}", self.run_id, self.target, self.seed),
-                    "metadata": {"run_id": self.run_id, "target": self.target, "seed": self.seed, "defects": self.defects},
+                    "metadata": {"run_id": self.run_id, "target": self.target, "seed": self.seed, "clock": self.clock, "order": self.order, "defects": self.defects},
                     "elements": elements,
                 })
             })
@@ -277,10 +283,12 @@ impl RunReport {
         let _ = writeln!(m, "# Conformance run {}\n", self.run_id);
         let _ = writeln!(
             m,
-            "- target: `{}` ({})\n- seed: {}\n- started: {}\n- duration: {:.1} s",
+            "- target: `{}` ({})\n- seed: {}\n- platform clock: {}\n- order: {}\n- started: {}\n- duration: {:.1} s",
             self.target,
             self.target_description,
             self.seed,
+            self.clock,
+            self.order,
             self.started,
             self.duration_ms / 1000.0
         );
@@ -348,12 +356,14 @@ summary{{cursor:pointer}} table{{border-collapse:collapse}} td,th{{padding:.2rem
 pre{{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:20rem;font-size:.8rem;white-space:pre-wrap;word-break:break-all}}
 .err{{background:#fee;border-left:3px solid #ce0500;padding:.3rem .5rem;white-space:pre-wrap}}
 </style></head><body><h1>Conformance run <code>{run}</code> — <span class="{verdict}">{verdict}</span></h1>
-<p class="muted">Target <b>{target}</b> ({desc}) · seed {seed} · started {started} · {dur:.1} s{defects}</p>
+<p class="muted">Target <b>{target}</b> ({desc}) · seed {seed} · platform clock {clock} · order {order} · started {started} · {dur:.1} s{defects}</p>
 <p><span class="badge PASSED">{p} passed</span> <span class="badge FAILED">{f} failed</span> <span class="badge SKIPPED">{s} skipped</span></p>"#,
             run = esc(&self.run_id),
             target = esc(&self.target),
             desc = esc(&self.target_description),
             seed = self.seed,
+            clock = esc(&self.clock),
+            order = esc(&self.order),
             started = esc(&self.started),
             dur = self.duration_ms / 1000.0,
             defects = if self.defects.is_empty() {
@@ -530,6 +540,8 @@ mod tests {
             target: "default".into(),
             target_description: "all simulated".into(),
             seed: 42,
+            clock: "2026-11-22T09:00:00Z".into(),
+            order: "random:7".into(),
             defects: vec![],
             tags: None,
             name_filter: None,
@@ -564,5 +576,8 @@ mod tests {
         assert!(html.contains("FAILED") && html.contains("&lt;&amp;&gt;") && !html.contains("<&>"));
         let md = r.markdown();
         assert!(md.contains("1 passed, 1 failed, 0 skipped") && md.contains("seed: 42"));
+        assert!(
+            md.contains("platform clock: 2026-11-22T09:00:00Z") && md.contains("order: random:7")
+        );
     }
 }

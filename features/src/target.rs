@@ -182,6 +182,9 @@ impl Target {
                 })
                 .collect(),
             hub_provider_timeout_ms: Some(profile.platform.hub_provider_timeout_ms),
+            clock: profile
+                .clock()
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             defects: defects.to_vec(),
             ..PlatformConfig::default()
         };
@@ -233,6 +236,11 @@ impl Target {
             .find(|(_, base)| url.starts_with(base.as_str()))
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| "?".into())
+    }
+
+    /// Whether every party is simulated here (so every hop passes the scenario id on).
+    pub fn all_simulated(&self) -> bool {
+        self.urls.keys().all(|p| self.simulated.contains(p))
     }
 
     /// Whether the runner simulates this party (so its control API is there).

@@ -73,6 +73,21 @@ pub struct BenchWorld {
     pub kept: HashMap<String, String>,
     /// Control URLs to `DELETE` when the scenario ends (faults, clocks it set).
     pub cleanup: Vec<String>,
+    /// This scenario's id, sent with every request (`X-Bench-Scenario`) and followed by the
+    /// simulated parties into their journals; "the journals … are cleared" takes a new one.
+    pub trace: String,
+    /// Whether the scenario runs alone (`@serial`): only then may it move shared clocks.
+    pub serial: bool,
+}
+
+/// A fresh scenario id, unique within the process.
+fn new_trace() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "scenario-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 impl BenchWorld {
@@ -84,18 +99,47 @@ impl BenchWorld {
             .ok_or_else(|| {
                 std::io::Error::other("no target: scenarios run through conformance::run")
             })?;
+        let trace = new_trace();
         Ok(BenchWorld {
+            citizen: Citizen::with_trace(trace.clone()),
+            trace,
             target,
             evidence: Vec::new(),
             last: None,
             hub_tokens: HashMap::new(),
-            citizen: Citizen::default(),
             sign_in: SignIn::default(),
             earlier_subs: Vec::new(),
             sla_waived: None,
             kept: HashMap::new(),
             cleanup: Vec::new(),
+            serial: false,
         })
+    }
+
+    /// Fails unless the scenario runs alone: `what` changes a party every scenario shares.
+    pub fn require_serial(&self, what: &str) -> Step {
+        ensure(self.serial, || {
+            format!(
+                "{what} changes a party that scenarios running at the same time share: tag the scenario @serial"
+            )
+        })
+    }
+
+    /// Puts every simulated party back to its start (journal, clock on the platform's pinned
+    /// instant, faults, caches): what a `@serial` scenario starts from.
+    pub async fn reset_simulated(&self) -> Step {
+        for party in &self.target.simulated {
+            let url = self.control(party, "reset")?;
+            let answer = exchange::client()
+                .post(&url)
+                .send()
+                .await
+                .map_err(|e| format!("{party}: reset failed: {e}"))?;
+            ensure(answer.status().is_success(), || {
+                format!("{party}: reset answered {}", answer.status())
+            })?;
+        }
+        Ok(())
     }
 
     /// Puts back what the scenario changed on simulated parties (faults, clocks).
@@ -103,6 +147,19 @@ impl BenchWorld {
         for url in std::mem::take(&mut self.cleanup) {
             let _ = exchange::client().delete(url).send().await;
         }
+    }
+
+    /// Forgets the journal entries of the scenario so far: later journal reads see only the calls
+    /// made from now on (a new scenario id, so other scenarios' entries stay out too).
+    pub fn restart_trace(&mut self) {
+        self.trace = new_trace();
+        self.citizen.trace = self.trace.clone();
+    }
+
+    /// The query parameter that limits a journal read to this scenario's calls, when every party
+    /// on the way passes the scenario id on (all simulated); empty otherwise.
+    pub fn journal_filter(&self) -> Option<&str> {
+        self.target.all_simulated().then_some(self.trace.as_str())
     }
 
     /// `party`'s base URL followed by `path`.
@@ -116,6 +173,7 @@ impl BenchWorld {
         party: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Answer, String> {
+        let request = request.header(simulators::http::trace::SCENARIO_HEADER, &self.trace);
         let (answer, ex) = exchange::send(party, request).await;
         self.evidence.push(ex);
         let answer = answer?;
@@ -145,6 +203,16 @@ impl BenchWorld {
             ));
         }
         self.url(party, &format!("/_control/{path}"))
+    }
+
+    /// The URL of a simulated party's journal (`journal`, or a hub's `hub-journal`), limited to
+    /// this scenario's calls when they can be told apart (see [`BenchWorld::journal_filter`]).
+    pub fn journal_url(&self, party: &str, journal: &str) -> Result<String, String> {
+        let url = self.control(party, journal)?;
+        Ok(match self.journal_filter() {
+            Some(id) => format!("{url}?scenario={id}"),
+            None => url,
+        })
     }
 
     /// A company persona (`batiments-dupont`).

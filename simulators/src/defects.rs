@@ -3,8 +3,8 @@
 //!
 //! A conformance suite proves itself by catching them: `cargo xtask conform --mutants` runs the
 //! suite once per defect and reports which scenarios caught which one. Each defect is checked at
-//! exactly one place in the party that owns it; every party carries the same [`Defects`] set, so
-//! naming a defect only changes the party it belongs to.
+//! exactly one place in the party that owns it, and the platform turns it on in that party only
+//! (parties sharing code, such as the two hubs or the two brokers, do not share defects).
 //!
 //! ```
 //! use simulators::defects::{Defect, Defects};

@@ -501,10 +501,11 @@ impl Platform {
             };
             if let Some(clock) = &config.clock {
                 if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
-                    app.core.clock.set(t.with_timezone(&chrono::Utc));
+                    app.core.clock.pin(t.with_timezone(&chrono::Utc));
                 }
             }
-            for d in &config.defects {
+            // A defect changes only the party that owns it, even where parties share code.
+            for d in config.defects.iter().filter(|d| d.party() == app.core.id) {
                 app.core.defects.enable(*d);
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
@@ -570,17 +571,32 @@ impl Platform {
                 "API catalogue  http://{c}/  (JSON: http://{c}/catalog)\n\n"
             ));
         }
-        out.push_str(&format!(
-            "{:<12} {:<9} {:<24} {}\n",
-            "party", "role", "base url", "title"
-        ));
-        for p in &self.parties {
+        // Columns as wide as their longest cell (party ids such as `api-particulier`).
+        let rows: Vec<[String; 4]> = self
+            .parties
+            .iter()
+            .map(|p| {
+                [
+                    p.id.to_string(),
+                    format!("{:?}", p.role).to_lowercase(),
+                    p.base_url.clone(),
+                    p.title.to_string(),
+                ]
+            })
+            .collect();
+        let header = ["party", "role", "base url", "title"].map(String::from);
+        let width = |i: usize| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let (w0, w1, w2) = (width(0), width(1), width(2));
+        for r in [&header].into_iter().chain(&rows) {
             out.push_str(&format!(
-                "{:<12} {:<9} {:<24} {}\n",
-                p.id,
-                format!("{:?}", p.role).to_lowercase(),
-                p.base_url,
-                p.title
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+                r[0], r[1], r[2], r[3]
             ));
         }
         out
@@ -629,7 +645,14 @@ fn hub_jwt(
         .find(|t| t.jti == jti)
         .ok_or_else(|| format!("{hub} has no token {jti:?}"))?;
     let registry = crate::hubs::tokens::TokenRegistry::new(settings.secret.as_bytes());
-    Ok(registry.jwt(record, chrono::Utc::now()))
+    // Issued at the platform clock's start, so the JWT is the same on any date when pinned.
+    let issued = config
+        .clock
+        .as_deref()
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(chrono::Utc::now);
+    Ok(registry.jwt(record, issued))
 }
 
 /// The demo service providers' apps.

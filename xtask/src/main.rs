@@ -42,29 +42,7 @@ enum Task {
         name: Option<String>,
     },
     /// Runs the Gherkin conformance suite against a target profile and writes the reports.
-    Conform {
-        /// Target profile: a name in scenarios/targets/ or a path.
-        #[arg(long, default_value = "default")]
-        target: String,
-        /// Tag expression, e.g. "@hub and not @control".
-        #[arg(long)]
-        tags: Option<String>,
-        /// Only scenarios whose name contains this (^ and $ anchor it).
-        #[arg(long)]
-        name: Option<String>,
-        /// Make the simulated parties deviate (repeatable; --defect list lists them).
-        #[arg(long, value_name = "NAME")]
-        defect: Vec<String>,
-        /// Run the suite once per defect of the catalogue and print the mutation score.
-        #[arg(long)]
-        mutants: bool,
-        /// Where the reports go.
-        #[arg(long, default_value = "reports")]
-        reports: std::path::PathBuf,
-        /// Scenarios at once (@serial ones run alone).
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-    },
+    Conform(ConformArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
     Screenshots,
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
@@ -88,6 +66,35 @@ enum Task {
         #[arg(long, default_value = "scenarios/platform.toml")]
         config: std::path::PathBuf,
     },
+}
+
+/// `cargo xtask conform`'s options.
+#[derive(clap::Args)]
+struct ConformArgs {
+    /// Target profile: a name in scenarios/targets/ or a path.
+    #[arg(long, default_value = "default")]
+    target: String,
+    /// Tag expression, e.g. "@hub and not @control".
+    #[arg(long)]
+    tags: Option<String>,
+    /// Only scenarios whose name contains this (^ and $ anchor it).
+    #[arg(long)]
+    name: Option<String>,
+    /// Make the simulated parties deviate (repeatable; --defect list lists them).
+    #[arg(long, value_name = "NAME")]
+    defect: Vec<String>,
+    /// Run the suite once per defect of the catalogue and print the mutation score.
+    #[arg(long)]
+    mutants: bool,
+    /// Where the reports go.
+    #[arg(long, default_value = "reports")]
+    reports: std::path::PathBuf,
+    /// Scenarios at once (@serial ones run alone).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Scenario order: written, random (a seed is drawn and printed) or random:SEED.
+    #[arg(long, default_value = "written")]
+    order: conformance::order::Order,
 }
 
 fn workspace_root() -> PathBuf {
@@ -114,15 +121,7 @@ fn main() {
             serve: ServeArgs::default(),
         }),
         Task::Test { args } => test(&args),
-        Task::Conform {
-            target,
-            tags,
-            name,
-            defect,
-            mutants,
-            reports,
-            concurrency,
-        } => conform(target, tags, name, defect, mutants, reports, concurrency),
+        Task::Conform(args) => conform(args),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {
@@ -273,15 +272,17 @@ fn token(
 
 /// `cargo xtask test`: the test tools, then the whole workspace's tests.
 /// `cargo xtask conform`: the suite against a target (or once per defect with `--mutants`).
-fn conform(
-    target: String,
-    tags: Option<String>,
-    name: Option<String>,
-    defect: Vec<String>,
-    mutants: bool,
-    reports: PathBuf,
-    concurrency: usize,
-) -> i32 {
+fn conform(args: ConformArgs) -> i32 {
+    let ConformArgs {
+        target,
+        tags,
+        name,
+        defect,
+        mutants,
+        reports,
+        concurrency,
+        order,
+    } = args;
     use conformance::report::Verdict;
     use simulators::defects::{CATALOGUE, Defect};
     if defect.iter().any(|d| d == "list") {
@@ -306,6 +307,7 @@ fn conform(
         reports: Some(reports),
         progress: true,
         concurrency,
+        order,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -318,53 +320,7 @@ fn conform(
         }
     };
     if mutants {
-        let all: Vec<Defect> = Defect::all().collect();
-        let started = std::time::Instant::now();
-        let (clean, results) = match runtime.block_on(conformance::mutants(&options, &all)) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        };
-        println!("\nMutation run: the suite once clean, then once per defect.\n");
-        println!(
-            "clean platform: {} passed, {} failed, {} skipped",
-            clean.count(Verdict::Passed),
-            clean.count(Verdict::Failed),
-            clean.count(Verdict::Skipped)
-        );
-        let mut caught = 0;
-        for r in &results {
-            if r.caught_by.is_empty() {
-                println!(
-                    "NOT CAUGHT  {:<36} ({})",
-                    r.defect.name(),
-                    r.defect.description()
-                );
-            } else {
-                caught += 1;
-                println!(
-                    "caught      {:<36} by {} scenario(s):",
-                    r.defect.name(),
-                    r.caught_by.len()
-                );
-                for s in &r.caught_by {
-                    println!("              {s}");
-                }
-            }
-        }
-        println!(
-            "\nmutation score: {caught}/{} defects caught ({:.0}%), in {:.1} s",
-            results.len(),
-            100.0 * caught as f64 / results.len().max(1) as f64,
-            started.elapsed().as_secs_f64()
-        );
-        return if clean.passed() && caught == results.len() {
-            0
-        } else {
-            1
-        };
+        return mutation_run(&runtime, &options);
     }
     let report = match runtime.block_on(conformance::run(&options)) {
         Ok(r) => r,
@@ -398,39 +354,216 @@ fn conform(
     if report.passed() { 0 } else { 1 }
 }
 
-fn test(args: &[String]) -> i32 {
-    let has_jwcrypto = || {
-        Command::new("python3")
-            .args(["-c", "import jwcrypto"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !has_jwcrypto() {
-        eprintln!("installing Python's jwcrypto (JOSE interoperability tests)…");
-        for extra in [&[][..], &["--break-system-packages"][..]] {
-            let mut pip = Command::new("python3");
-            pip.args(["-m", "pip", "install", "-q", "jwcrypto"])
-                .args(extra);
-            if pip.status().is_ok_and(|s| s.success()) {
-                break;
-            }
+/// `conform --mutants`: the suite clean, then once per defect; prints and writes the report.
+fn mutation_run(runtime: &tokio::runtime::Runtime, options: &conformance::RunOptions) -> i32 {
+    use conformance::report::Verdict;
+    use simulators::defects::Defect;
+    let all: Vec<Defect> = Defect::all().collect();
+    let started = std::time::Instant::now();
+    let report = match runtime.block_on(conformance::mutants(options, &all)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
         }
-        if !has_jwcrypto() {
-            eprintln!(
-                "error: cannot install jwcrypto (python3 -m pip install jwcrypto); the JOSE interop tests need it"
-            );
-            return 1;
+    };
+    println!("\nMutation run: the suite once clean, then once per defect.\n");
+    println!(
+        "clean platform: {} passed, {} failed, {} skipped",
+        report.clean.count(Verdict::Passed),
+        report.clean.count(Verdict::Failed),
+        report.clean.count(Verdict::Skipped)
+    );
+    for r in &report.results {
+        let mark = match r.caught_by.len() {
+            0 => "NOT CAUGHT",
+            1 => "thin      ",
+            _ => "caught    ",
+        };
+        println!(
+            "{mark}  {:<36} by {} scenario(s)",
+            r.defect.name(),
+            r.caught_by.len()
+        );
+        for s in &r.caught_by {
+            println!("              {s}");
         }
     }
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["test", "--workspace"])
+    let silent: Vec<String> = report
+        .by_feature()
+        .into_iter()
+        .filter(|(_, ds)| ds.is_empty())
+        .map(|(f, _)| f)
+        .collect();
+    if !silent.is_empty() {
+        println!(
+            "\nfeature files that catch no defect: {}",
+            silent.join(", ")
+        );
+    }
+    let caught = report.caught();
+    println!(
+        "\nmutation score: {caught}/{} defects caught ({:.0}%), {} thinly (one scenario), in {:.1} s",
+        report.results.len(),
+        100.0 * caught as f64 / report.results.len().max(1) as f64,
+        report.results.iter().filter(|r| r.thinly_covered()).count(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(dir) = &options.reports {
+        let path = dir.join(format!("{}-mutants.md", report.clean.run_id));
+        match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, report.markdown())) {
+            Ok(()) => println!("report: {}", path.display()),
+            Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+        }
+    }
+    if caught == report.results.len() { 0 } else { 1 }
+}
+
+/// The faked machine dates and scenario orders the suite is run again under (a year and more
+/// apart, before and after the platform clock): its verdicts must not change.
+const HERMETIC_RUNS: &[(&str, &str)] = &[
+    ("2025-03-14 10:00:00", "random:1"),
+    ("2028-09-30 23:30:00", "random:2"),
+];
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn test(args: &[String]) -> i32 {
+    let python = match test_python() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    eprintln!("== cargo test --workspace --no-fail-fast (every test binary, even after a failure)");
+    let status = cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
+        .env("BENCH_PYTHON", &python)
         .status();
-    match status {
+    let mut code = match status {
         Ok(s) => s.code().unwrap_or(1),
         Err(e) => {
             eprintln!("error: cannot run cargo test: {e}");
             1
         }
+    };
+    // A filtered run is someone looking at one test: the whole-suite repeats would only slow it.
+    if args.is_empty() {
+        let hermetic = hermetic_runs();
+        if code == 0 {
+            code = hermetic;
+        }
     }
+    code
+}
+
+/// A Python with jwcrypto in a virtual environment under `target/` (the system's is left alone).
+fn test_python() -> Result<PathBuf, String> {
+    let venv = workspace_root().join("target/test-tools/venv");
+    let python = venv.join("bin/python");
+    let has_jwcrypto = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import jwcrypto"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has_jwcrypto(&python) {
+        return Ok(python);
+    }
+    eprintln!(
+        "== installing Python's jwcrypto (JOSE interoperability tests) in {}",
+        venv.display()
+    );
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    let installed = made
+        && Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "jwcrypto",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if installed && has_jwcrypto(&python) {
+        Ok(python)
+    } else {
+        Err(format!(
+            "cannot install jwcrypto in {} (python3 -m venv, then pip install jwcrypto); the JOSE interop tests need it",
+            venv.display()
+        ))
+    }
+}
+
+/// Runs the Gherkin suite again under each of [`HERMETIC_RUNS`]: libfaketime gives the process
+/// another wall-clock date (monotonic time untouched), and the scenarios start in a shuffled order.
+fn hermetic_runs() -> i32 {
+    if Command::new("faketime").arg("--version").output().is_err() {
+        eprintln!("== installing faketime (Debian) for the faked-date runs");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "faketime"])
+            .status();
+    }
+    if Command::new("faketime").arg("--version").output().is_err() {
+        eprintln!(
+            "error: faketime is missing (apt-get install faketime): the suite cannot be run under faked dates"
+        );
+        println!("test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out");
+        return 1;
+    }
+    let binary = match conformance_binary() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let mut code = 0;
+    for (date, order) in HERMETIC_RUNS {
+        eprintln!("== the Gherkin suite with the machine's date at {date}, order {order}");
+        let status = Command::new("faketime")
+            .arg("-f")
+            .arg(format!("@{date}"))
+            .arg(&binary)
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .env("CONFORMANCE_ORDER", order)
+            .current_dir(workspace_root().join("features"))
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            code = 1;
+        }
+    }
+    code
+}
+
+/// The path of the built Gherkin test binary.
+fn conformance_binary() -> Result<PathBuf, String> {
+    let out = cargo()
+        .args([
+            "test",
+            "-p",
+            "conformance",
+            "--test",
+            "conformance",
+            "--no-run",
+            "--message-format=json",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["target"]["name"] == "conformance" && m["profile"]["test"] == true)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo did not name the conformance test binary".into())
 }

@@ -81,9 +81,9 @@ async fn header_is(w: &mut BenchWorld, name: String, expected: String) -> Step {
     })
 }
 
-/// The journal entries of a simulated party.
-pub async fn journal(w: &mut BenchWorld, party: &str, query: &str) -> Result<Vec<Value>, String> {
-    let url = w.control(party, &format!("journal{query}"))?;
+/// The journal entries of a simulated party (this scenario's, when they can be told apart).
+pub async fn journal(w: &mut BenchWorld, party: &str) -> Result<Vec<Value>, String> {
+    let url = w.journal_url(party, "journal")?;
     let a = w.call(party, exchange::client().get(url)).await?;
     Ok(a.json["entries"].as_array().cloned().unwrap_or_default())
 }
@@ -92,7 +92,7 @@ pub async fn journal(w: &mut BenchWorld, party: &str, query: &str) -> Result<Vec
 #[then(expr = "{word} n'a pas été appelé")]
 async fn not_called(w: &mut BenchWorld, party: String) -> Step {
     let party = party_id(&party);
-    let entries = journal(w, &party, "").await?;
+    let entries = journal(w, &party).await?;
     ensure(entries.is_empty(), || {
         format!(
             "{party} was called {} time(s): {}",
@@ -106,7 +106,7 @@ async fn not_called(w: &mut BenchWorld, party: String) -> Step {
 async fn asked_about(w: &mut BenchWorld, party: String, who: String) -> Step {
     let party = party_id(&party);
     let subject = w.siren(&who).unwrap_or(who);
-    let entries = journal(w, &party, "").await?;
+    let entries = journal(w, &party).await?;
     ensure(!entries.is_empty(), || format!("{party} was not called"))?;
     // Calls about nobody (a gateway's token endpoint) do not count.
     let others: Vec<&Value> = entries
@@ -119,8 +119,16 @@ async fn asked_about(w: &mut BenchWorld, party: String, who: String) -> Step {
     })
 }
 
+/// Without a shared reset when every hop is simulated: the scenario takes a new id, so later
+/// reads see only the calls made from now on, and scenarios running beside it are untouched.
+/// With an external party on the way (which does not pass the id on), the simulated party's
+/// journal is reset (such scenarios are `@serial`).
 #[given(expr = "the {word} journal is cleared")]
 async fn journal_cleared(w: &mut BenchWorld, party: String) -> Step {
+    if w.journal_filter().is_some() {
+        w.restart_trace();
+        return Ok(());
+    }
     let party = party_id(&party);
     let url = w.control(&party, "reset")?;
     let a = w.call(&party, exchange::client().post(url)).await?;
@@ -131,6 +139,7 @@ async fn journal_cleared(w: &mut BenchWorld, party: String) -> Step {
 
 /// Puts a fault on a simulated party (cleared when the scenario ends).
 pub async fn fault(w: &mut BenchWorld, party: &str, body: Value) -> Step {
+    w.require_serial(&format!("a fault on {party}"))?;
     let url = w.control(party, "faults")?;
     w.cleanup.push(url.clone());
     let a = w
@@ -186,20 +195,56 @@ async fn provider_stalls(w: &mut BenchWorld, party: String) -> Step {
     fault(w, &party_id(&party), json!({"delay_ms": wait})).await
 }
 
-#[given(expr = "the {word} clock reads {string}")]
-async fn clock_reads(w: &mut BenchWorld, party: String, now: String) -> Step {
-    let party = party_id(&party);
-    let url = w.control(&party, "clock")?;
-    w.cleanup.push(url.clone());
+/// Moves one party's clock (`PUT /_control/clock`); it comes back to the platform clock when
+/// the scenario ends.
+async fn set_clock(w: &mut BenchWorld, party: &str, body: Value) -> Step {
+    w.require_serial(&format!("moving {party}'s clock"))?;
+    let url = w.control(party, "clock")?;
+    if !w.cleanup.contains(&url) {
+        w.cleanup.push(url.clone());
+    }
     let a = w
-        .call(
-            &party,
-            exchange::client().put(url).json(&json!({"now": now})),
-        )
+        .call(party, exchange::client().put(url).json(&body))
         .await?;
     ensure(a.status == 200, || {
-        format!("the clock was not set: {}", a.describe())
+        format!("{party}'s clock was not moved: {}", a.describe())
     })
+}
+
+/// One party's clock, or every party's ("the platform clock reads …").
+#[given(expr = "the {word} clock reads {string}")]
+#[given(expr = "l'horloge de {word} indique {string}")]
+async fn clock_reads(w: &mut BenchWorld, party: String, now: String) -> Step {
+    if party == "platform" {
+        return set_platform_clock(w, json!({ "now": now })).await;
+    }
+    set_clock(w, &party_id(&party), json!({ "now": now })).await
+}
+
+/// Every simulated party's clock, moved together.
+async fn set_platform_clock(w: &mut BenchWorld, body: Value) -> Step {
+    let parties: Vec<String> = w.target.simulated.iter().cloned().collect();
+    for party in parties {
+        set_clock(w, &party, body.clone()).await?;
+    }
+    Ok(())
+}
+
+#[given(expr = "l'horloge de la plateforme indique {string}")]
+async fn platform_clock_reads(w: &mut BenchWorld, now: String) -> Step {
+    set_platform_clock(w, json!({ "now": now })).await
+}
+
+#[when(expr = "{int} seconds pass")]
+#[when(expr = "{int} secondes passent")]
+async fn seconds_pass(w: &mut BenchWorld, seconds: i64) -> Step {
+    set_platform_clock(w, json!({ "advance_seconds": seconds })).await
+}
+
+#[when(expr = "{int} days pass")]
+#[when(expr = "{int} jours passent")]
+async fn days_pass(w: &mut BenchWorld, days: i64) -> Step {
+    set_platform_clock(w, json!({ "advance_seconds": days * 86_400 })).await
 }
 
 #[then(expr = "{word} answered within {int} ms")]

@@ -265,7 +265,7 @@ async fn envelope(w: &mut BenchWorld) -> Step {
 )]
 async fn hub_journal(w: &mut BenchWorld, context: String, object: String) -> Step {
     let hub = "api-entreprise";
-    let url = w.control(hub, "hub-journal")?;
+    let url = w.journal_url(hub, "hub-journal")?;
     let recipient = w.siret(BUYER)?;
     let a = w.call(hub, exchange::client().get(url)).await?;
     let entries = a.json["entries"].as_array().cloned().unwrap_or_default();

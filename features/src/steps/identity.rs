@@ -461,6 +461,20 @@ async fn checktoken_scopes(w: &mut BenchWorld, scopes: String) -> Step {
     })
 }
 
+#[then("checktoken tells the DGFiP the token is no longer active")]
+#[then("checktoken dit à la DGFiP que le jeton n'est plus actif")]
+async fn checktoken_inactive(w: &mut BenchWorld) -> Step {
+    let i: Value = serde_json::from_str(
+        w.kept
+            .get("introspection")
+            .ok_or("checktoken was not called")?,
+    )
+    .map_err(|e| e.to_string())?;
+    ensure(i == serde_json::json!({"active": false}), || {
+        format!("checktoken should answer {{\"active\": false}} and nothing else, got {i}")
+    })
+}
+
 #[when(expr = "the broker signs {string} in at {string} directly")]
 #[when(expr = "le fournisseur d'identité {string} connecte {string} directement")]
 async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {

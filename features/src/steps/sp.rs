@@ -191,7 +191,7 @@ async fn finding(w: &mut BenchWorld, level: String, text: String) -> Step {
 async fn tracing(w: &mut BenchWorld, context: String, object: String, buyer: String) -> Step {
     let hub = "api-entreprise";
     let recipient = w.siret(&buyer)?;
-    let url = w.control(hub, "hub-journal")?;
+    let url = w.journal_url(hub, "hub-journal")?;
     let a = w.call(hub, exchange::client().get(url)).await?;
     let entries = a.json["entries"].as_array().cloned().unwrap_or_default();
     ensure(!entries.is_empty(), || {
@@ -222,7 +222,7 @@ async fn tracing(w: &mut BenchWorld, context: String, object: String, buyer: Str
 #[then(expr = "API Entreprise a interrogé {string} pour la place de marché")]
 async fn providers_asked(w: &mut BenchWorld, expected: String) -> Step {
     let hub = "api-entreprise";
-    let url = w.control(hub, "hub-journal")?;
+    let url = w.journal_url(hub, "hub-journal")?;
     let a = w.call(hub, exchange::client().get(url)).await?;
     let asked: std::collections::BTreeSet<String> = a.json["entries"]
         .as_array()
@@ -390,7 +390,7 @@ async fn received_only(w: &mut BenchWorld, party: String, fields: String) -> Ste
 #[then(expr = "{word} a consigné un appel à {string} avec le SIRET de {string} comme destinataire")]
 async fn hub_recorded(w: &mut BenchWorld, hub: String, endpoint: String, town: String) -> Step {
     let recipient = w.siret(&town)?;
-    let url = w.control(&hub, "hub-journal")?;
+    let url = w.journal_url(&hub, "hub-journal")?;
     let a = w.call(&hub, exchange::client().get(url)).await?;
     let entries = a.json["entries"].as_array().cloned().unwrap_or_default();
     let found = entries
@@ -410,7 +410,7 @@ async fn asked_about_person(w: &mut BenchWorld, party: String, who: String) -> S
     let p = w.person(&who)?;
     let name = p.family_name.clone();
     let spi = p.numero_fiscal.clone().unwrap_or_default();
-    let entries = crate::steps::common::journal(w, &party, "").await?;
+    let entries = crate::steps::common::journal(w, &party).await?;
     ensure(!entries.is_empty(), || format!("{party} was not called"))?;
     // About them: their name (identity pivot) or their numéro fiscal; calls about nobody (a
     // gateway's token endpoint) do not count.
@@ -517,7 +517,7 @@ async fn signed_out(w: &mut BenchWorld, sp: String) -> Step {
 #[then(expr = "the broker's journal shows the logout")]
 #[then(expr = "le journal du fournisseur d'identité fédérée montre la déconnexion")]
 async fn broker_logout(w: &mut BenchWorld) -> Step {
-    let entries = crate::steps::common::journal(w, "fc", "").await?;
+    let entries = crate::steps::common::journal(w, "fc").await?;
     let found = entries
         .iter()
         .any(|e| text_of(&e["route"]).ends_with("/session/end"));

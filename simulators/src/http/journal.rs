@@ -42,6 +42,9 @@ pub struct JournalEntry {
     pub duration_us: u64,
     /// `X-Correlation-ID` / `X-Request-ID` sent by the caller, to follow a call across parties.
     pub correlation_id: Option<String>,
+    /// The conformance runner's scenario id (`X-Bench-Scenario`, see [`super::trace`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// What the middleware stores: cheap to build, turned into a [`JournalEntry`] when read.
@@ -59,6 +62,7 @@ struct Recorded {
     status: u16,
     duration_us: u64,
     correlation_id: Option<HeaderValue>,
+    scenario: Option<String>,
 }
 
 impl Recorded {
@@ -90,6 +94,7 @@ impl Recorded {
             status: self.status,
             duration_us: self.duration_us,
             correlation_id: self.correlation_id.as_ref().map(text),
+            scenario: self.scenario.clone(),
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct JournalQuery {
     pub subject: Option<String>,
     pub caller: Option<String>,
     pub status: Option<u16>,
+    /// Only the calls of one scenario (its `X-Bench-Scenario` id).
+    pub scenario: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -142,6 +149,7 @@ impl Journal {
             .entries
             .iter()
             .filter(|e| q.since.is_none_or(|s| e.seq > s))
+            .filter(|e| q.scenario.is_none() || e.scenario == q.scenario)
             .map(Recorded::entry)
             .filter(|e| q.route.as_ref().is_none_or(|r| &e.route == r))
             .filter(|e| {
@@ -189,6 +197,9 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
         .get("x-correlation-id")
         .or_else(|| headers.get("x-request-id"))
         .cloned();
+    let scenario = headers
+        .get(super::trace::SCENARIO_HEADER)
+        .and_then(super::trace::accept);
     let method = request.method().clone();
     let uri = request.uri().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
@@ -196,7 +207,8 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let mut response = next.run(request).await;
+    // The handler's own calls to other parties carry the same scenario id.
+    let mut response = super::trace::scoped(scenario.clone(), next.run(request)).await;
     let caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
     let subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
     rec.journal.push(Recorded {
@@ -212,6 +224,7 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
         status: response.status().as_u16(),
         duration_us: started.elapsed().as_micros() as u64,
         correlation_id,
+        scenario,
     });
     response
 }

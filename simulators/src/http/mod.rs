@@ -7,6 +7,7 @@
 mod clock;
 mod faults;
 mod journal;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -435,7 +435,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Incoming {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0),
             query: query_map(parts.uri.query()),
-            path: parts.uri.path().to_string(),
+            // The cache key: everything in the request that can change the answer.
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod particulier;
 pub mod tokens;
 
 use crate::defects::Defect;
+use crate::http::trace::Propagate as _;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -87,6 +88,9 @@ pub struct HubEntry {
     pub status: u16,
     pub duration_us: u64,
     pub provider_calls: Vec<ProviderCall>,
+    /// The conformance runner's scenario id, when the caller sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// The hub journal ("droit d'en connaître"), bounded.
@@ -476,7 +480,7 @@ impl Hub {
             request = request.header(*k, v);
         }
         let started = Instant::now();
-        let result = request.send().await;
+        let result = request.propagate().send().await;
         let outcome = match result {
             Err(e) if e.is_timeout() => Upstream::Timeout,
             Err(_) => Upstream::Unreachable,
@@ -506,7 +510,9 @@ impl Hub {
 
     /// Answers from the cache, or runs `fetch` (the provider calls and translation) once for
     /// identical concurrent calls of a token (409 `00015` for the others), caching a 200.
-    /// `key` is the request path; `Cache-Control: no-cache` bypasses the cache.
+    /// `key` is the request's path and query; the cache is keyed on it, the endpoint and the
+    /// token (whose habilitation decides which fields the answer carries), so no caller is served
+    /// an answer made for another. `Cache-Control: no-cache` bypasses the cache.
     pub async fn serve(
         &self,
         call: &mut HubCall,
@@ -515,6 +521,12 @@ impl Hub {
         fetch: impl AsyncFnOnce(&mut HubCall) -> Response,
     ) -> Response {
         let now = self.core.clock.now();
+        let jti = call
+            .caller
+            .as_ref()
+            .map(|c| c.token.jti.clone())
+            .unwrap_or_default();
+        let key = format!("{jti} {} {key}", call.endpoint);
         let bypass = headers
             .get(header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
@@ -524,7 +536,7 @@ impl Hub {
                 .cache
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .get(key)
+                .get(&key)
                 .filter(|(_, exp)| *exp > now)
                 .cloned();
             if let Some((body, expires)) = hit {
@@ -532,12 +544,7 @@ impl Hub {
                 return cache_headers(r, true, Some((expires - now).num_seconds()));
             }
         }
-        let jti = call
-            .caller
-            .as_ref()
-            .map(|c| c.token.jti.clone())
-            .unwrap_or_default();
-        let flight = format!("{jti} {} {key}", call.endpoint);
+        let flight = key.clone();
         if !self
             .in_flight
             .lock()
@@ -575,7 +582,7 @@ impl Hub {
                 self.cache
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key.to_string(), (bytes.clone(), expires));
+                    .insert(key, (bytes.clone(), expires));
                 cache_headers(
                     Response::from_parts(parts, axum::body::Body::from(bytes)),
                     false,
@@ -606,6 +613,7 @@ impl Hub {
             status: response.status().as_u16(),
             duration_us: call.started.elapsed().as_micros() as u64,
             provider_calls: call.calls,
+            scenario: crate::http::trace::current(),
         });
         let mut response = if subject.is_empty() {
             response
@@ -656,6 +664,7 @@ impl Hub {
                 ("client_id", id.as_str()),
                 ("client_secret", secret.as_str()),
             ])
+            .propagate()
             .send()
             .await;
         let status = answer.as_ref().map(|r| r.status().as_u16()).unwrap_or(0);
@@ -1142,6 +1151,7 @@ async fn delete_token(State(h): State<Hub>, Path(jti): Path<String>) -> Response
 struct JournalFilter {
     jti: Option<String>,
     recipient: Option<String>,
+    scenario: Option<String>,
 }
 
 async fn hub_journal(
@@ -1162,6 +1172,7 @@ async fn hub_journal(
                 .as_ref()
                 .is_none_or(|r| e.recipient.as_ref() == Some(r))
         })
+        .filter(|e| f.scenario.is_none() || e.scenario == f.scenario)
         .collect();
     json_response(
         StatusCode::OK,

@@ -2,6 +2,7 @@
 //! provider's own key, verify the broker's signature (refetching its JWKS on an unknown `kid`),
 //! check issuer and audience. Used by the DGFiP and by API Particulier in FranceConnect mode.
 
+use crate::http::trace::Propagate as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +49,7 @@ impl FranceConnectLink {
         let keys: Value = self
             .http
             .get(format!("{issuer}/jwks"))
+            .propagate()
             .send()
             .await
             .map_err(|e| e.to_string())?
@@ -74,6 +76,7 @@ impl FranceConnectLink {
                     ("client_id", client_id),
                     ("client_secret", secret),
                 ])
+                .propagate()
                 .send()
                 .await;
             let Ok(answer) = answer else { continue };

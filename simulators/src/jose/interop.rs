@@ -1,5 +1,6 @@
-//! Interoperability with an independent JOSE implementation: Python's `jwcrypto`
-//! (`pip install jwcrypto`; `.ci/run` installs it). Our tokens must open there, and theirs here.
+//! Interoperability with an independent JOSE implementation: Python's `jwcrypto`. Our tokens
+//! must open there, and theirs here. `cargo xtask test` installs it in a project-local virtual
+//! environment and names its interpreter in `BENCH_PYTHON` (default: `python3`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -11,13 +12,14 @@ use super::{jwe, jws};
 
 /// Runs a Python snippet with `input` on stdin and returns its stdout.
 fn python(script: &str, input: &Value) -> String {
-    let mut child = Command::new("python3")
+    let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(python)
         .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 runs (the interop tests need python3 and `pip install jwcrypto`)");
+        .expect("python runs (the interop tests need python3 with jwcrypto: `cargo xtask test`)");
     child
         .stdin
         .take()
@@ -27,7 +29,7 @@ fn python(script: &str, input: &Value) -> String {
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
-        "python failed (is jwcrypto installed? `pip install jwcrypto`): {}",
+        "python failed (is jwcrypto installed? `cargo xtask test` installs it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()

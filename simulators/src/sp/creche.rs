@@ -14,6 +14,7 @@
 //! Every outcome is explained: fee computed (floor, ceiling or AEEH applied), no CAF/MSA file,
 //! identity not found, provider unavailable.
 
+use crate::http::trace::Propagate as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -355,7 +356,7 @@ async fn from_api_particulier(
     hours: u32,
     request: reqwest::RequestBuilder,
 ) -> Estimate {
-    let answer = match request.send().await {
+    let answer = match request.propagate().send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
@@ -477,6 +478,7 @@ async fn from_dgfip(
             ("client_secret", c.dgfip_client.1.as_str()),
             ("scope", "RessourceIR"),
         ])
+        .propagate()
         .send()
         .await
     {
@@ -502,6 +504,7 @@ async fn from_dgfip(
         .bearer_auth(token)
         .header("X-FranceConnect-OAuth", &user.access_token)
         .header("X-Correlation-ID", crate::hubs::tokens::uuid_like())
+        .propagate()
         .send()
         .await;
     let (status, body) = match r {

@@ -12,6 +12,7 @@
 //! The applicant signs in with FranceConnect ([`super::oidc`]); the marketplace checks their
 //! name against the company's officers.
 
+use crate::http::trace::Propagate as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -328,6 +329,7 @@ async fn hub_get(m: &Marche, path: &str, tender: &Tender) -> Result<(u16, Value)
             ("object", tender.reference.as_str()),
             ("recipient", tender.buyer_siret.as_str()),
         ])
+        .propagate()
         .send()
         .await
         .map_err(|e| format!("API Entreprise injoignable : {e}"))?;

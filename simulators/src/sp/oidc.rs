@@ -8,6 +8,7 @@
 //! Endpoints come from the broker's discovery document, so any FranceConnect-compatible broker
 //! can be plugged in.
 
+use crate::http::trace::Propagate as _;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -121,6 +122,7 @@ impl RelyingParty {
         let r = self
             .http
             .get(&url)
+            .propagate()
             .send()
             .await
             .map_err(|e| RpError(format!("FranceConnect injoignable ({url}) : {e}")))?;
@@ -192,6 +194,7 @@ impl RelyingParty {
                 ("client_id", &self.client_id),
                 ("client_secret", &self.client_secret),
             ])
+            .propagate()
             .send()
             .await
             .map_err(|e| RpError(format!("FranceConnect (jeton) injoignable : {e}")))?;
@@ -250,6 +253,7 @@ impl RelyingParty {
         let r = self
             .http
             .get(&d.jwks_uri)
+            .propagate()
             .send()
             .await
             .map_err(|e| format!("JWKS de FranceConnect injoignable : {e}"))?;
@@ -315,6 +319,7 @@ impl RelyingParty {
             .http
             .get(&d.userinfo_endpoint)
             .bearer_auth(access_token)
+            .propagate()
             .send()
             .await
             .map_err(|e| format!("userinfo injoignable : {e}"))?;

@@ -28,7 +28,11 @@ impl Answer {
 
 impl Bench {
     pub async fn start() -> Bench {
-        let platform = Platform::start(&PlatformConfig::ephemeral(), None)
+        Bench::start_with(PlatformConfig::ephemeral()).await
+    }
+
+    pub async fn start_with(config: PlatformConfig) -> Bench {
+        let platform = Platform::start(&config, None)
             .await
             .expect("platform starts");
         let http = reqwest::Client::builder()

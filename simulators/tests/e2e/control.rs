@@ -162,3 +162,137 @@ async fn reset_forgets_dgfip_tokens() {
     assert_eq!(call().await.status, 401);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_pinned_platform_clock_is_where_reset_returns() {
+    let b = Bench::start_with(simulators::platform::PlatformConfig {
+        clock: Some("2026-11-22T09:00:00Z".into()),
+        ..simulators::platform::PlatformConfig::ephemeral()
+    })
+    .await;
+    for party in ["urssaf", "fc", "api-entreprise", "sp-marche"] {
+        let start = b.get(party, "/_control/clock").await;
+        assert!(
+            start.json["now"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-22T09:00"),
+            "{party} starts on the platform clock: {}",
+            start.json
+        );
+        b.put_json(
+            party,
+            "/_control/clock",
+            json!({"now": "2031-05-01T00:00:00Z"}),
+        )
+        .await;
+        b.post(party, "/_control/reset").await;
+        let back = b.get(party, "/_control/clock").await;
+        assert!(
+            back.json["now"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-22T09:00"),
+            "{party}: reset returns to the platform clock, not to the machine's: {}",
+            back.json
+        );
+        assert_eq!(back.json["offset_seconds"], 0);
+        b.put_json(party, "/_control/clock", json!({"advance_seconds": 3600}))
+            .await;
+        let deleted = b.send(b.http.delete(b.url(party, "/_control/clock"))).await;
+        assert!(
+            deleted.json["now"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-22T09:00")
+        );
+    }
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_scenario_id_is_followed_from_the_hub_to_the_provider() {
+    let b = Bench::start().await;
+    let token = b
+        .send(
+            b.http
+                .post(b.url("api-entreprise", "/_control/tokens"))
+                .json(&json!({"scopes": ["entreprises"]})),
+        )
+        .await;
+    let jwt = token.json["token"].as_str().unwrap().to_string();
+    let buyer = b.siret("commune-acheteuse");
+    for (scenario, persona) in [
+        ("scenario-a", "batiments-dupont"),
+        ("scenario-b", "gaec-msa"),
+    ] {
+        let siren = b.siren(persona);
+        let a = b
+            .send(
+                b.http
+                    .get(b.url(
+                        "api-entreprise",
+                        &format!(
+                            "/v4/insee/sirene/unites_legales/{siren}?recipient={buyer}&context=test&object=trace"
+                        ),
+                    ))
+                    .bearer_auth(&jwt)
+                    .header("X-Bench-Scenario", scenario),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+    }
+    let mine = b
+        .get("insee", "/_control/journal?scenario=scenario-a")
+        .await;
+    let entries = mine.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", mine.json);
+    assert_eq!(entries[0]["subject"], b.siren("batiments-dupont").as_str());
+    assert_eq!(entries[0]["scenario"], "scenario-a");
+    let hub = b
+        .get(
+            "api-entreprise",
+            "/_control/hub-journal?scenario=scenario-b",
+        )
+        .await;
+    assert_eq!(
+        hub.json["entries"].as_array().unwrap().len(),
+        1,
+        "{}",
+        hub.json
+    );
+    // A hostile value is not recorded.
+    b.send(
+        b.http
+            .get(b.url("insee", "/entreprises/sirene/V3.11/siren/000"))
+            .header("X-Bench-Scenario", "x".repeat(500)),
+    )
+    .await;
+    let all = b.get("insee", "/_control/journal?status=400").await;
+    assert!(all.json["entries"][0]["scenario"].is_null(), "{}", all.json);
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_defect_is_made_by_its_owner_only() {
+    use simulators::defects::Defect;
+    let all: Vec<Defect> = Defect::all().collect();
+    let b = Bench::start_with(simulators::platform::PlatformConfig {
+        defects: all.clone(),
+        ..simulators::platform::PlatformConfig::ephemeral()
+    })
+    .await;
+    let owners: std::collections::BTreeSet<&str> = all.iter().map(|d| d.party()).collect();
+    for p in &b.platform.parties {
+        let expected: Vec<Defect> = all.iter().copied().filter(|d| d.party() == p.id).collect();
+        assert_eq!(p.core.defects.enabled(), expected, "{}", p.id);
+    }
+    // Every owner named in the catalogue is a party that runs.
+    for owner in owners {
+        assert!(
+            b.platform.party(owner).is_some(),
+            "{owner} owns a defect but does not run"
+        );
+    }
+    b.stop().await;
+}

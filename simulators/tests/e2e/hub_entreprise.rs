@@ -716,7 +716,8 @@ async fn answers_are_cached_with_the_documented_lifetimes() {
     let second = call(&b, &jwt, &path, &q).await;
     assert_eq!(second.headers["x-response-cached"], "true");
     assert_eq!(second.json, first.json);
-    // Another token, other tracing parameters: the same cached answer (the key is the path).
+    // Another token (another habilitation), or other tracing parameters: not an answer made for
+    // this call, so the provider is asked again (the key is the token, the path and the query).
     let other = token(&b, json!({"scopes": ["entreprises"]})).await;
     let recipient = b
         .platform
@@ -726,15 +727,17 @@ async fn answers_are_cached_with_the_documented_lifetimes() {
         .head_office()
         .siret
         .clone();
+    let other_query = format!("recipient={recipient}&context=Aides&object=A-1");
     assert_eq!(
-        call(
-            &b,
-            &other,
-            &path,
-            &format!("recipient={recipient}&context=Aides&object=A-1")
-        )
-        .await
-        .headers["x-response-cached"],
+        call(&b, &other, &path, &q).await.headers["x-response-cached"],
+        "false"
+    );
+    assert_eq!(
+        call(&b, &jwt, &path, &other_query).await.headers["x-response-cached"],
+        "false"
+    );
+    assert_eq!(
+        call(&b, &other, &path, &q).await.headers["x-response-cached"],
         "true"
     );
     let insee_calls = || async {
@@ -743,7 +746,7 @@ async fn answers_are_cached_with_the_documented_lifetimes() {
             .unwrap()
             .len()
     };
-    assert_eq!(insee_calls().await, 1);
+    assert_eq!(insee_calls().await, 3);
     // Cache-Control: no-cache goes to the provider.
     let fresh = b
         .send(
@@ -754,7 +757,7 @@ async fn answers_are_cached_with_the_documented_lifetimes() {
         )
         .await;
     assert_eq!(fresh.headers["x-response-cached"], "false");
-    assert_eq!(insee_calls().await, 2);
+    assert_eq!(insee_calls().await, 4);
     // An hour later (hub clock), the entry is gone.
     b.put_json(
         "api-entreprise",

@@ -1,6 +1,7 @@
 //! The front channel: `/authorize` and its strict validation, the identity-provider selection
 //! page, the round trip through the identity provider, the information page, SSO.
 
+use crate::http::trace::Propagate as _;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -305,6 +306,7 @@ async fn sector_redirect_uris(b: &Broker, url: &str) -> Option<Vec<String>> {
     let response = b
         .http
         .get(url)
+        .propagate()
         .send()
         .await
         .ok()
@@ -505,6 +507,7 @@ async fn authenticate_at_idp(
             ("client_id", b.s.id),
             ("client_secret", &idp.client_secret),
         ])
+        .propagate()
         .send()
         .await;
     let tokens: Value = match sent {
@@ -596,6 +599,7 @@ async fn authenticate_at_idp(
         .http
         .get(format!("{}/userinfo", idp.base_url))
         .bearer_auth(access_token)
+        .propagate()
         .send()
         .await;
     let body = match info {
@@ -685,6 +689,7 @@ async fn idp_keys(b: &Broker, idp_id: &str, base: &str) -> Result<Value, String>
     let discovery: Value = b
         .http
         .get(format!("{base}/.well-known/openid-configuration"))
+        .propagate()
         .send()
         .await
         .map_err(|e| e.to_string())?
@@ -697,6 +702,7 @@ async fn idp_keys(b: &Broker, idp_id: &str, base: &str) -> Result<Value, String>
     let keys: Value = b
         .http
         .get(uri)
+        .propagate()
         .send()
         .await
         .map_err(|e| e.to_string())?
