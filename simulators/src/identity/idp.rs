@@ -143,6 +143,19 @@ struct IdpState {
     pending: Arc<Mutex<HashMap<String, Pending>>>,
     codes: Arc<Mutex<HashMap<String, Grant>>>,
     tokens: Arc<Mutex<HashMap<String, Grant>>>,
+    /// Signing keys, the current one last; all are published (`POST /_control/keys/rotate`
+    /// adds one, reset goes back to the configured key).
+    keys: Arc<std::sync::RwLock<Vec<SigningKey>>>,
+}
+
+impl IdpState {
+    /// The key new tokens are signed with.
+    fn signing_key(&self) -> SigningKey {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.last()
+            .cloned()
+            .unwrap_or_else(|| self.settings.signing_key.clone())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -159,8 +172,12 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
         pending: Arc::default(),
         codes: Arc::default(),
         tokens: Arc::default(),
+        keys: Arc::new(std::sync::RwLock::new(vec![settings.signing_key.clone()])),
     };
     let reset_state = state.clone();
+    let control = Router::new()
+        .route("/_control/keys/rotate", post(rotate_keys))
+        .with_state(state.clone());
     let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks_route))
@@ -190,9 +207,23 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
             lock(&reset_state.pending).clear();
             lock(&reset_state.codes).clear();
             lock(&reset_state.tokens).clear();
+            *reset_state.keys.write().unwrap_or_else(|e| e.into_inner()) =
+                vec![reset_state.settings.signing_key.clone()];
         }),
-        control: None,
+        control: Some(control),
     }
+}
+
+/// `POST /_control/keys/rotate`: a new ES256 key signs from now on; the old ones stay published.
+async fn rotate_keys(State(s): State<IdpState>) -> Response {
+    let kid = format!(
+        "{}-{}",
+        s.settings.id,
+        &crate::identity::random_token()[..8]
+    );
+    let key = SigningKey::generate_es256(kid.clone());
+    s.keys.write().unwrap_or_else(|e| e.into_inner()).push(key);
+    json_response(StatusCode::OK, &json!({"rotated": "ES256", "kid": kid}))
 }
 
 /// The issuer: the provider's base URL.
@@ -236,8 +267,8 @@ async fn discovery(State(s): State<IdpState>, headers: HeaderMap) -> Response {
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [s.settings.signing_key.alg()],
-            "userinfo_signing_alg_values_supported": [s.settings.signing_key.alg()],
+            "id_token_signing_alg_values_supported": [s.signing_key().alg()],
+            "userinfo_signing_alg_values_supported": [s.signing_key().alg()],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "scopes_supported": ["openid", "profile", "birth", "email", "preferred_username", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "identite_pivot"],
             "claims_supported": ["sub", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "preferred_username", "acr", "amr"],
@@ -247,7 +278,11 @@ async fn discovery(State(s): State<IdpState>, headers: HeaderMap) -> Response {
 }
 
 async fn jwks_route(State(s): State<IdpState>) -> Response {
-    json_response(StatusCode::OK, &jwks(s.settings.signing_key.public_jwk()))
+    let keys = s.keys.read().unwrap_or_else(|e| e.into_inner()).clone();
+    json_response(
+        StatusCode::OK,
+        &jwks(keys.iter().filter_map(SigningKey::public_jwk)),
+    )
 }
 
 async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Response {
@@ -644,7 +679,7 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
     if s.core.defects.has(crate::defects::Defect::IdpOmitsNonce) {
         claims.as_object_mut().map(|c| c.remove("nonce"));
     }
-    let id_token = jws::sign_json(&s.settings.signing_key, &claims, None);
+    let id_token = jws::sign_json(&s.signing_key(), &claims, None);
     let access_token = random_token();
     let sub = grant.sub.clone();
     lock(&s.tokens).insert(
@@ -730,7 +765,7 @@ async fn userinfo(State(s): State<IdpState>, headers: HeaderMap) -> Response {
             o.remove(c);
         }
     }
-    let token = jws::sign_json(&s.settings.signing_key, &claims, None);
+    let token = jws::sign_json(&s.signing_key(), &claims, None);
     with_subject(
         (
             StatusCode::OK,

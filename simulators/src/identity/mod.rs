@@ -148,6 +148,30 @@ pub fn claims_of_scope(scope: &str) -> &'static [&'static str] {
         "preferred_username" => &["preferred_username"],
         "idp_birthdate" => &["idp_birthdate"],
         "idp_id" => &["idp_id"],
+        // FranceConnect+'s RNIPP reconciliation scopes.
+        "rnipp_given_name" => &["given_name", "rnipp_given_name", "rnipp_given_name_array"],
+        "rnipp_family_name" => &["rnipp_family_name"],
+        "rnipp_gender" => &["rnipp_gender"],
+        "rnipp_birthdate" => &["rnipp_birthdate"],
+        "rnipp_birthplace" => &["rnipp_birthplace"],
+        "rnipp_birthcountry" => &["rnipp_birthcountry"],
+        "rnipp_profile" => &[
+            "rnipp_given_name",
+            "rnipp_given_name_array",
+            "rnipp_family_name",
+            "rnipp_birthdate",
+            "rnipp_gender",
+        ],
+        "rnipp_birth" => &["rnipp_birthplace", "rnipp_birthcountry"],
+        "rnipp_identite_pivot" => &[
+            "rnipp_given_name",
+            "rnipp_given_name_array",
+            "rnipp_family_name",
+            "rnipp_birthdate",
+            "rnipp_gender",
+            "rnipp_birthplace",
+            "rnipp_birthcountry",
+        ],
         _ => &[],
     }
 }

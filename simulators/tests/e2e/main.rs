@@ -1,6 +1,7 @@
 //! End-to-end tests of the simulated platform, through its public HTTP surface only.
 
 mod broker;
+mod broker_oidc;
 mod citizen;
 mod common;
 mod control;

@@ -65,10 +65,53 @@ pub(crate) fn identity_scopes(encrypt: bool) -> Vec<&'static str> {
         "email",
         "preferred_username",
     ];
-    if !encrypt {
+    if encrypt {
+        // FranceConnect+'s reconciliation scopes: the RNIPP's values beside the provider's.
+        s.extend([
+            "rnipp_given_name",
+            "rnipp_family_name",
+            "rnipp_gender",
+            "rnipp_birthdate",
+            "rnipp_birthplace",
+            "rnipp_birthcountry",
+            "rnipp_profile",
+            "rnipp_birth",
+            "rnipp_identite_pivot",
+        ]);
+    } else {
         s.extend(["idp_birthdate", "idp_id"]);
     }
     s
+}
+
+/// The claims a platform can release (`claims_supported`).
+pub(crate) fn identity_claims_supported(encrypt: bool) -> Vec<&'static str> {
+    let mut c = vec![
+        "sub",
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthplace",
+        "birthcountry",
+        "email",
+        "preferred_username",
+    ];
+    if encrypt {
+        c.extend([
+            "rnipp_given_name",
+            "rnipp_given_name_array",
+            "rnipp_family_name",
+            "rnipp_gender",
+            "rnipp_birthdate",
+            "rnipp_birthplace",
+            "rnipp_birthcountry",
+        ]);
+    } else {
+        c.extend(["given_name_array", "idp_birthdate", "idp_id"]);
+    }
+    c.extend(["amr", "acr"]);
+    c
 }
 
 pub async fn authorize_get(
@@ -539,10 +582,15 @@ async fn authenticate_at_idp(
             )
         })?,
     };
-    let keys = idp_keys(b, idp_id, &idp.base_url)
+    let mut keys = idp_keys(b, idp_id, &idp.base_url, false)
         .await
         .map_err(|m| error_page("Y020002", &m))?;
     let id_token = tokens["id_token"].as_str().unwrap_or_default();
+    if kid_unknown(id_token, &keys) {
+        keys = idp_keys(b, idp_id, &idp.base_url, true)
+            .await
+            .map_err(|m| error_page("Y020002", &m))?;
+    }
     let claims = jws::verify(id_token, &keys, &["ES256", "RS256"])
         .and_then(|v| v.claims())
         .map_err(|e| {
@@ -681,10 +729,18 @@ async fn authenticate_at_idp(
     })
 }
 
-/// The provider's JWKS, from its discovery document; cached.
-async fn idp_keys(b: &Broker, idp_id: &str, base: &str) -> Result<Value, String> {
-    if let Some(k) = lock(&b.idp_keys).get(idp_id).cloned() {
-        return Ok(k);
+/// How long after fetching an identity provider's keys the broker will not fetch them again for
+/// an unknown `kid` (on its clock): a forged token cannot make it hammer the provider.
+pub(crate) const IDP_KEYS_COOLDOWN_SECONDS: i64 = 30;
+
+/// The provider's JWKS, from its discovery document; cached with the broker-clock instant it was
+/// fetched at. `refresh` fetches again unless the cache is younger than the cooldown.
+async fn idp_keys(b: &Broker, idp_id: &str, base: &str, refresh: bool) -> Result<Value, String> {
+    let now = b.core.clock.now().timestamp();
+    if let Some((keys, fetched)) = lock(&b.idp_keys).get(idp_id).cloned() {
+        if !refresh || now - fetched < IDP_KEYS_COOLDOWN_SECONDS {
+            return Ok(keys);
+        }
     }
     let discovery: Value = b
         .http
@@ -709,8 +765,21 @@ async fn idp_keys(b: &Broker, idp_id: &str, base: &str) -> Result<Value, String>
         .json()
         .await
         .map_err(|e| e.to_string())?;
-    lock(&b.idp_keys).insert(idp_id.to_string(), keys.clone());
+    lock(&b.idp_keys).insert(idp_id.to_string(), (keys.clone(), now));
     Ok(keys)
+}
+
+/// Whether a compact JWS names a `kid` the key set does not have (a rotation at the provider).
+fn kid_unknown(token: &str, keys: &Value) -> bool {
+    let kid = jws::parts(token)
+        .ok()
+        .and_then(|p| p.header["kid"].as_str().map(str::to_string));
+    match kid {
+        Some(kid) => !keys["keys"]
+            .as_array()
+            .is_some_and(|ks| ks.iter().any(|k| k["kid"] == kid.as_str())),
+        None => false,
+    }
 }
 
 /// Once signed in: the information page, or straight back to the service provider.

@@ -40,22 +40,18 @@ pub async fn session_end(
     if hint.is_empty() {
         return error_page("Y030007", "Paramètre manquant : id_token_hint");
     }
-    // The hint is an ID token this broker issued: a JWS it signed, or (FranceConnect+) a JWE
-    // whose protected header names this broker as issuer.
+    // The hint is an ID token this broker issued: a JWS it signed, or (FranceConnect+) a JWE it
+    // encrypted for the service provider, which it cannot open and so recognises whole.
     let client_id = if hint.split('.').count() == 5 {
-        let header = hint
-            .split('.')
-            .next()
-            .and_then(|h| crate::jose::unb64(h).ok())
-            .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
-            .unwrap_or_default();
-        if header["iss"] != b.s.issuer().as_str() {
-            return error_page(
-                "Y030007",
-                "id_token_hint n'a pas été émis par ce fournisseur",
-            );
+        match lock(&b.issued_jwe).client_of(&hint) {
+            Some(c) => c.to_string(),
+            None => {
+                return error_page(
+                    "Y030007",
+                    "id_token_hint invalide : ce jeton chiffré n'a pas été émis par ce fournisseur",
+                );
+            }
         }
-        header["aud"].as_str().unwrap_or("").to_string()
     } else {
         match jws::verify(&hint, &b.jwks(), &["ES256", "RS256"]).and_then(|v| v.claims()) {
             Ok(c) if c["iss"] == b.s.issuer().as_str() => {

@@ -375,7 +375,50 @@ pub(crate) struct Broker {
     pub tokens: Arc<Mutex<HashMap<String, AccessToken>>>,
     pub sessions: Arc<Mutex<HashMap<String, Session>>>,
     pub logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
-    pub idp_keys: Arc<Mutex<HashMap<String, Value>>>,
+    /// Identity providers' key sets, with the broker-clock second they were fetched at.
+    pub idp_keys: Arc<Mutex<HashMap<String, (Value, i64)>>>,
+    /// FranceConnect+'s encrypted ID tokens as issued, by digest, with their client: the
+    /// broker cannot decrypt a JWE made for a service provider, so `/session/end` recognises an
+    /// `id_token_hint` by its exact bytes (a tampered one is unknown).
+    pub issued_jwe: Arc<Mutex<IssuedJwe>>,
+}
+
+/// A bounded record of issued JWE ID tokens (oldest forgotten first).
+#[derive(Default)]
+pub(crate) struct IssuedJwe {
+    by_digest: HashMap<[u8; 32], String>,
+    order: std::collections::VecDeque<[u8; 32]>,
+}
+
+impl IssuedJwe {
+    const CAPACITY: usize = 100_000;
+
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// Remembers `token`, issued to `client_id`.
+    pub fn record(&mut self, token: &str, client_id: &str) {
+        let d = Self::digest(token);
+        if self.order.len() >= Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.by_digest.remove(&old);
+            }
+        }
+        self.order.push_back(d);
+        self.by_digest.insert(d, client_id.to_string());
+    }
+
+    /// The client an issued token was made for.
+    pub fn client_of(&self, token: &str) -> Option<&str> {
+        self.by_digest.get(&Self::digest(token)).map(String::as_str)
+    }
+
+    fn clear(&mut self) {
+        self.by_digest.clear();
+        self.order.clear();
+    }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -459,6 +502,7 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
         sessions: Arc::default(),
         logouts: Arc::default(),
         idp_keys: Arc::default(),
+        issued_jwe: Arc::default(),
     };
     let p = |path: &str| format!("{PREFIX}{path}");
     let router = Router::new()
@@ -480,7 +524,11 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
             get(authorize::redirect_to_sp_with_error),
         )
         .route(&p("/token"), post(tokens::token))
-        .route(&p("/userinfo"), get(tokens::userinfo))
+        // OIDC Core §5.3.1: userinfo answers GET and POST alike.
+        .route(
+            &p("/userinfo"),
+            get(tokens::userinfo).post(tokens::userinfo_post),
+        )
         .route(&p("/token/revocation"), post(tokens::revocation))
         .route(&p("/checktoken"), post(checktoken::checktoken))
         .route(&p("/session/end"), get(logout::session_end))
@@ -524,6 +572,7 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
             lock(&reset.sessions).clear();
             lock(&reset.logouts).clear();
             lock(&reset.idp_keys).clear();
+            lock(&reset.issued_jwe).clear();
             let mut keys = reset.keys.write().unwrap_or_else(|e| e.into_inner());
             *keys = reset
                 .s
@@ -638,13 +687,16 @@ async fn discovery(axum::extract::State(b): axum::extract::State<Broker>) -> Res
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise"],
         "scopes_supported": scopes,
-        "claims_supported": ["sub", "given_name", "given_name_array", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "preferred_username", "idp_birthdate", "amr", "acr"],
+        "claims_supported": authorize::identity_claims_supported(b.s.encrypt),
         "claims_parameter_supported": true,
         "acr_values_supported": b.s.allowed_acr,
         "id_token_signing_alg_values_supported": if b.s.encrypt { json!(["ES256"]) } else { json!(["HS256", "ES256", "RS256"]) },
         "userinfo_signing_alg_values_supported": if b.s.encrypt { json!(["ES256"]) } else { json!(["HS256", "ES256", "RS256"]) },
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
+        // FranceConnect+ takes ES256 client assertions only.
+        "token_endpoint_auth_signing_alg_values_supported": if b.s.encrypt { json!(["ES256"]) } else { json!(["ES256", "RS256"]) },
+        // Every answer to the service provider's redirect URI carries `iss` (RFC 9207).
+        "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     });

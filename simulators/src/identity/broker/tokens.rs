@@ -37,6 +37,17 @@ fn invalid_client(detail: &str) -> Response {
     )
 }
 
+/// RFC 6749 §5.2: a client that tried `Authorization` gets a 401 with `WWW-Authenticate`
+/// naming the scheme it used.
+fn invalid_client_basic() -> Response {
+    let mut r = invalid_client("client_secret_basic is not supported");
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"FranceConnect\", error=\"invalid_client\""),
+    );
+    r
+}
+
 /// Authenticates a service provider by `client_secret_post` or `private_key_jwt`.
 fn authenticate<'a>(
     b: &'a Broker,
@@ -44,7 +55,7 @@ fn authenticate<'a>(
     f: &[(String, String)],
 ) -> Result<&'a ServiceProvider, Response> {
     if headers.contains_key(header::AUTHORIZATION) {
-        return Err(invalid_client("client_secret_basic is not supported"));
+        return Err(invalid_client_basic());
     }
     if let Some(assertion) = field(f, "client_assertion") {
         if field(f, "client_assertion_type") != Some(JWT_BEARER) {
@@ -192,6 +203,9 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
             ));
         }
     };
+    if b.s.encrypt {
+        lock(&b.issued_jwe).record(&id_token, &sp.client_id);
+    }
     let access_token = random_token();
     lock(&b.tokens).insert(
         access_token.clone(),
@@ -299,6 +313,22 @@ pub(crate) fn identity_claims(
                 ),
                 "idp_birthdate" if !b.s.encrypt => put("idp_birthdate", json!(a.idp_birthdate)),
                 "idp_id" if !b.s.encrypt => put("idp_id", json!(a.idp)),
+                // The RNIPP's values: the population is the civil register here.
+                "rnipp_given_name" if b.s.encrypt => put("rnipp_given_name", json!(id.given_name)),
+                "rnipp_given_name_array" if b.s.encrypt => {
+                    put("rnipp_given_name_array", json!(given_array))
+                }
+                "rnipp_family_name" if b.s.encrypt => {
+                    put("rnipp_family_name", json!(id.family_name))
+                }
+                "rnipp_gender" if b.s.encrypt => put("rnipp_gender", json!(id.gender)),
+                "rnipp_birthdate" if b.s.encrypt => {
+                    put("rnipp_birthdate", json!(id.normalized_birthdate()))
+                }
+                "rnipp_birthplace" if b.s.encrypt => put("rnipp_birthplace", json!(id.birthplace)),
+                "rnipp_birthcountry" if b.s.encrypt => {
+                    put("rnipp_birthcountry", json!(id.birthcountry))
+                }
                 _ => {}
             }
         }
@@ -313,6 +343,13 @@ fn token_error(status: StatusCode, description: &str, detail: &str, code: &str) 
         HeaderValue::from_static("Bearer error=\"invalid_token\""),
     );
     r
+}
+
+/// `POST /userinfo` (OIDC Core §5.3.1): the same answer; the token in `Authorization` or as
+/// the form field `access_token` (RFC 6750 §2.2).
+pub async fn userinfo_post(state: State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = std::str::from_utf8(&body).ok().map(str::to_string);
+    userinfo(state, headers, RawQuery(form)).await
 }
 
 /// `GET /userinfo`: the granted claims as a signed JWT (JWE on FranceConnect+).
