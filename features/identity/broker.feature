@@ -7,6 +7,7 @@ Feature: FranceConnect signs citizens in for service providers
   Scenario: A citizen signs in through impots.gouv.fr
     When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
     Then the ID token verifies against the broker's published keys
+    And the ID token is meant for the one who asked
     And the ID token's acr is "eidas1"
     And the ID token carries the nonce the service provider sent
     And fc answered within 500 ms
@@ -15,6 +16,22 @@ Feature: FranceConnect signs citizens in for service providers
     When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
     And the service provider exchanges the same code again
     Then the token endpoint answers 400 with "invalid_grant"
+
+  @serial @control
+  Scenario: A code kept over 30 seconds is refused
+    When "famille-eaje-aeeh" gets a code at FranceConnect through "idp-impots"
+    And 31 seconds pass
+    And the service provider exchanges the code
+    Then the token endpoint answers 400 with "invalid_grant"
+
+  Scenario: A code is exchanged only with the redirect URI it was issued for
+    When "famille-eaje-aeeh" gets a code at FranceConnect through "idp-impots"
+    And the service provider exchanges the code with the redirect URI "http://127.0.0.1:7999/elsewhere"
+    Then the token endpoint answers 400 with "invalid_grant"
+
+  Scenario: A scope the service provider may not ask for comes back as invalid_scope, from the broker
+    When a service provider asks FranceConnect for the scope "openid cnaf_quotient_familial"
+    Then the service provider gets the error "invalid_scope"
 
   @serial @control
   Scenario: An access token lives 60 seconds, on the platform clock

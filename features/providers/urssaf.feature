@@ -16,6 +16,12 @@ Feature: URSSAF's attestation de vigilance
     And the answer's "valide" is "true"
     And the answer's "dateFinValidite" is "2027-04-30"
 
+  Scenario: A wrong security code does not verify
+    When URSSAF is asked for the attestation de vigilance of "batiments-dupont"
+    And the buyer verifies the attestation of "batiments-dupont" with the code "ZZZZZZZZZZZZ"
+    Then the answer is 200
+    And the answer's "valide" is "false"
+
   Scenario: A company behind with its contributions is refused
     When URSSAF is asked for the attestation de vigilance of "charpentes-refus-vigilance"
     Then the answer is 200

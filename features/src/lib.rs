@@ -603,3 +603,68 @@ impl cucumber::Writer<BenchWorld> for Collector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(file: &str, line: usize) -> ScenarioResult {
+        ScenarioResult {
+            feature: "f".into(),
+            file: file.into(),
+            name: format!("s{line}"),
+            line,
+            tags: vec![],
+            verdict: Verdict::Passed,
+            steps: vec![],
+            duration_ms: 1.0,
+            exchanges: vec![],
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn a_mutation_report_says_who_caught_what() {
+        let clean = RunReport {
+            run_id: "r".into(),
+            started: String::new(),
+            target: "default".into(),
+            target_description: String::new(),
+            seed: 42,
+            clock: "2026-11-22T09:00:00Z".into(),
+            order: "written".into(),
+            defects: vec![],
+            tags: None,
+            name_filter: None,
+            duration_ms: 1.0,
+            scenarios: vec![scenario("a.feature", 1), scenario("b.feature", 2)],
+            errors: vec![],
+        };
+        let report = MutationReport {
+            clean,
+            results: vec![
+                MutantResult {
+                    defect: Defect::IdpOmitsNonce,
+                    caught_by: vec!["a.feature:1 s1".into()],
+                },
+                MutantResult {
+                    defect: Defect::HubTimeoutAs500,
+                    caught_by: vec![],
+                },
+            ],
+        };
+        assert_eq!(report.caught(), 1);
+        assert!(report.results[0].thinly_covered());
+        assert_eq!(
+            report.by_feature(),
+            vec![
+                ("a.feature".to_string(), vec![Defect::IdpOmitsNonce]),
+                ("b.feature".to_string(), vec![])
+            ]
+        );
+        let md = report.markdown();
+        assert!(md.contains("1/2 defects caught"), "{md}");
+        assert!(md.contains("`hub-timeout-as-500` (api-entreprise, ") && md.contains("NOT CAUGHT"));
+        assert!(md.contains("- b.feature:2 s2: none"));
+    }
+}

@@ -228,7 +228,7 @@ impl BenchWorld {
         if who.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(who.to_string());
         }
-        if who == "an unknown company" {
+        if who == "an unknown company" || who == "une entreprise inconnue" {
             let p = &self.target.population;
             return (0u32..)
                 .map(ids::siren_from_body)

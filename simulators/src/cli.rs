@@ -139,7 +139,7 @@ fn population(args: &ServeArgs) -> i32 {
 pub async fn serve(args: &ServeArgs) -> i32 {
     if args.defect.iter().any(|d| d == "list") {
         for (_, name, party, what) in crate::defects::CATALOGUE {
-            println!("{name:<36} {party:<16} {what}");
+            println!("{name:<38} {party:<16} {what}");
         }
         return 0;
     }

@@ -41,6 +41,19 @@ pub enum Defect {
     DgfipIgnoresFranceConnectScopes,
     MarcheAcceptsRefusedVigilance,
     CrecheIgnoresAeeh,
+    BrokerAccessTokenOutlivesAMinute,
+    BrokerAcceptsExpiredCode,
+    BrokerIgnoresRedirectUriMismatch,
+    BrokerOmitsIssInErrors,
+    IdpWrongAudience,
+    IdpUnsignedUserinfo,
+    CrecheIgnoresFloor,
+    MarcheSkipsOfficerCheck,
+    UrssafVerifiesAnyCode,
+    DgfipAcceptsExpiredToken,
+    CnafAnswers200ForNoFile,
+    InseeServesNonDiffusible,
+    InfogreffeOmitsOfficers,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -153,6 +166,84 @@ pub const CATALOGUE: &[(Defect, &str, &str, &str)] = &[
         "sp-creche",
         "prices a family with an AEEH child at its own row of the scale instead of the next one",
     ),
+    (
+        Defect::BrokerAccessTokenOutlivesAMinute,
+        "broker-access-token-outlives-a-minute",
+        "fc",
+        "keeps access tokens valid for an hour instead of 60 seconds",
+    ),
+    (
+        Defect::BrokerAcceptsExpiredCode,
+        "broker-accepts-expired-code",
+        "fc",
+        "exchanges an authorization code older than its 30 seconds",
+    ),
+    (
+        Defect::BrokerIgnoresRedirectUriMismatch,
+        "broker-ignores-redirect-uri-mismatch",
+        "fc",
+        "exchanges a code sent with another redirect_uri than the one it was issued for",
+    ),
+    (
+        Defect::BrokerOmitsIssInErrors,
+        "broker-omits-iss-in-errors",
+        "fc",
+        "sends errors back to the service provider without `iss` (RFC 9207)",
+    ),
+    (
+        Defect::IdpWrongAudience,
+        "idp-wrong-audience",
+        "idp-impots",
+        "puts another client than the broker in the ID token's `aud`",
+    ),
+    (
+        Defect::IdpUnsignedUserinfo,
+        "idp-unsigned-userinfo",
+        "idp-impots",
+        "answers userinfo as plain JSON instead of a signed JWT",
+    ),
+    (
+        Defect::CrecheIgnoresFloor,
+        "creche-ignores-floor",
+        "sp-creche",
+        "prices resources below the PSU floor as they are instead of at the floor",
+    ),
+    (
+        Defect::MarcheSkipsOfficerCheck,
+        "marche-skips-officer-check",
+        "sp-marche",
+        "takes the signed-in applicant for an officer without reading the RCS extract's list",
+    ),
+    (
+        Defect::UrssafVerifiesAnyCode,
+        "urssaf-verifies-any-code",
+        "urssaf",
+        "confirms an attestation whatever security code the buyer gives",
+    ),
+    (
+        Defect::DgfipAcceptsExpiredToken,
+        "dgfip-accepts-expired-token",
+        "dgfip",
+        "accepts a gateway token past its hour instead of 401 JETON_EXPIRE",
+    ),
+    (
+        Defect::CnafAnswers200ForNoFile,
+        "cnaf-200-for-no-file",
+        "cnaf",
+        "answers 200 with an empty body for an identity without a file instead of 404 133",
+    ),
+    (
+        Defect::InseeServesNonDiffusible,
+        "insee-serves-non-diffusible",
+        "insee",
+        "serves a unit that is never diffused instead of 403",
+    ),
+    (
+        Defect::InfogreffeOmitsOfficers,
+        "infogreffe-omits-officers",
+        "infogreffe",
+        "leaves the officers (mandataires sociaux) out of the RCS extract",
+    ),
 ];
 
 impl Defect {
@@ -231,7 +322,9 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_parties_exist() {
-        assert!(CATALOGUE.len() >= 15);
+        assert!(CATALOGUE.len() >= 30);
+        // The bit set holds them all.
+        assert!(CATALOGUE.len() <= 64);
         for d in Defect::all() {
             assert_eq!(d.name().parse::<Defect>(), Ok(d));
             assert!(!d.description().is_empty());

@@ -287,7 +287,7 @@ fn conform(args: ConformArgs) -> i32 {
     use simulators::defects::{CATALOGUE, Defect};
     if defect.iter().any(|d| d == "list") {
         for (_, name, party, what) in CATALOGUE {
-            println!("{name:<36} {party:<16} {what}");
+            println!("{name:<38} {party:<16} {what}");
         }
         return 0;
     }
@@ -381,7 +381,7 @@ fn mutation_run(runtime: &tokio::runtime::Runtime, options: &conformance::RunOpt
             _ => "caught    ",
         };
         println!(
-            "{mark}  {:<36} by {} scenario(s)",
+            "{mark}  {:<38} by {} scenario(s)",
             r.defect.name(),
             r.caught_by.len()
         );

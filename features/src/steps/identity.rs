@@ -91,6 +91,23 @@ pub(crate) async fn sign_in(
     extra: &[(&str, &str)],
     idp_acr: Option<&str>,
 ) -> Step {
+    sign_in_for_code(w, broker, client, login, idp, extra, idp_acr).await?;
+    if w.sign_in.code.is_some() {
+        exchange_code(w, None).await?;
+    }
+    Ok(())
+}
+
+/// Drives the citizen through the pages and keeps what came back (a code, or an error).
+async fn sign_in_for_code(
+    w: &mut BenchWorld,
+    broker: &str,
+    client: &str,
+    login: &str,
+    idp: &str,
+    extra: &[(&str, &str)],
+    idp_acr: Option<&str>,
+) -> Step {
     let url = authorize_url(w, broker, client, extra)?;
     let stop_at = w.target.credential(broker, "sp.redirect_uri")?;
     let nonce = extra
@@ -124,14 +141,12 @@ pub(crate) async fn sign_in(
         state: STATE.into(),
         ..SignIn::default()
     };
-    if w.sign_in.code.is_some() {
-        exchange_code(w).await?;
-    }
     Ok(())
 }
 
-/// POSTs the code to the broker's token endpoint; keeps the answer.
-async fn exchange_code(w: &mut BenchWorld) -> Step {
+/// POSTs the code to the broker's token endpoint (with the registered redirect URI, or
+/// `redirect_uri`); keeps the answer.
+async fn exchange_code(w: &mut BenchWorld, redirect_uri: Option<&str>) -> Step {
     let s = w.sign_in.clone();
     let code = s.code.clone().ok_or("no authorization code came back")?;
     let id = w
@@ -140,7 +155,10 @@ async fn exchange_code(w: &mut BenchWorld) -> Step {
     let secret = w
         .target
         .credential(&s.broker, &format!("{}.client_secret", s.client))?;
-    let redirect = w.target.credential(&s.broker, "sp.redirect_uri")?;
+    let redirect = match redirect_uri {
+        Some(r) => r.to_string(),
+        None => w.target.credential(&s.broker, "sp.redirect_uri")?,
+    };
     let url = format!("{}/api/v2/token", w.target.url(&s.broker)?);
     let a = w
         .call(
@@ -240,7 +258,7 @@ async fn missing_param(w: &mut BenchWorld, broker: String, param: String) -> Ste
     let stop_at = w.target.credential(broker, "sp.redirect_uri")?;
     let target = w.target.clone();
     let party_of = |u: &str| target.party_of(u);
-    let outcome = crate::citizen::Citizen::default()
+    let outcome = crate::citizen::Citizen::with_trace(w.trace.clone())
         .go(url, None, &stop_at, &party_of, &mut w.evidence)
         .await?;
     w.sign_in = SignIn {
@@ -273,7 +291,7 @@ async fn sp_error(w: &mut BenchWorld, error: String) -> Step {
     let o = w
         .sign_in
         .outcome
-        .as_ref()
+        .clone()
         .ok_or("no sign-in was attempted")?;
     ensure(o.param("error").as_deref() == Some(error.as_str()), || {
         format!(
@@ -283,6 +301,20 @@ async fn sp_error(w: &mut BenchWorld, error: String) -> Step {
     })?;
     ensure(o.param("state").as_deref() == Some(STATE), || {
         "the error came back without the service provider's state".to_string()
+    })?;
+    // RFC 9207: the answer names the broker that sent it, as its discovery document does.
+    let broker = w.sign_in.broker.clone();
+    let discovery = format!(
+        "{}/api/v2/.well-known/openid-configuration",
+        w.target.url(&broker)?
+    );
+    let d = w.call(&broker, exchange::client().get(discovery)).await?;
+    let issuer = d.json["issuer"].as_str().unwrap_or("").to_string();
+    ensure(o.param("iss").as_deref() == Some(issuer.as_str()), || {
+        format!(
+            "RFC 9207: the error should carry iss={issuer:?}; the citizen was {}",
+            o.describe()
+        )
     })
 }
 
@@ -379,6 +411,62 @@ async fn id_nonce(w: &mut BenchWorld) -> Step {
     })
 }
 
+#[then("the ID token is meant for the one who asked")]
+#[then("le jeton d'identité est destiné à qui l'a demandé")]
+async fn id_audience(w: &mut BenchWorld) -> Step {
+    let claims = verified_claims(w).await?;
+    let s = w.sign_in.clone();
+    let client_id = w
+        .target
+        .credential(&s.broker, &format!("{}.client_id", s.client))?;
+    let aud_ok = match &claims["aud"] {
+        Value::String(a) => *a == client_id,
+        Value::Array(list) => list.iter().any(|a| *a == client_id.as_str()),
+        _ => false,
+    };
+    ensure(aud_ok, || {
+        format!(
+            "ID token aud: expected {client_id:?} (OIDC Core 3.1.3.7), got {}",
+            claims["aud"]
+        )
+    })
+}
+
+#[then("the identity provider's userinfo is a JWT signed with its published keys")]
+async fn idp_userinfo_signed(w: &mut BenchWorld) -> Step {
+    let idp = w.sign_in.broker.clone();
+    let access = w.sign_in.access_token()?;
+    let base = w.target.url(&idp)?.to_string();
+    let discovery = w
+        .call(
+            &idp,
+            exchange::client().get(format!("{base}/.well-known/openid-configuration")),
+        )
+        .await?
+        .json;
+    let endpoint = discovery["userinfo_endpoint"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{base}/userinfo"));
+    let jwks_uri = discovery["jwks_uri"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{base}/jwks"));
+    let a = w
+        .call(&idp, exchange::client().get(endpoint).bearer_auth(access))
+        .await?;
+    ensure(a.status == 200, || format!("userinfo: {}", a.describe()))?;
+    let media = a.header("content-type").unwrap_or("").to_string();
+    ensure(media.starts_with("application/jwt"), || {
+        format!("userinfo must be application/jwt (FranceConnect v2), got {media:?}")
+    })?;
+    let jwks = w.call(&idp, exchange::client().get(jwks_uri)).await?.json;
+    jws::verify(a.text().trim(), &jwks, &["ES256", "RS256"])
+        .and_then(|v| v.claims())
+        .map(|_| ())
+        .map_err(|e| format!("the identity provider's userinfo does not verify: {e}"))
+}
+
 #[then("the two service providers see different subs")]
 #[then("les deux fournisseurs de service voient des sub différents")]
 async fn subs_differ(w: &mut BenchWorld) -> Step {
@@ -398,7 +486,50 @@ async fn same_code_again(w: &mut BenchWorld) -> Step {
     ensure(w.sign_in.tokens.is_some(), || {
         "the first exchange did not succeed".into()
     })?;
-    exchange_code(w).await
+    exchange_code(w, None).await
+}
+
+#[when(expr = "{string} gets a code at {word} through {string}")]
+#[when(expr = "{string} obtient un code de {word} via {string}")]
+async fn gets_a_code(w: &mut BenchWorld, login: String, broker: String, idp: String) -> Step {
+    let broker = broker_id(&broker)?;
+    sign_in_for_code(w, broker, "sp", &login, &idp, &[], None).await?;
+    ensure(w.sign_in.code.is_some(), || {
+        format!(
+            "no code came back: the citizen was {}",
+            w.sign_in
+                .outcome
+                .as_ref()
+                .map(|o| o.describe())
+                .unwrap_or_default()
+        )
+    })
+}
+
+#[when("the service provider exchanges the code")]
+#[when("le fournisseur de service échange le code")]
+async fn exchanges_the_code(w: &mut BenchWorld) -> Step {
+    exchange_code(w, None).await
+}
+
+#[when(expr = "the service provider exchanges the code with the redirect URI {string}")]
+async fn exchanges_with_redirect(w: &mut BenchWorld, redirect_uri: String) -> Step {
+    exchange_code(w, Some(&redirect_uri)).await
+}
+
+#[when(expr = "a service provider asks {word} for the scope {string}")]
+async fn asks_for_scope(w: &mut BenchWorld, broker: String, scope: String) -> Step {
+    let broker = broker_id(&broker)?;
+    sign_in_for_code(
+        w,
+        broker,
+        "sp",
+        "famille-eaje-aeeh",
+        "idp-impots",
+        &[("scope", &scope)],
+        None,
+    )
+    .await
 }
 
 #[then(expr = "the token endpoint answers {int} with {string}")]
@@ -497,7 +628,7 @@ async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
     let url = format!("{}/authorize?{q}", w.target.url(&idp)?);
     let target = w.target.clone();
     let party_of = |u: &str| target.party_of(u);
-    let outcome = crate::citizen::Citizen::default()
+    let outcome = crate::citizen::Citizen::with_trace(w.trace.clone())
         .sign_in(
             &url,
             &idp,
@@ -540,6 +671,8 @@ async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
         .and_then(|v| v.claims())
         .map_err(|e| format!("the identity provider's ID token does not verify: {e}"))?;
     w.sign_in = SignIn {
+        broker: idp.clone(),
+        client: "client".into(),
         outcome: Some(Outcome::Redirected(redirect)),
         nonce: NONCE.into(),
         tokens: Some(a.json.clone()),

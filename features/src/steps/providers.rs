@@ -26,6 +26,7 @@ async fn insee_establishment(w: &mut BenchWorld, siret: String) -> Step {
 }
 
 #[then(expr = "the error is in INSEE's format")]
+#[then(expr = "l'erreur est au format de l'INSEE")]
 async fn insee_error_format(w: &mut BenchWorld) -> Step {
     let a = w.last()?;
     let statut = a.json["header"]["statut"].as_u64();
@@ -51,6 +52,17 @@ async fn urssaf_attestation(w: &mut BenchWorld, who: String) -> Step {
     if let Some(code) = a.json["codeSecurite"].as_str() {
         w.kept.insert("code_securite".into(), code.to_string());
     }
+    Ok(())
+}
+
+#[when(expr = "the buyer verifies the attestation of {string} with the code {string}")]
+async fn urssaf_verify_code(w: &mut BenchWorld, who: String, code: String) -> Step {
+    let siren = w.siren(&who)?;
+    w.get(
+        "urssaf",
+        &format!("/api/v1/attestations/verification?siren={siren}&code={code}"),
+    )
+    .await?;
     Ok(())
 }
 

@@ -679,6 +679,9 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
     if s.core.defects.has(crate::defects::Defect::IdpOmitsNonce) {
         claims.as_object_mut().map(|c| c.remove("nonce"));
     }
+    if s.core.defects.has(crate::defects::Defect::IdpWrongAudience) {
+        claims["aud"] = json!(format!("{}-other-client", client.client_id));
+    }
     let id_token = jws::sign_json(&s.signing_key(), &claims, None);
     let access_token = random_token();
     let sub = grant.sub.clone();
@@ -764,6 +767,12 @@ async fn userinfo(State(s): State<IdpState>, headers: HeaderMap) -> Response {
         if let Some(o) = claims.as_object_mut() {
             o.remove(c);
         }
+    }
+    if s.core
+        .defects
+        .has(crate::defects::Defect::IdpUnsignedUserinfo)
+    {
+        return with_subject(json_response(StatusCode::OK, &claims), grant.sub);
     }
     let token = jws::sign_json(&s.signing_key(), &claims, None);
     with_subject(

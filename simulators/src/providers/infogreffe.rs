@@ -168,10 +168,16 @@ fn extract_json(core: &PartyCore, c: &Company, rcs: &RcsEntry, today: NaiveDate)
 
 async fn extrait_rcs(State(core): State<PartyCore>, Path(siren): Path<String>) -> Response {
     let response = match registered(&core, &siren) {
-        Ok((c, rcs)) => json_response(
-            StatusCode::OK,
-            &extract_json(&core, c, rcs, core.clock.now().date_naive()),
-        ),
+        Ok((c, rcs)) => {
+            let mut extract = extract_json(&core, c, rcs, core.clock.now().date_naive());
+            if core
+                .defects
+                .has(crate::defects::Defect::InfogreffeOmitsOfficers)
+            {
+                extract["mandataires_sociaux"] = json!([]);
+            }
+            json_response(StatusCode::OK, &extract)
+        }
         Err(e) => e,
     };
     with_subject(response, siren)

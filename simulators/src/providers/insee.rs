@@ -419,7 +419,10 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
             StatusCode::NOT_FOUND,
             format!("Aucun élément trouvé pour le siren {siren}"),
         ),
-        Some(c) if c.diffusion == Diffusion::NonDiffusible => {
+        Some(c)
+            if c.diffusion == Diffusion::NonDiffusible
+                && !core.defects.has(Defect::InseeServesNonDiffusible) =>
+        {
             error(StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
         Some(c) => typed_ok(&UniteLegaleBody {

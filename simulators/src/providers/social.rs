@@ -216,6 +216,13 @@ fn allocataire<'a>(
         .collect();
     match matches.as_slice() {
         [one] => Ok(*one),
+        [] if s
+            .core
+            .defects
+            .has(crate::defects::Defect::CnafAnswers200ForNoFile) =>
+        {
+            Err(crate::http::json_response(StatusCode::OK, &json!({})))
+        }
         [] => Err(error(
             StatusCode::NOT_FOUND,
             "133",

@@ -267,7 +267,18 @@ fn priced(
     if c.core.defects.has(Defect::CrecheIgnoresAeeh) {
         family.aeeh_children = 0;
     }
-    let Some(fee) = c.bareme.compute(&family, hours, today) else {
+    let floorless;
+    let bareme = if c.core.defects.has(Defect::CrecheIgnoresFloor) {
+        let mut b = (*c.bareme).clone();
+        for p in &mut b.planchers {
+            p.monthly = 0.0;
+        }
+        floorless = b;
+        &floorless
+    } else {
+        &*c.bareme
+    };
+    let Some(fee) = bareme.compute(&family, hours, today) else {
         return Estimate::outcome(
             n,
             hours,

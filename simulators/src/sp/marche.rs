@@ -569,17 +569,18 @@ async fn assemble(m: &Marche, app: &mut Application, tender: &Tender, user: &Sig
                         .unwrap_or(""),
                 ),
             );
-            let is_officer = officers.iter().any(|o| {
-                norm(o["nom"].as_str().unwrap_or("")) == applicant.0
-                    && norm(
-                        o["prenom"]
-                            .as_str()
-                            .unwrap_or("")
-                            .split(' ')
-                            .next()
-                            .unwrap_or(""),
-                    ) == applicant.1
-            });
+            let is_officer = m.core.defects.has(Defect::MarcheSkipsOfficerCheck)
+                || officers.iter().any(|o| {
+                    norm(o["nom"].as_str().unwrap_or("")) == applicant.0
+                        && norm(
+                            o["prenom"]
+                                .as_str()
+                                .unwrap_or("")
+                                .split(' ')
+                                .next()
+                                .unwrap_or(""),
+                        ) == applicant.1
+                });
             app.applicant["mandataire_social"] = json!(is_officer);
             if !is_officer {
                 findings.push(Finding {

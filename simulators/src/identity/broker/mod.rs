@@ -649,13 +649,20 @@ pub(crate) fn redirect_error(
     state: &str,
     in_fragment: bool,
 ) -> Response {
-    let params = serde_urlencoded::to_string([
+    let issuer = b.s.issuer();
+    let mut pairs = vec![
         ("error", error),
         ("error_description", description),
         ("state", state),
-        ("iss", &b.s.issuer()),
-    ])
-    .unwrap_or_default();
+        ("iss", issuer.as_str()),
+    ];
+    if b.core
+        .defects
+        .has(crate::defects::Defect::BrokerOmitsIssInErrors)
+    {
+        pairs.pop();
+    }
+    let params = serde_urlencoded::to_string(pairs).unwrap_or_default();
     let url = if in_fragment {
         format!("{redirect_uri}#{params}")
     } else if redirect_uri.contains('?') {

@@ -158,7 +158,8 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
         ));
     };
     lock(&b.used_codes).insert(code.to_string(), ());
-    if grant.expires <= now || grant.client_id != sp.client_id {
+    let expired = grant.expires <= now && !b.core.defects.has(Defect::BrokerAcceptsExpiredCode);
+    if expired || grant.client_id != sp.client_id {
         return caller(back_channel_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
@@ -167,7 +168,9 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
             "Y049E20B",
         ));
     }
-    if field(&f, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+    if field(&f, "redirect_uri") != Some(grant.redirect_uri.as_str())
+        && !b.core.defects.has(Defect::BrokerIgnoresRedirectUriMismatch)
+    {
         return caller(back_channel_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
@@ -215,7 +218,12 @@ pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> 
             authenticated: a.clone(),
             jti: random_token(),
             iat,
-            exp: iat + ACCESS_TOKEN_LIFETIME,
+            exp: iat
+                + if b.core.defects.has(Defect::BrokerAccessTokenOutlivesAMinute) {
+                    3600
+                } else {
+                    ACCESS_TOKEN_LIFETIME
+                },
             revoked: false,
             code: code.to_string(),
         },
