@@ -68,7 +68,7 @@ Feature: API Entreprise contextualises the providers' data for the marketplace
     Examples:
       | failure                         | status | code  |
       | INSEE answers 500               | 502    | 01000 |
-      | INSEE is down for maintenance   | 503    | 01020 |
+      | INSEE is down for maintenance   | 502    | 01001 |
       | INSEE answers garbage           | 502    | 01999 |
       | INSEE does not answer in time   | 504    | 01002 |
 

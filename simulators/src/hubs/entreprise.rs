@@ -14,14 +14,17 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
+use super::contract;
+use super::entreprise_shapes as shapes;
 use super::{
-    CachePolicy, Endpoint, Hub, HubCall, Upstream, envelope, hub_error, provider_failure, query_map,
+    CachePolicy, Endpoint, Hub, HubCall, Upstream, envelope, hub_error, json_api, provider_failure,
+    query_map,
 };
 use crate::http::{PartyApp, PartyCore, Role};
-use crate::population::{Population, ids, referentials as refs};
+use crate::population::{Population, ids};
 
 /// INSEE legal unit (v4).
 pub const UNITE_LEGALE: Endpoint = Endpoint {
@@ -184,125 +187,20 @@ pub fn app(
     }
 }
 
-/// A field of an INSEE legal unit, at the top level or in its current period.
-fn ul<'a>(u: &'a Value, key: &str) -> &'a Value {
-    match u.get(key) {
-        Some(v) => v,
-        None => &u["periodesUniteLegale"][0][key],
-    }
-}
-
-fn epoch(date: &Value) -> Value {
-    date.as_str()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| json!(d.and_utc().timestamp()))
-        .unwrap_or(Value::Null)
-}
-
-/// INSEE's legal unit in API Entreprise's shape.
-fn unite_legale_data(u: &Value) -> Value {
-    let siren = ul(u, "siren").as_str().unwrap_or_default();
-    let legal_form = ul(u, "categorieJuridiqueUniteLegale")
-        .as_str()
-        .unwrap_or_default();
-    let naf = ul(u, "activitePrincipaleUniteLegale")
-        .as_str()
-        .unwrap_or_default();
-    let band = ul(u, "trancheEffectifsUniteLegale").as_str();
-    let band_info = band.and_then(refs::headcount_band);
-    let natural = legal_form == "1000";
-    let status = ul(u, "statutDiffusionUniteLegale").as_str().unwrap_or("O");
-    let ceased = ul(u, "etatAdministratifUniteLegale") == "C";
-    json!({
-        "siren": siren,
-        "rna": ul(u, "identifiantAssociationUniteLegale"),
-        "siret_siege_social": format!("{siren}{}", ul(u, "nicSiegeUniteLegale").as_str().unwrap_or("")),
-        "type": if natural { "personne_physique" } else { "personne_morale" },
-        "personne_morale_attributs": {"raison_sociale": ul(u, "denominationUniteLegale"), "sigle": ul(u, "sigleUniteLegale")},
-        "personne_physique_attributs": {
-            "pseudonyme": ul(u, "pseudonymeUniteLegale"), "prenom_usuel": ul(u, "prenomUsuelUniteLegale"),
-            "prenom_1": ul(u, "prenom1UniteLegale"), "prenom_2": ul(u, "prenom2UniteLegale"), "prenom_3": ul(u, "prenom3UniteLegale"), "prenom_4": ul(u, "prenom4UniteLegale"),
-            "nom_usage": ul(u, "nomUsageUniteLegale"), "nom_naissance": ul(u, "nomUniteLegale"), "sexe": ul(u, "sexeUniteLegale"),
-        },
-        "categorie_entreprise": ul(u, "categorieEntreprise"),
-        "status_diffusion": if status == "P" { "partiellement_diffusible" } else { "diffusible" },
-        "diffusable_commercialement": status == "O",
-        "forme_juridique": {"code": legal_form, "libelle": refs::legal_form_label(legal_form)},
-        "activite_principale": {"code": naf, "libelle": refs::naf_label(naf), "nomenclature": "NAFRev2"},
-        "tranche_effectif_salarie": {
-            "code": band, "intitule": band_info.map(|b| b.1), "date_reference": ul(u, "anneeEffectifsUniteLegale"),
-            "de": band_info.and_then(|b| b.2), "a": band_info.and_then(|b| b.3),
-        },
-        "etat_administratif": if ceased { "C" } else { "A" },
-        "economie_sociale_et_solidaire": ul(u, "economieSocialeSolidaireUniteLegale") == "O",
-        "date_creation": epoch(ul(u, "dateCreationUniteLegale")),
-        "date_cessation": if ceased { epoch(&u["periodesUniteLegale"][0]["dateDebut"]) } else { Value::Null },
-    })
-}
-
-/// INSEE's establishment in API Entreprise's shape.
-fn etablissement_data(e: &Value) -> Value {
-    let a = &e["adresseEtablissement"];
-    let period = &e["periodesEtablissement"][0];
-    let closed = period["etatAdministratifEtablissement"] == "F";
-    let naf = period["activitePrincipaleEtablissement"]
-        .as_str()
-        .unwrap_or_default();
-    let band = e["trancheEffectifsEtablissement"].as_str();
-    let band_info = band.and_then(refs::headcount_band);
-    let line = |parts: &[&Value]| {
-        parts
-            .iter()
-            .filter_map(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let type_label = match a["typeVoieEtablissement"].as_str() {
-        Some("AV") => "AVENUE",
-        Some("BD") => "BOULEVARD",
-        Some("ALL") => "ALLEE",
-        Some("IMP") => "IMPASSE",
-        Some("PL") => "PLACE",
-        Some("CHE") => "CHEMIN",
-        _ => "RUE",
-    };
-    json!({
-        "siret": e["siret"],
-        "siege_social": e["etablissementSiege"],
-        "etat_administratif": if closed { "F" } else { "A" },
-        "date_fermeture": if closed { epoch(&period["dateDebut"]) } else { Value::Null },
-        "enseigne": period["enseigne1Etablissement"],
-        "activite_principale": {"code": naf, "libelle": refs::naf_label(naf), "nomenclature": "NAFRev2"},
-        "tranche_effectif_salarie": {"code": band, "intitule": band_info.map(|b| b.1), "date_reference": e["anneeEffectifsEtablissement"], "de": band_info.and_then(|b| b.2), "a": band_info.and_then(|b| b.3)},
-        "status_diffusion": if e["statutDiffusionEtablissement"] == "P" { "partiellement_diffusible" } else { "diffusible" },
-        "date_creation": epoch(&e["dateCreationEtablissement"]),
-        "unite_legale": unite_legale_data(&e["uniteLegale"]),
-        "adresse": {
-            "numero_voie": a["numeroVoieEtablissement"], "indice_repetition_voie": a["indiceRepetitionEtablissement"],
-            "type_voie": a["typeVoieEtablissement"], "libelle_voie": a["libelleVoieEtablissement"],
-            "complement_adresse": a["complementAdresseEtablissement"], "code_commune": a["codeCommuneEtablissement"],
-            "code_postal": a["codePostalEtablissement"], "libelle_commune": a["libelleCommuneEtablissement"],
-            "code_pays_etranger": a["codePaysEtrangerEtablissement"], "libelle_pays_etranger": a["libellePaysEtrangerEtablissement"],
-            "acheminement_postal": {
-                "l1": e["uniteLegale"]["denominationUniteLegale"], "l2": Value::Null, "l3": Value::Null,
-                "l4": line(&[&a["numeroVoieEtablissement"], &json!(type_label), &a["libelleVoieEtablissement"]]),
-                "l5": Value::Null, "l6": line(&[&a["codePostalEtablissement"], &a["libelleCommuneEtablissement"]]), "l7": "FRANCE",
-            },
-        },
-    })
-}
-
 /// INSEE's answer translated: 200 → data, 404 → `01003`, 403 (never diffused) → 451 `01005`.
-fn insee_answer(outcome: &Upstream, key: &str, shape: fn(&Value) -> Value) -> Response {
+fn insee_answer(
+    outcome: &Upstream,
+    key: &str,
+    base: &str,
+    shape: fn(&Value, &str) -> Value,
+) -> Response {
     let meta = Some(json!({"provider": "INSEE"}));
     match outcome {
         Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(body)
             .ok()
             .filter(|v| v[key].is_object())
         {
-            Some(v) => envelope(shape(&v[key])),
+            Some(v) => json_api(&shape(&v[key], base)),
             None => provider_failure("01", "INSEE", &Upstream::Answer(200, body.clone())),
         },
         Upstream::Answer(404, _) => hub_error(
@@ -326,6 +224,7 @@ fn insee_answer(outcome: &Upstream, key: &str, shape: fn(&Value) -> Value) -> Re
 }
 
 async fn unite_legale(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
+    let base = r.base_url();
     handle(
         &hub,
         &UNITE_LEGALE,
@@ -336,13 +235,14 @@ async fn unite_legale(State(hub): State<Hub>, Path(siren): Path<String>, r: Inco
             let outcome = hub
                 .upstream(call, "insee", &format!("{INSEE_PATH}/siren/{siren}"), &[])
                 .await;
-            insee_answer(&outcome, "uniteLegale", unite_legale_data)
+            insee_answer(&outcome, "uniteLegale", &base, shapes::unite_legale)
         },
     )
     .await
 }
 
 async fn etablissement(State(hub): State<Hub>, Path(siret): Path<String>, r: Incoming) -> Response {
+    let base = r.base_url();
     handle(
         &hub,
         &ETABLISSEMENT,
@@ -353,7 +253,7 @@ async fn etablissement(State(hub): State<Hub>, Path(siret): Path<String>, r: Inc
             let outcome = hub
                 .upstream(call, "insee", &format!("{INSEE_PATH}/siret/{siret}"), &[])
                 .await;
-            insee_answer(&outcome, "etablissement", etablissement_data)
+            insee_answer(&outcome, "etablissement", &base, shapes::etablissement)
         },
     )
     .await
@@ -365,7 +265,7 @@ async fn attestation_fiscale(
     r: Incoming,
 ) -> Response {
     handle(&hub, &ATTESTATION_FISCALE, r, &siren, Identifier::Siren, async |call: &mut HubCall| {
-        let meta = Some(json!({"provider": "DGFIP"}));
+        let meta = Some(json!({"provider": "DGFIP - Adélie"}));
         match hub.dgfip(call, &format!("/entreprises/1.0/attestationfiscale/{siren}")).await {
             Upstream::Answer(200, body) => {
                 let v: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -377,11 +277,11 @@ async fn attestation_fiscale(
                         "date_periode_analysee": v["periodeAnalysee"],
                     })),
                     Some("NON_DELIVRABLE") => hub_error(StatusCode::NOT_FOUND, "03003", "Attestation non délivrable", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
-                    _ => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
+                    _ => provider_failure("03", "DGFIP - Adélie", &Upstream::Answer(200, body)),
                 }
             }
             Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
-            other => provider_failure("03", "DGFIP", &other),
+            other => provider_failure("03", "DGFIP - Adélie", &other),
         }
     }).await
 }
@@ -398,10 +298,10 @@ async fn chiffres_affaires(
                 let items: Vec<Value> = list.iter().map(|ca| json!({"data": {"chiffre_affaires": ca["ca"], "date_fin_exercice": ca["dateFinExercice"]}, "links": {}, "meta": {}})).collect();
                 crate::http::typed_json(StatusCode::OK, &json!({"data": items, "links": {}, "meta": {"count": items.len()}}), super::JSON_API)
             }
-            None => provider_failure("03", "DGFIP", &Upstream::Answer(200, body)),
+            None => provider_failure("03", "DGFIP - Adélie", &Upstream::Answer(200, body)),
         },
-        Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP"}))),
-        other => provider_failure("03", "DGFIP", &other),
+        Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP - Adélie"}))),
+        other => provider_failure("03", "DGFIP - Adélie", &other),
     }).await
 }
 
@@ -442,6 +342,18 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Incoming {
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
         })
+    }
+}
+
+impl Incoming {
+    /// The hub's own base URL as the caller reached it (links in answers point there).
+    fn base_url(&self) -> String {
+        let host = self
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
     }
 }
 
@@ -500,6 +412,16 @@ async fn handle(
     hub.finish(call, id, response)
 }
 
+/// The last day an attestation de vigilance is valid, computed by the hub from the analysed month
+/// (the end of the sixth month after it), whatever the provider states.
+fn validity_end(analysed: NaiveDate) -> NaiveDate {
+    let first = analysed.with_day(1).unwrap_or(analysed);
+    first
+        .checked_add_months(chrono::Months::new(7))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first)
+}
+
 /// URSSAF's answer translated. The hub computes the validity: from the issue date to the end of
 /// the sixth month after the analysed month.
 fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
@@ -529,13 +451,13 @@ fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
             let (Some(analysed), Some(url)) = (analysed, body["urlDocument"].as_str()) else {
                 return provider_failure("04", "ACOSS", &Upstream::Answer(200, Default::default()));
             };
-            let base = hub.providers.get("urssaf").cloned().unwrap_or_default();
             envelope(json!({
                 "entity_status": {"code": "ok", "libelle": "Attestation délivrée par l'Urssaf", "description": "L'entreprise est à jour de ses obligations déclaratives et de paiement."},
                 "date_debut_validite": body["dateEmission"],
-                "date_fin_validite": crate::providers::urssaf::validity_end(analysed).format("%Y-%m-%d").to_string(),
+                "date_fin_validite": validity_end(analysed).format("%Y-%m-%d").to_string(),
                 "code_securite": body["codeSecurite"],
-                "document_url": format!("{base}{url}"),
+                // On the hub, for a day, as the real hub hands documents out.
+                "document_url": hub.file_url("urssaf", url, DOCUMENT_URL_LIFETIME as i64),
                 "document_url_expires_in": DOCUMENT_URL_LIFETIME,
             }))
         }
@@ -583,31 +505,6 @@ async fn attestation_vigilance(
 }
 
 /// Infogreffe's extract in API Entreprise's shape.
-fn kbis_data(k: &Value) -> Value {
-    let officers: Vec<Value> = k["mandataires_sociaux"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|m| json!({"type": if m["type"] == "PP" { "personne_physique" } else { "personne_morale" }, "fonction": m["qualite"], "nom": m["nom"], "prenom": m["prenoms"], "date_naissance": m["date_naissance"], "raison_sociale": null, "numero_identification": null}))
-                .collect()
-        })
-        .unwrap_or_default();
-    json!({
-        "siren": k["siren"],
-        "date_immatriculation": k["date_immatriculation"],
-        "date_radiation": k["date_radiation"],
-        "date_extrait": k["date_extrait"],
-        "mandataires_sociaux": officers,
-        "observations": k["observations"],
-        "nom_commercial": null,
-        "etablissement_principal": {"activite": k["activite_principale"], "origine_fonds": k["etablissement_principal"]["origine_fonds"], "mode_exploitation": k["etablissement_principal"]["mode_exploitation"], "code_ape": k["code_ape"]},
-        "capital": k["capital"].as_object().map(|c| json!({"montant": c["montant"], "devise": "Euros", "code_devise": c["devise"]})),
-        "greffe": {"valeur": k["greffe"]["libelle"], "code": k["greffe"]["code"]},
-        "personne_physique": k["personne_physique"],
-        "personne_morale": if k["denomination"].is_null() { Value::Null } else { json!({"forme_juridique": {"valeur": k["forme_juridique"]["libelle"], "code": k["forme_juridique"]["code"]}, "denomination": k["denomination"]}) },
-    })
-}
-
 async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
     handle(
         &hub,
@@ -625,7 +522,7 @@ async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Inco
             .await
         {
             Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
-                Ok(k) if k["siren"].is_string() => envelope(kbis_data(&k)),
+                Ok(k) if k["siren"].is_string() => json_api(&shapes::extrait_kbis(&k)),
                 _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
             },
             Upstream::Answer(404, _) => hub_error(
@@ -697,42 +594,48 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
         .map(|c| c.head_office().siret.clone())
         .unwrap_or_else(|| company.head_office().siret.clone());
     let error = |d: &str| json!({"description": d, "content": {super::JSON_API: {"schema": {"$ref": "#/components/schemas/Errors"}}}});
-    let tracing = vec![
-        json!({"name": "recipient", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": recipient}),
-        json!({"name": "context", "in": "query", "required": true, "schema": {"type": "string"}, "example": "Marchés publics"}),
-        json!({"name": "object", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 49}, "example": "T-2026-042"}),
-    ];
-    let op = |id: &str, summary: &str, param: Value, scopes: &[&str]| {
-        let mut params = vec![param];
-        params.extend(tracing.clone());
-        json!({"get": {
-        "operationId": id, "summary": summary, "security": [{"jwt": scopes}],
-        "parameters": params,
-        "responses": {
-            "200": {"description": "Data", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data", "links", "meta"]}}}},
-            "401": error("Token invalid (00101), expired (00103) or revoked (00105)"), "403": error("Insufficient privileges (00100) or IP not allowed (00107)"),
-            "404": error("Not found (01003)"), "422": error("Tracing parameter or identifier invalid (002xx, 00301, 00302)"), "429": error("Too many requests (00429)"),
-            "451": error("Never diffused (01005)"), "502": error("Provider unavailable or unexpected answer"), "504": error("Provider slower than the cap (01002)"),
-        }}})
+    let gaec = p
+        .company_persona("gaec-msa")
+        .map(|c| c.head_office().siret.clone())
+        .unwrap_or_default();
+    // The real contract's parameters and answers, with examples from the population.
+    let op = |e: &Endpoint, id: &str, summary: &str, subject: &str| {
+        let examples = [
+            ("siren", json!(company.siren)),
+            ("siret", json!(subject)),
+            ("recipient", json!(recipient)),
+            ("context", json!("Marchés publics")),
+            ("object", json!("T-2026-042")),
+        ];
+        contract::operation(
+            contract::Hub::Entreprise,
+            e.route,
+            id,
+            summary,
+            e.scopes,
+            &examples,
+            &["409", "429"],
+        )
     };
+    let head = company.head_office().siret.clone();
     json!({
         "openapi": "3.1.0",
         "info": {"title": "API Entreprise (simulated)", "version": "3.0.0", "description": "API Entreprise over the simulated providers. Get a token with `cargo xtask token --hub api-entreprise --scopes entreprises`."},
         "servers": [{"url": base_url}],
         "paths": {
-            UNITE_LEGALE.route: op("uniteLegale", "INSEE legal unit", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), UNITE_LEGALE.scopes),
-            ETABLISSEMENT.route: op("etablissement", "INSEE establishment", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), ETABLISSEMENT.scopes),
-            EXTRAIT_KBIS.route: op("extraitKbis", "Infogreffe RCS extract (Kbis data)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), EXTRAIT_KBIS.scopes),
-            CONFORMITE_MSA.route: op("conformiteMsa", "MSA contributions compliance", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": p.company_persona("gaec-msa").map(|c| c.head_office().siret.clone()).unwrap_or_default()}), CONFORMITE_MSA.scopes),
+            UNITE_LEGALE.route: op(&UNITE_LEGALE, "uniteLegale", "INSEE legal unit", &head),
+            ETABLISSEMENT.route: op(&ETABLISSEMENT, "etablissement", "INSEE establishment", &head),
+            EXTRAIT_KBIS.route: op(&EXTRAIT_KBIS, "extraitKbis", "Infogreffe RCS extract (Kbis data)", &head),
+            CONFORMITE_MSA.route: op(&CONFORMITE_MSA, "conformiteMsa", "MSA contributions compliance", &gaec),
             "/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
             "/ping/{provider}/{source}": {"get": {"operationId": "ping", "summary": "A provider's state (public, not rate limited)",
                 "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "insee"}, {"name": "source", "in": "path", "required": true, "schema": {"type": "string"}, "example": "sirene"}],
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "last_update"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
             "/privileges": {"get": {"operationId": "privileges", "summary": "The token's scopes", "security": [{"jwt": []}],
                 "responses": {"200": {"description": "Scopes", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}},
-            ATTESTATION_FISCALE.route: op("attestationFiscale", "DGFiP attestation de régularité fiscale (document URL on the hub, 24 h)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_FISCALE.scopes),
-            CHIFFRES_AFFAIRES.route: op("chiffresAffaires", "DGFiP turnover of the last three financial years", json!({"name": "siret", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.head_office().siret}), CHIFFRES_AFFAIRES.scopes),
-            ATTESTATION_VIGILANCE.route: op("attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string"}, "example": company.siren}), ATTESTATION_VIGILANCE.scopes),
+            ATTESTATION_FISCALE.route: op(&ATTESTATION_FISCALE, "attestationFiscale", "DGFiP attestation de régularité fiscale (document URL on the hub, 24 h)", &head),
+            CHIFFRES_AFFAIRES.route: op(&CHIFFRES_AFFAIRES, "chiffresAffaires", "DGFiP turnover of the last three financial years", &head),
+            ATTESTATION_VIGILANCE.route: op(&ATTESTATION_VIGILANCE, "attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", &head),
         },
         "components": {
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

@@ -8,7 +8,9 @@
 //! diffused 451), rate-limit headers, and the hub journal with each provider call's status and
 //! duration. Endpoints: [`entreprise`].
 
+pub mod contract;
 pub mod entreprise;
+mod entreprise_shapes;
 pub mod particulier;
 pub mod tokens;
 
@@ -47,11 +49,48 @@ pub fn hub_error(
     source: Option<Value>,
     meta: Option<Value>,
 ) -> Response {
+    // The real hubs' title for a code wins over the caller's wording.
+    let title = official_title(code).unwrap_or(title);
     typed_json(
         status,
         &json!({"errors": [{"code": code, "title": title, "detail": detail, "source": source, "meta": meta.unwrap_or_else(|| json!({}))}]}),
         JSON_API,
     )
+}
+
+/// The title the real hubs give an error code (their published contracts), when it is known:
+/// the hub's own codes (`00xxx`) and the generic provider codes (`XX001`…`XX004`, `XX999`),
+/// whatever the provider's prefix `XX`.
+pub fn official_title(code: &str) -> Option<&'static str> {
+    let (prefix, rest) = code.split_at_checked(2)?;
+    Some(match (prefix, rest) {
+        ("00", "015") => "Conflit",
+        ("00", "100") => "Privilèges insuffisants",
+        ("00", "101") => "Interdit",
+        ("00", "103") => "Jeton expiré",
+        ("00", "105") => "Jeton sur liste noire",
+        ("00", r) if r.starts_with('2') || r.starts_with('3') || r == "419" || r == "427" => {
+            "Entité non traitable"
+        }
+        ("00", "429") => "Trop de requêtes",
+        ("00", "501") => "Erreur réseau",
+        ("00", _) => return None,
+        (_, "001") => "Service non disponible",
+        (_, "002") => "Intermédiaire hors-délai",
+        (_, "003") => "Entité non trouvée",
+        (_, "004") => "Erreur de résolution DNS",
+        (_, "999") => "Erreur inconnue du fournisseur de données",
+        ("04", "501") => "Analyse manuelle de la situation du compte en cours",
+        ("04", "502") => "Demande de traitement logiciel en cours",
+        ("04", "503") => "La situation du compte ne permet pas de délivrer l'attestation demandée",
+        ("03", "501") => "Potentielle ressource non trouvée",
+        _ => return None,
+    })
+}
+
+/// A whole JSON:API body (`data`, `links`, `meta`) as the hub's 200.
+pub fn json_api(body: &Value) -> Response {
+    typed_json(StatusCode::OK, body, JSON_API)
 }
 
 /// The success envelope `{data, links, meta}`.
@@ -958,27 +997,20 @@ pub fn provider_failure(prefix: &str, provider_name: &str, outcome: &Upstream) -
         Upstream::Timeout => hub_error(
             StatusCode::GATEWAY_TIMEOUT,
             &format!("{prefix}002"),
-            "Délai d'attente dépassé",
-            "Le fournisseur de données n'a pas répondu à temps",
+            "Intermédiaire hors-délai",
+            "Temps d'attente d'une réponse du fournisseur de données écoulé",
             None,
             meta,
         ),
-        Upstream::Unreachable => hub_error(
+        // Unreachable, or saying it is unavailable (503, maintenance): XX001, which the real hubs
+        // answer with 502 at run time (their published documents group it under 504).
+        Upstream::Unreachable | Upstream::Answer(503, _) => hub_error(
             StatusCode::BAD_GATEWAY,
             &format!("{prefix}001"),
-            "Fournisseur indisponible",
-            "Le fournisseur de données est momentanément indisponible",
+            "Service non disponible",
+            "Service du fournisseur de données temporairement indisponible ou en maintenance",
             None,
             meta,
-        ),
-        // A provider down for maintenance says so with 503: the hub passes it on (XX020).
-        Upstream::Answer(503, _) => hub_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!("{prefix}020"),
-            "Maintenance",
-            "Le fournisseur de données est en maintenance",
-            None,
-            meta.clone(),
         ),
         Upstream::Answer(status, _) if *status >= 500 => hub_error(
             StatusCode::BAD_GATEWAY,

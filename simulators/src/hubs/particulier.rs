@@ -16,6 +16,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::contract;
 use super::tokens::TokenRecord;
 use super::{
     CachePolicy, Endpoint, Hub, HubCall, HubSettings, Upstream, envelope, hub_error,
@@ -223,34 +224,120 @@ fn provider_query(
             "codeCogInseePaysNaissance est obligatoire (5 caractères, 99100 pour la France)",
         );
     };
-    let commune = get("codeCogInseeCommuneNaissance");
-    if pays == "99100" && commune.as_ref().is_none_or(|c| c.len() != 5) {
-        return bad("codeCogInseeCommuneNaissance est obligatoire pour une naissance en France");
-    }
-    let Some(annee) = get("anneeDateNaissance") else {
-        return bad("anneeDateNaissance est obligatoire");
+    let commune = match birth_commune(&get) {
+        Ok(c) => c,
+        Err(detail) => return bad(&detail),
     };
+    if pays == "99100" && commune.is_none() {
+        return bad(
+            "une naissance en France demande codeCogInseeCommuneNaissance, ou nomCommuneNaissance et codeCogInseeDepartementNaissance",
+        );
+    }
+    // Checked here, before any provider call: a malformed date is the caller's mistake.
+    for (name, range) in [
+        ("anneeDateNaissance", 1800..=2100),
+        ("moisDateNaissance", 1..=12),
+        ("jourDateNaissance", 1..=31),
+    ] {
+        if let Some(v) = get(name) {
+            if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
+                return bad(&format!(
+                    "{name} doit être un entier entre {} et {}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+    }
     let mut out = vec![
         ("nomNaissance".into(), nom),
         ("sexe".into(), sexe),
         ("codePaysLieuDeNaissance".into(), pays),
-        ("anneeDateDeNaissance".into(), annee),
     ];
+    if let Some(annee) = get("anneeDateNaissance") {
+        out.push(("anneeDateDeNaissance".into(), annee));
+    }
     out.extend(prenoms.iter().map(|p| ("prenoms".to_string(), p.clone())));
     for (from, to) in [
         ("moisDateNaissance", "moisDateDeNaissance"),
         ("jourDateNaissance", "jourDateDeNaissance"),
-        ("annee", "annee"),
-        ("mois", "mois"),
     ] {
         if let Some(v) = get(from) {
             out.push((to.into(), v));
         }
     }
+    out.extend(reference_period(q)?);
     if let Some(c) = commune {
         out.push(("codeInseeLieuDeNaissance".into(), c));
     }
     Ok(out)
+}
+
+/// The month the quotient familial is asked for (`annee`, `mois`; default: the current one),
+/// checked before any provider call (422 `00307` year, `00305` month).
+fn reference_period(q: &HashMap<String, String>) -> Result<Vec<(String, String)>, Response> {
+    let mut out = Vec::new();
+    for (name, code, range) in [("annee", "00307", 1900..=2100), ("mois", "00305", 1..=12)] {
+        let Some(v) = q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
+            return Err(hub_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Entité non traitable",
+                &format!(
+                    "{name} doit être un entier entre {} et {}",
+                    range.start(),
+                    range.end()
+                ),
+                Some(json!({"parameter": name})),
+                None,
+            ));
+        }
+        out.push((name.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+/// The birth commune's COG code: given, or found from its name and department (the real hub's
+/// "transcogage"). `Ok(None)`: none given.
+fn birth_commune(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
+    if let Some(code) = get("codeCogInseeCommuneNaissance") {
+        return if code.len() == 5 {
+            Ok(Some(code))
+        } else {
+            Err("codeCogInseeCommuneNaissance fait 5 caractères".into())
+        };
+    }
+    let (Some(name), Some(dept)) = (
+        get("nomCommuneNaissance"),
+        get("codeCogInseeDepartementNaissance"),
+    ) else {
+        return Ok(None);
+    };
+    let wanted = comparable(&name);
+    crate::population::referentials::COMMUNES
+        .iter()
+        .find(|c| c.cog.starts_with(dept.as_str()) && comparable(c.name) == wanted)
+        .map(|c| Some(c.cog.to_string()))
+        .ok_or_else(|| {
+            format!(
+                "aucune commune {name:?} dans le département {dept} au code officiel géographique"
+            )
+        })
+}
+
+/// A commune name as compared: no accents, case, hyphens or apostrophes.
+fn comparable(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_uppercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn person(p: &Value, with_place: bool) -> Value {
@@ -571,6 +658,11 @@ async fn by_france_connect(
     if !text("birthplace").is_empty() {
         query.push(("codeInseeLieuDeNaissance".into(), text("birthplace")));
     }
+    // The month asked for applies in FranceConnect mode too.
+    match reference_period(&query_map(raw.as_deref())) {
+        Ok(period) => query.extend(period),
+        Err(refused) => return s.hub.finish(call, &text("family_name"), refused),
+    }
     let key = identity_key(uri.path(), &query);
     let hub = s.hub.clone();
     let answer = s
@@ -622,49 +714,44 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
         .map(|c| c.head_office().siret.clone())
         .unwrap_or_default();
     let error = |d: &str| json!({"description": d, "content": {super::JSON_API: {"schema": {"type": "object", "required": ["errors"]}}}});
-    let q = |name: &str, required: bool, example: Value| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "example": example});
-    let identity = vec![
-        q("recipient", true, json!(recipient)),
-        q("nomNaissance", true, json!(c.family_name)),
-        q("prenoms[]", true, json!(c.first_given_name())),
-        q("sexeEtatCivil", true, json!(c.gender.letter())),
-        q(
-            "anneeDateNaissance",
-            true,
-            json!(c.birth_date.year.to_string()),
-        ),
-        q(
-            "moisDateNaissance",
-            false,
-            json!(c.birth_date.month.to_string()),
-        ),
-        q(
-            "jourDateNaissance",
-            false,
-            json!(c.birth_date.day.to_string()),
-        ),
-        q("codeCogInseePaysNaissance", true, json!(c.birthcountry)),
-        q("codeCogInseeCommuneNaissance", false, json!(c.birthplace)),
+    let mut examples = vec![
+        ("recipient", json!(recipient)),
+        ("nomNaissance", json!(c.family_name)),
+        ("prenoms[]", json!([c.first_given_name()])),
+        ("sexeEtatCivil", json!(c.gender.letter())),
+        ("anneeDateNaissance", json!(c.birth_date.year)),
+        ("codeCogInseePaysNaissance", json!(c.birthcountry)),
     ];
-    let responses = || {
-        json!({
-            "200": {"description": "Data, keys filtered by scope", "content": {super::JSON_API: {"schema": {"type": "object", "required": ["data", "links", "meta"]}}}},
-            "401": error("Token invalid (00101)"), "403": error("Insufficient privileges (00100)"), "404": error("No file (35003) or data unavailable (37003)"),
-            "422": error("Identity or recipient invalid (00366, 00203, 00210, 00391)"), "429": error("Too many requests (00429)"),
-            "502": error("Provider error"), "504": error("Provider timeout"), "501": error("FranceConnect mode not configured"),
-        })
+    if c.birth_date.month != 0 {
+        examples.push(("moisDateNaissance", json!(c.birth_date.month)));
+    }
+    if c.birth_date.day != 0 {
+        examples.push(("jourDateNaissance", json!(c.birth_date.day)));
+    }
+    if !c.birthplace.is_empty() {
+        examples.push(("codeCogInseeCommuneNaissance", json!(c.birthplace)));
+    }
+    // The real contract's parameters and answers, with examples from the population.
+    let op = |e: &Endpoint, id: &str, summary: &str| {
+        contract::operation(
+            contract::Hub::Particulier,
+            e.route,
+            id,
+            summary,
+            e.scopes,
+            &examples,
+            &["501"],
+        )
     };
-    let op = |id: &str, summary: &str, params: Vec<Value>| json!({"get": {"operationId": id, "summary": summary, "security": [{"jwt": []}], "parameters": params, "responses": responses()}});
-    let fc_params = vec![q("recipient", true, json!(recipient))];
     json!({
         "openapi": "3.1.0",
         "info": {"title": "API Particulier (simulated)", "version": "3.0.0", "description": "API Particulier over the simulated CNAF and MSA."},
         "servers": [{"url": base_url}],
         "paths": {
-            QF_IDENTITE.route: op("quotientFamilialIdentite", "Quotient familial by identity pivot", identity.clone()),
-            EAJE_IDENTITE.route: op("participationFamilialeEajeIdentite", "Nursery (EAJE) parameters by identity pivot", identity),
-            QF_FRANCE_CONNECT.route: op("quotientFamilialFranceConnect", "Quotient familial with the citizen's FranceConnect access token as Bearer", fc_params.clone()),
-            EAJE_FRANCE_CONNECT.route: op("participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token", fc_params),
+            QF_IDENTITE.route: op(&QF_IDENTITE, "quotientFamilialIdentite", "Quotient familial by identity pivot"),
+            EAJE_IDENTITE.route: op(&EAJE_IDENTITE, "participationFamilialeEajeIdentite", "Nursery (EAJE) parameters by identity pivot"),
+            QF_FRANCE_CONNECT.route: op(&QF_FRANCE_CONNECT, "quotientFamilialFranceConnect", "Quotient familial with the citizen's FranceConnect access token as Bearer"),
+            EAJE_FRANCE_CONNECT.route: op(&EAJE_FRANCE_CONNECT, "participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token"),
             "/api/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
             "/api/{provider}/ping": {"get": {"operationId": "ping", "summary": "A provider's state (public)",
                 "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "cnaf"}],

@@ -158,7 +158,7 @@ fn extract_json(core: &PartyCore, c: &Company, rcs: &RcsEntry, today: NaiveDate)
         "adresse_siege": {"ligne": head.address.line(), "code_postal": head.address.postal_code, "commune": head.address.city.to_uppercase(), "code_commune": head.address.commune_cog},
         "activite_principale": refs::naf_label(&c.naf),
         "code_ape": c.naf,
-        "etablissement_principal": {"siret": head.siret, "origine_fonds": "Création", "mode_exploitation": "Exploitation directe"},
+        "etablissement_principal": {"siret": head.siret, "origine_fonds": "CREATION", "mode_exploitation": "EXPLOITATION DIRECTE"},
         "mandataires_sociaux": officers,
         "observations": rcs.struck_off.map(|d| vec![json!({"numero": "1", "libelle": "Radiation d'office", "date": ymd(d)})]).unwrap_or_default(),
         "code_verification": code_for(core, &c.siren, today),

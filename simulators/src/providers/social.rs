@@ -99,7 +99,8 @@ struct Identity {
     nom_naissance: String,
     prenoms: String,
     sexe: Gender,
-    annee: u16,
+    /// Optional: a caller may not know the year (the regimes then match on the rest).
+    annee: Option<u16>,
     mois: Option<u8>,
     jour: Option<u8>,
     code_lieu: Option<String>,
@@ -109,10 +110,10 @@ struct Identity {
 impl Identity {
     fn subject(&self) -> String {
         format!(
-            "{} {} {}-{:02}-{:02}",
+            "{} {} {:04}-{:02}-{:02}",
             self.nom_naissance,
             self.prenoms,
-            self.annee,
+            self.annee.unwrap_or(0),
             self.mois.unwrap_or(0),
             self.jour.unwrap_or(0)
         )
@@ -144,11 +145,12 @@ fn parse_identity(pairs: &[(String, String)]) -> Result<Identity, Response> {
         Some("M") => Gender::Male,
         _ => return bad("sexe (F ou M)"),
     };
-    let Some(annee) = param(pairs, "anneeDateDeNaissance")
-        .and_then(|a| a.parse::<u16>().ok())
-        .filter(|a| (1880..=2100).contains(a))
-    else {
-        return bad("anneeDateDeNaissance");
+    let annee = match param(pairs, "anneeDateDeNaissance") {
+        None | Some("") => None,
+        Some(a) => match a.parse::<u16>().ok().filter(|a| (1880..=2100).contains(a)) {
+            Some(a) => Some(a),
+            None => return bad("anneeDateDeNaissance"),
+        },
     };
     let small = |name: &str, max: u8| -> Result<Option<u8>, ()> {
         match param(pairs, name) {
@@ -200,7 +202,7 @@ fn allocataire<'a>(
         family_name: &id.nom_naissance,
         given_names: &id.prenoms,
         gender: Some(id.sexe),
-        birth_year: Some(id.annee),
+        birth_year: id.annee,
         birth_month: id.mois,
         birth_day: id.jour,
         birthplace: id.code_lieu.as_deref(),

@@ -70,8 +70,16 @@ async fn legal_units_and_establishments_in_api_entreprise_shape() {
     .await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(a.content_type(), "application/vnd.api+json");
-    assert_eq!(a.json["links"], json!({}));
+    // The links point at the head office on the hub itself, the meta says when INSEE updated it.
+    let head = b.siret("batiments-dupont");
+    let hub = b.url("api-entreprise", "");
+    assert_eq!(
+        a.json["links"]["siege_social"],
+        format!("{hub}/v4/insee/sirene/etablissements/{head}").as_str()
+    );
+    assert!(a.json["meta"]["date_derniere_mise_a_jour"].is_i64());
     let d = &a.json["data"];
+    assert_eq!(d["activite_principale_naf_rev2"]["code"], "43.99C");
     assert_eq!(d["siren"], siren.as_str());
     assert_eq!(d["type"], "personne_morale");
     assert_eq!(
@@ -109,6 +117,15 @@ async fn legal_units_and_establishments_in_api_entreprise_shape() {
     assert_eq!(e.json["data"]["siege_social"], true);
     assert_eq!(e.json["data"]["adresse"]["code_commune"], "59350");
     assert_eq!(e.json["data"]["unite_legale"]["siren"], siren.as_str());
+    // API Entreprise's street types in full, never INSEE's abbreviations.
+    let street = e.json["data"]["adresse"]["type_voie"]
+        .as_str()
+        .unwrap_or("RUE");
+    assert!(street.len() > 3 || street == "RUE", "{street}");
+    assert_eq!(
+        e.json["links"]["unite_legale"],
+        format!("{hub}/v4/insee/sirene/unites_legales/{siren}").as_str()
+    );
     // A sole trader, partially diffusible; a ceased unit.
     let p = call(
         &b,
@@ -380,7 +397,7 @@ async fn provider_failures_become_502_and_504() {
     let http = reqwest::Client::new();
     let cases: [(ResponseTemplate, u16, &str); 4] = [
         (ResponseTemplate::new(500), 502, "01000"),
-        (ResponseTemplate::new(503), 503, "01020"),
+        (ResponseTemplate::new(503), 502, "01001"),
         (
             ResponseTemplate::new(200).set_body_string("{\"header\": oops"),
             502,

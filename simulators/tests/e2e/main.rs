@@ -7,6 +7,7 @@ mod common;
 mod control;
 mod dgfip;
 mod dgfip_fc;
+mod hub_contracts;
 mod hub_entreprise;
 mod hub_particulier;
 mod idp;

@@ -5,6 +5,13 @@ use serde_json::Value;
 
 use crate::common::Bench;
 
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn content_types(response: &Value) -> Vec<String> {
     response["content"]
         .as_object()
@@ -34,15 +41,17 @@ async fn every_documented_operation_answers_as_documented() {
                 let mut headers = Vec::new();
                 for p in op["parameters"].as_array().into_iter().flatten() {
                     let name = p["name"].as_str().unwrap();
-                    let example = match &p["example"] {
-                        Value::String(s) => s.clone(),
+                    // An array parameter (`prenoms[]`) is sent once per item.
+                    let examples: Vec<String> = match &p["example"] {
                         Value::Null => continue,
-                        other => other.to_string(),
+                        Value::Array(items) => items.iter().map(text).collect(),
+                        other => vec![text(other)],
                     };
+                    let example = examples.first().cloned().unwrap_or_default();
                     match p["in"].as_str().unwrap() {
                         "path" => url = url.replace(&format!("{{{name}}}"), &example),
                         "query" if p["required"] == true || !example.is_empty() => {
-                            query.push((name.to_string(), example))
+                            query.extend(examples.into_iter().map(|e| (name.to_string(), e)))
                         }
                         "header" => headers.push((name.to_string(), example)),
                         _ => {}
