@@ -16,13 +16,37 @@ fn ul<'a>(u: &'a Value, key: &str) -> &'a Value {
     }
 }
 
-/// An ISO date (or date-time) as the Unix timestamp API Entreprise gives dates in.
+/// An ISO date (or date-time) as the Unix timestamp API Entreprise gives dates in: midnight in
+/// Paris that day (1955-01-01 is -473389200, as in the real answers).
 fn epoch(date: &Value) -> Value {
     date.as_str()
         .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok())
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| json!(d.and_utc().timestamp()))
+        .and_then(|d| Some((d, d.and_hms_opt(0, 0, 0)?)))
+        .map(|(d, midnight)| json!(midnight.and_utc().timestamp() - paris_offset(d) * 3600))
         .unwrap_or(Value::Null)
+}
+
+/// Paris's offset from UTC at midnight on `date`, in hours: +1, or +2 in summer time (since 1976;
+/// it ends on the last Sunday of September until 1995, of October since). At midnight on a
+/// change day the clocks have not changed yet.
+fn paris_offset(date: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let year = date.year();
+    let last_sunday = |month: u32| {
+        let next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        };
+        next.and_then(|n| n.pred_opt()).map(|last| {
+            last - chrono::Duration::days(i64::from(last.weekday().num_days_from_sunday()))
+        })
+    };
+    let end_month = if year < 1996 { 9 } else { 10 };
+    match (year >= 1976, last_sunday(3), last_sunday(end_month)) {
+        (true, Some(start), Some(end)) if date > start && date <= end => 2,
+        _ => 1,
+    }
 }
 
 /// INSEE's diffusion status (`O`, `P`, `N`) in API Entreprise's words.
@@ -354,4 +378,36 @@ pub fn extrait_kbis(k: &Value) -> Value {
         "links": {},
         "meta": {},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_paris_midnights_as_in_the_real_answers() {
+        for (date, stamp) in [
+            ("1955-01-01", -473_389_200),
+            ("1952-05-11", -556_765_200),
+            ("1986-06-23", 519_861_600),
+            ("2022-08-29", 1_661_724_000),
+        ] {
+            assert_eq!(epoch(&json!(date)), json!(stamp), "{date}");
+        }
+        assert_eq!(epoch(&json!("not a date")), Value::Null);
+    }
+
+    #[test]
+    fn both_kinds_of_person_are_always_objects_in_the_extract() {
+        let extract = extrait_kbis(&json!({"siren": "552049447", "denomination": "X",
+            "forme_juridique": {"code": "5599", "libelle": "SA"}, "date_immatriculation": "1985-07-01",
+            "capital": {"montant": 1000, "devise": "EUR"}, "greffe": {"code": "7501", "libelle": "Paris"},
+            "code_ape": "49.10Z", "etablissement_principal": {}, "adresse_siege": {}}));
+        let d = &extract["data"];
+        assert!(d["personne_physique"].is_object() && d["personne_morale"].is_object());
+        assert_eq!(d["personne_morale"]["date_fin_de_vie"], "2084-07-01");
+        assert_eq!(d["capital"]["devise"], "EUROS");
+        assert_eq!(d["etablissement_principal"]["code_ape"], "4910Z");
+        assert_eq!(d["greffe"]["valeur"], "PARIS");
+    }
 }

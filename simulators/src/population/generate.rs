@@ -720,10 +720,17 @@ impl Builder {
             } else {
                 rng.range(10, 9999) as u16
             };
+            // A known head office keeps its NIC, and no other establishment takes it.
+            if let (Some(known), 0) = (&spec.head_office_siret, i) {
+                nic_body = known[9..13].parse().unwrap_or(nic_body);
+            }
             while !used_nic.insert(nic_body) {
                 nic_body = nic_body % 9999 + 1;
             }
-            let siret = ids::siret_from(&siren, nic_body);
+            let siret = match (&spec.head_office_siret, i) {
+                (Some(known), 0) => known.clone(),
+                _ => ids::siret_from(&siren, nic_body),
+            };
             let address = self.address(
                 rng,
                 if i == 0 {
@@ -837,6 +844,7 @@ impl Builder {
             }
         };
         let mut company = Company {
+            sigle: spec.sigle.clone(),
             id,
             persona,
             siren,
@@ -973,6 +981,9 @@ fn company_name(rng: &mut Stream, legal_form: &str, naf: &str) -> String {
 #[derive(Default)]
 pub(crate) struct CompanySpec {
     pub siren: Option<String>,
+    /// The head office's SIRET (it starts with `siren`).
+    pub head_office_siret: Option<String>,
+    pub sigle: Option<String>,
     pub name: Option<String>,
     pub owner: Option<CitizenId>,
     pub legal_form: Option<String>,

@@ -399,6 +399,9 @@ pub struct Company {
     pub siren: String,
     /// Raison sociale (legal persons) or "NOM Prénom" (entrepreneur individuel).
     pub name: String,
+    /// Its acronym (sigle), when it has one (left out of the fingerprint when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigle: Option<String>,
     /// For an entrepreneur individuel: the citizen running it.
     pub owner: Option<CitizenId>,
     /// Catégorie juridique code.

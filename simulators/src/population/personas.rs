@@ -55,6 +55,9 @@ checked_string!(
     /// A SIREN passing Luhn.
     SirenField, "9 digits passing Luhn", ids::is_valid_siren);
 checked_string!(
+    /// A SIRET passing its check (Luhn, or La Poste's rule).
+    SiretField, "14 digits passing Luhn (La Poste: digit sum a multiple of 5)", ids::is_valid_siret);
+checked_string!(
     /// A NIR whose key matches.
     NirField, "15 characters with a valid key", ids::is_valid_nir);
 checked_string!(
@@ -158,6 +161,11 @@ pub struct CompanyPersona {
     pub description: String,
     pub name: Option<String>,
     pub siren: Option<SirenField>,
+    /// The head office's SIRET, when it must be a known one (a case of the real staging data);
+    /// it starts with `siren`.
+    pub head_office_siret: Option<SiretField>,
+    /// Its acronym (sigle).
+    pub sigle: Option<String>,
     pub legal_form: Option<LegalFormField>,
     pub naf: Option<NafField>,
     pub headcount_band: Option<HeadcountField>,
@@ -198,6 +206,20 @@ impl PersonaFile {
 
     /// Cross-field and cross-persona rules.
     fn check(&self) -> Result<(), PersonaError> {
+        for co in &self.companies {
+            if let Some(siret) = &co.head_office_siret {
+                let siren_ok = co.siren.as_ref().is_some_and(|s| siret.0.starts_with(&s.0));
+                if !siren_ok {
+                    return Err(self.error_at(
+                        co.key.span(),
+                        format!(
+                            "head_office_siret {:?} needs the company's siren, and must start with it",
+                            siret.0
+                        ),
+                    ));
+                }
+            }
+        }
         let mut keys: HashMap<&str, ()> = HashMap::new();
         for c in &self.citizens {
             if keys.insert(c.key.get_ref(), ()).is_some() {
@@ -368,6 +390,8 @@ impl PersonaFile {
             let mut rng = Stream::named(b.seed, &key);
             let spec = CompanySpec {
                 siren: co.siren.as_ref().map(|s| s.0.clone()),
+                head_office_siret: co.head_office_siret.as_ref().map(|s| s.0.clone()),
+                sigle: co.sigle.as_ref().map(|s| s.to_uppercase()),
                 name: co.name.as_ref().map(|n| n.to_uppercase()),
                 owner: co
                     .owner

@@ -136,9 +136,24 @@ pub const NAF: &[(&str, &str, bool)] = &[
     ("81.30Z", "Services d'aménagement paysager", true),
 ];
 
-/// Label of a NAF code of the table.
+/// NAF codes only personas use (the companies of the real hubs' staging data): labelled, never
+/// drawn by the generator, so adding one leaves the random population as it is.
+pub const PERSONA_ONLY_NAF: &[(&str, &str)] = &[
+    ("49.10Z", "Transport ferroviaire interurbain de voyageurs"),
+    ("88.99B", "Action sociale sans hébergement n.c.a."),
+];
+
+/// Label of a NAF code of the tables.
 pub fn naf_label(code: &str) -> Option<&'static str> {
-    NAF.iter().find(|(c, _, _)| *c == code).map(|(_, l, _)| *l)
+    NAF.iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, l, _)| *l)
+        .or_else(|| {
+            PERSONA_ONLY_NAF
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, l)| *l)
+        })
 }
 
 /// Whether a NAF code is agricultural (MSA affiliation).
@@ -160,6 +175,7 @@ pub const LEGAL_FORMS: &[(&str, &str)] = &[
         "Société par actions simplifiée à associé unique ou société par actions simplifiée unipersonnelle",
     ),
     ("5599", "SA à conseil d'administration (s.a.i.)"),
+    ("7120", "Service central d'un ministère"),
     ("5202", "Société en nom collectif"),
     (
         "5485",
@@ -171,6 +187,7 @@ pub const LEGAL_FORMS: &[(&str, &str)] = &[
         "Groupement agricole d'exploitation en commun (GAEC)",
     ),
     ("9220", "Association déclarée"),
+    ("9230", "Association déclarée, reconnue d'utilité publique"),
     ("7210", "Commune et commune nouvelle"),
 ];
 

@@ -261,7 +261,7 @@ fn build_unite_legale<'a>(p: &'a Population, c: &'a Company, full: bool) -> Unit
         statut_diffusion_unite_legale: c.diffusion.code(),
         unite_purgee_unite_legale: None,
         date_creation_unite_legale: c.created,
-        sigle_unite_legale: None,
+        sigle_unite_legale: c.sigle.as_deref(),
         sexe_unite_legale: owner.map(|o| o.gender.letter()),
         prenom1_unite_legale: g1,
         prenom2_unite_legale: g2,

@@ -380,3 +380,114 @@ async fn nursery_sign_in(b: &Bench) -> String {
         .await;
     t.json["access_token"].as_str().unwrap().to_string()
 }
+
+/// The cases of the real staging environments answer here with the same values.
+#[tokio::test]
+async fn the_real_staging_cases_replay() {
+    let b = Bench::start().await;
+    let ae = hub_token(
+        &b,
+        "api-entreprise",
+        &["entreprises", "etablissements", "extraits_rcs"],
+    )
+    .await;
+    let buyer = b.siret("commune-acheteuse");
+    let get = async |path: &str| {
+        let url = format!(
+            "{}?recipient={buyer}&context=Test&object=staging",
+            b.url("api-entreprise", path)
+        );
+        b.send(b.http.get(url).bearer_auth(&ae)).await
+    };
+    let sncf = get("/v4/insee/sirene/unites_legales/552049447").await;
+    let d = &sncf.json["data"];
+    assert_eq!(sncf.status, 200, "{}", sncf.json);
+    assert_eq!(
+        (
+            d["siret_siege_social"].as_str(),
+            d["personne_morale_attributs"]["raison_sociale"].as_str(),
+            d["personne_morale_attributs"]["sigle"].as_str(),
+        ),
+        (
+            Some("55204944776279"),
+            Some("SOCIETE NATIONALE SNCF"),
+            Some("SNCF")
+        )
+    );
+    assert_eq!(
+        (
+            d["forme_juridique"]["code"].as_str(),
+            d["activite_principale"]["code"].as_str(),
+            d["tranche_effectif_salarie"]["code"].as_str(),
+            d["categorie_entreprise"].as_str(),
+            d["date_creation"].as_i64(),
+        ),
+        (
+            Some("5599"),
+            Some("49.10Z"),
+            Some("53"),
+            Some("GE"),
+            Some(-473_389_200)
+        )
+    );
+    let head = get("/v4/insee/sirene/etablissements/55204944776279").await;
+    assert_eq!(head.json["data"]["siege_social"], true, "{}", head.json);
+    let kbis = get("/v3/infogreffe/rcs/unites_legales/552049447/extrait_kbis").await;
+    assert_eq!(kbis.status, 200, "{}", kbis.json);
+    let crf = get("/v4/insee/sirene/unites_legales/775672272").await;
+    assert_eq!(
+        (
+            crf.json["data"]["siret_siege_social"].as_str(),
+            crf.json["data"]["forme_juridique"]["code"].as_str(),
+            crf.json["data"]["date_creation"].as_i64(),
+        ),
+        (Some("77567227221138"), Some("9230"), Some(-556_765_200))
+    );
+    let dinum = get("/v4/insee/sirene/etablissements/13002526500013").await;
+    assert_eq!(
+        dinum.json["data"]["unite_legale"]["personne_morale_attributs"]["sigle"], "DINUM",
+        "{}",
+        dinum.json
+    );
+    // API Particulier's nominal identity, with the staging case's own parameters.
+    let ap = hub_token(
+        &b,
+        "api-particulier",
+        &["cnav_participation_familiale_eaje_parametres_calcul"],
+    )
+    .await;
+    let a = b
+        .send(
+            b.http
+                .get(b.url(
+                    "api-particulier",
+                    "/v3/dss/participation_familiale_eaje/identite",
+                ))
+                .query(&[
+                    ("recipient", buyer.as_str()),
+                    ("codeCogInseeCommuneNaissance", "08480"),
+                    ("codeCogInseePaysNaissance", "99100"),
+                    ("sexeEtatCivil", "F"),
+                    ("nomNaissance", "LEFEBVRE"),
+                    ("prenoms[]", "ALEXIS"),
+                    ("prenoms[]", "GÉRÔME"),
+                    ("prenoms[]", "JEAN-PHILIPPE"),
+                    ("anneeDateNaissance", "1982"),
+                    ("moisDateNaissance", "12"),
+                    ("jourDateNaissance", "27"),
+                ])
+                .bearer_auth(&ap),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let calcul = &a.json["data"]["parametres_calcul_participation_familiale"];
+    assert_eq!(
+        (
+            calcul["nombre_enfants_a_charge"].as_i64(),
+            calcul["nombre_enfants_beneficiaire_aeeh"].as_i64(),
+            calcul["base_ressources_annuelles"]["valeur"].as_i64(),
+        ),
+        (Some(1), Some(1), Some(40923))
+    );
+    b.stop().await;
+}

@@ -94,7 +94,7 @@ async fn legal_units_and_establishments_in_api_entreprise_shape() {
     assert_eq!(d["tranche_effectif_salarie"]["de"], 20);
     assert_eq!(d["status_diffusion"], "diffusible");
     assert_eq!(d["etat_administratif"], "A");
-    assert_eq!(d["date_creation"], 1078099200); // 2004-03-01, epoch seconds
+    assert_eq!(d["date_creation"], 1078095600); // 2004-03-01, midnight in Paris
     assert_eq!(
         d["siret_siege_social"],
         b.siret("batiments-dupont").as_str()
