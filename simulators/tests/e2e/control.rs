@@ -296,3 +296,76 @@ async fn a_defect_is_made_by_its_owner_only() {
     }
     b.stop().await;
 }
+
+/// What a defect changes, seen from outside: `hub-timeout-as-500` belongs to API Entreprise, and
+/// API Particulier, which shares its code, keeps answering a provider timeout with 504.
+#[tokio::test]
+async fn a_hub_defect_changes_the_answers_of_its_own_hub_only() {
+    use simulators::defects::Defect;
+    let b = Bench::start_with(simulators::platform::PlatformConfig {
+        defects: vec![Defect::HubTimeoutAs500],
+        hub_provider_timeout_ms: Some(300),
+        ..simulators::platform::PlatformConfig::ephemeral()
+    })
+    .await;
+    let token = async |hub: &str, scopes: &[&str]| {
+        let a = b
+            .send(
+                b.http
+                    .post(b.url(hub, "/_control/tokens"))
+                    .json(&json!({ "scopes": scopes })),
+            )
+            .await;
+        a.json["token"].as_str().unwrap().to_string()
+    };
+    let ae = token("api-entreprise", &["entreprises"]).await;
+    let ap = token("api-particulier", &["cnaf_quotient_familial"]).await;
+    for party in ["insee", "cnaf"] {
+        b.put_json(party, "/_control/faults", json!({"delay_ms": 1000}))
+            .await;
+    }
+    let buyer = b.siret("commune-acheteuse");
+    let owner = b
+        .send(
+            b.http
+                .get(b.url(
+                    "api-entreprise",
+                    &format!(
+                        "/v4/insee/sirene/unites_legales/{}?recipient={buyer}&context=t&object=o",
+                        b.siren("batiments-dupont")
+                    ),
+                ))
+                .bearer_auth(&ae),
+        )
+        .await;
+    assert_eq!(
+        owner.status, 500,
+        "the owner makes the defect: {}",
+        owner.json
+    );
+    let p = b
+        .platform
+        .population
+        .citizens
+        .iter()
+        .find(|c| c.persona.as_deref() == Some("famille-eaje-aeeh"))
+        .unwrap();
+    let other = b
+        .send(
+            b.http
+                .get(b.url("api-particulier", "/v3/dss/quotient_familial/identite"))
+                .query(&[
+                    ("recipient", buyer.as_str()),
+                    ("nomNaissance", p.family_name.as_str()),
+                    ("prenoms[]", p.first_given_name()),
+                    ("sexeEtatCivil", p.gender.letter()),
+                    ("anneeDateNaissance", &p.birth_date.year.to_string()),
+                    ("codeCogInseePaysNaissance", p.birthcountry.as_str()),
+                    ("codeCogInseeCommuneNaissance", p.birthplace.as_str()),
+                ])
+                .bearer_auth(&ap),
+        )
+        .await;
+    assert_eq!(other.status, 504, "the other hub does not: {}", other.json);
+    b.stop().await;
+}
