@@ -6,7 +6,10 @@
 
 mod clock;
 mod faults;
+mod html;
 mod journal;
+mod query;
+mod random;
 pub mod trace;
 
 use std::future::Future;
@@ -26,7 +29,10 @@ use tokio::task::JoinHandle;
 
 pub use clock::Clock;
 pub use faults::{Fault, Faults};
+pub use html::{escape, page};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
+pub use query::{param, query_pairs, url_with};
+pub use random::{random_token, uuid_like};
 
 use crate::defects::Defects;
 use crate::population::Population;

@@ -588,7 +588,7 @@ async fn conformite_msa(
 
 /// The OpenAPI 3.1 document of the simulated API Entreprise (the endpoints served so far).
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let company = crate::providers::example_company(p);
+    let company = p.example_company();
     let recipient = p
         .company_persona("commune-acheteuse")
         .map(|c| c.head_office().siret.clone())

@@ -742,7 +742,7 @@ impl Hub {
                     path,
                     &[
                         ("authorization", format!("Bearer {token}")),
-                        ("x-correlation-id", tokens::uuid_like()),
+                        ("x-correlation-id", crate::http::uuid_like()),
                     ],
                 )
                 .await;
@@ -755,7 +755,7 @@ impl Hub {
 
     /// Hands a provider document out as an expiring URL on the hub.
     pub fn file_url(&self, provider: &str, path: &str, lifetime: i64) -> String {
-        let id = crate::identity::random_token();
+        let id = crate::http::random_token();
         let expires = self.core.clock.now() + chrono::Duration::seconds(lifetime);
         self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(
             id.clone(),
@@ -1073,7 +1073,7 @@ impl HubsConfig {
 /// Query parameters as a map (first value wins).
 pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
     let mut map = HashMap::new();
-    for (k, v) in crate::providers::query_pairs(raw) {
+    for (k, v) in crate::http::query_pairs(raw) {
         map.entry(k).or_insert(v);
     }
     map

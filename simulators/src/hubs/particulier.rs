@@ -481,7 +481,7 @@ async fn by_identity(
     kind: Kind,
 ) -> Response {
     let endpoint = kind.endpoints().0;
-    let pairs = crate::providers::query_pairs(raw.as_deref());
+    let pairs = crate::http::query_pairs(raw.as_deref());
     let mut call = match s
         .hub
         .begin(&headers, Some(peer), &query_map(raw.as_deref()), endpoint)
@@ -708,7 +708,7 @@ async fn introspect(
 
 /// The OpenAPI 3.1 document of the simulated API Particulier.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let c = crate::providers::example_citizen(p);
+    let c = p.example_citizen();
     let recipient = p
         .company_persona("commune-acheteuse")
         .map(|c| c.head_office().siret.clone())

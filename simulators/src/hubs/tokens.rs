@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::identity::random_token;
+use crate::http::uuid_like;
 use crate::jose::jws;
 use crate::jose::keys::SigningKey;
 
@@ -165,23 +165,6 @@ impl TokenRegistry {
         }
         Ok(record)
     }
-}
-
-/// A random UUID-shaped id (v4 layout), as the real tokens' ids.
-pub fn uuid_like() -> String {
-    let hex: String = random_token()
-        .bytes()
-        .map(|b| format!("{:x}", b % 16))
-        .take(32)
-        .collect();
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
 }
 
 #[cfg(test)]

@@ -28,14 +28,15 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    Account, EIDAS_LEVELS, Identity, account, acr_rank, escape, listed_accounts, page, random_token,
+use super::{Account, EIDAS_LEVELS, Identity, account, acr_rank, listed_accounts};
+use crate::http::{
+    Caller, PartyApp, PartyCore, Role, escape, json_response, page, random_token, url_with,
+    with_subject,
 };
-use crate::http::{Caller, PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{param, query_pairs};
 use crate::jose::jws;
 use crate::jose::keys::{SigningKey, jwks};
 use crate::population::Population;
-use crate::providers::{param, query_pairs};
 
 /// Lifetime of an authorization code, seconds.
 pub const CODE_LIFETIME: i64 = 60;
@@ -216,11 +217,7 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
 
 /// `POST /_control/keys/rotate`: a new ES256 key signs from now on; the old ones stay published.
 async fn rotate_keys(State(s): State<IdpState>) -> Response {
-    let kid = format!(
-        "{}-{}",
-        s.settings.id,
-        &crate::identity::random_token()[..8]
-    );
+    let kid = format!("{}-{}", s.settings.id, &crate::http::random_token()[..8]);
     let key = SigningKey::generate_es256(kid.clone());
     s.keys.write().unwrap_or_else(|e| e.into_inner()).push(key);
     json_response(StatusCode::OK, &json!({"rotated": "ES256", "kid": kid}))
@@ -410,16 +407,6 @@ fn form(body: &Bytes) -> HashMap<String, String> {
         .unwrap_or_default()
         .into_iter()
         .collect()
-}
-
-/// Appends query parameters to a URL.
-pub fn url_with(base: &str, params: &[(&str, &str)]) -> String {
-    let encoded = serde_urlencoded::to_string(params).unwrap_or_default();
-    if base.contains('?') {
-        format!("{base}&{encoded}")
-    } else {
-        format!("{base}?{encoded}")
-    }
 }
 
 fn take_pending(s: &IdpState, f: &HashMap<String, String>) -> Option<Pending> {

@@ -8,13 +8,12 @@ pub mod idp;
 
 use std::path::Path;
 
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::FileError;
+use crate::jose::JoseError;
 use crate::jose::keys::{DecryptionKey, SigningKey, thumbprint_kid};
-use crate::jose::{JoseError, b64};
 use crate::population::{Citizen, Population};
 
 /// eIDAS levels of assurance as FranceConnect names them, lowest first.
@@ -176,13 +175,6 @@ pub fn claims_of_scope(scope: &str) -> &'static [&'static str] {
     }
 }
 
-/// A random opaque value (codes, tokens, interaction ids): 32 bytes, base64url, 43 characters.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    b64(&bytes)
-}
-
 /// Reads a signing key; its `kid` is its JWK thumbprint, stable for the same key.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, FileError> {
     let file = path.display().to_string();
@@ -259,33 +251,4 @@ pub fn listed_accounts(p: &Population, extra: usize) -> Vec<Account> {
         .filter_map(|c| account(p, &login_of(c)))
         .take(40 + extra)
         .collect()
-}
-
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// An HTML page in the platform's look.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title>
-<style>
-body {{ font-family: Marianne, system-ui, sans-serif; margin: 0; color: #161616; background: #f6f6f6; }}
-header {{ background: #fff; border-bottom: 1px solid #ddd; padding: 1rem 2rem; }}
-header b {{ border-left: .4rem solid #000091; padding-left: .6rem; }}
-main {{ max-width: 46rem; margin: 2rem auto; background: #fff; padding: 2rem; border-radius: .25rem; }}
-h1 {{ font-size: 1.5rem; }} button, input[type=submit] {{ background: #000091; color: #fff; border: 0; padding: .5rem 1rem; cursor: pointer; border-radius: .25rem; }}
-button.secondary {{ background: #fff; color: #000091; border: 1px solid #000091; }}
-label {{ display: block; margin: .5rem 0 .2rem; font-weight: 600; }} input, select {{ padding: .4rem; width: 100%; box-sizing: border-box; }}
-ul.accounts {{ list-style: none; padding: 0; }} ul.accounts li {{ margin: .3rem 0; }} .muted {{ color: #666; font-size: .9rem; }}
-.error {{ border-left: .3rem solid #ce0500; padding: .5rem 1rem; background: #fff4f4; }} code {{ background: #eee; padding: 0 .2rem; }}
-</style></head><body><header><b>{t}</b></header><main>{body}</main></body></html>"#,
-        t = escape(title)
-    )
 }

@@ -218,6 +218,25 @@ impl Population {
             .collect()
     }
 
+    /// The company documentation examples use: the `batiments-dupont` persona, else the first.
+    pub fn example_company(&self) -> &Company {
+        self.company_persona("batiments-dupont")
+            .unwrap_or(&self.companies[0])
+    }
+
+    /// The citizen documentation examples use: the `famille-eaje-aeeh` persona, else the first
+    /// allocataire.
+    pub fn example_citizen(&self) -> &Citizen {
+        self.citizen_persona("famille-eaje-aeeh")
+            .or_else(|| {
+                self.citizens.iter().find(|c| {
+                    let h = self.household_of(c);
+                    h.social.is_some() && h.declarants.contains(&c.id)
+                })
+            })
+            .unwrap_or(&self.citizens[0])
+    }
+
     pub fn citizen(&self, id: CitizenId) -> &Citizen {
         &self.citizens[id as usize]
     }

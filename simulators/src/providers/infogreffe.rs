@@ -14,8 +14,9 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::{param, query_pairs, ymd};
+use super::ymd;
 use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
+use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Company, Population, RcsEntry, ids, referentials as refs};
 
@@ -277,7 +278,7 @@ async fn ping() -> Response {
 
 /// The OpenAPI 3.1 document of the simulated Infogreffe API.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let example = super::example_company(p);
+    let example = p.example_company();
     let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren});
     json!({

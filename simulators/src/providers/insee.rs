@@ -17,9 +17,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{param, query_pairs, ymd};
+use super::ymd;
 use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{param, query_pairs};
 use crate::population::{Company, Diffusion, Establishment, Population, ids};
 
 const BASE: &str = "/entreprises/sirene/V3.11";
@@ -543,7 +544,7 @@ async fn informations(State(core): State<PartyCore>) -> Response {
 
 /// The OpenAPI 3.1 document of the simulated Sirene API.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let example = super::example_company(p);
+    let example = p.example_company();
     let header = json!({"type": "object", "required": ["statut", "message"], "properties": {"statut": {"type": "integer"}, "message": {"type": "string"}}});
     let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object", "required": ["header"], "properties": {"header": {"$ref": "#/components/schemas/Header"}}}}}});
     json!({

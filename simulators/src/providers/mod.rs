@@ -36,38 +36,7 @@ pub fn all(
     ]
 }
 
-/// Query parameters as sent, in order, repeated keys kept (`prenoms=A&prenoms=B`).
-pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
-}
-
-/// The first value of a query parameter.
-pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// A date as `YYYY-MM-DD`.
 pub(crate) fn ymd(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-/// The company OpenAPI examples use: the `batiments-dupont` persona, else the first company.
-pub(crate) fn example_company(p: &Population) -> &crate::population::Company {
-    p.company_persona("batiments-dupont")
-        .unwrap_or(&p.companies[0])
-}
-
-/// The citizen OpenAPI examples use: the `famille-eaje-aeeh` persona, else the first allocataire.
-pub(crate) fn example_citizen(p: &Population) -> &crate::population::Citizen {
-    p.citizen_persona("famille-eaje-aeeh")
-        .or_else(|| {
-            p.citizens.iter().find(|c| {
-                p.household_of(c).social.is_some() && p.household_of(c).declarants.contains(&c.id)
-            })
-        })
-        .unwrap_or(&p.citizens[0])
 }

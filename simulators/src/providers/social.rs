@@ -17,8 +17,8 @@ use axum::routing::get;
 use chrono::Datelike;
 use serde_json::{Value, json};
 
-use super::{param, query_pairs};
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{param, query_pairs};
 use crate::population::{
     Citizen, Gender, Household, MsaStatus, PivotQuery, Population, Regime, ids, tax,
 };

@@ -15,8 +15,9 @@ use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
-use super::{param, query_pairs, ymd};
+use super::ymd;
 use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
+use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Company, Population, UrssafStatus, ids};
 
@@ -263,7 +264,7 @@ async fn verification(State(core): State<PartyCore>, RawQuery(raw): RawQuery) ->
 
 /// The OpenAPI 3.1 document of the simulated URSSAF attestation API.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let example = super::example_company(p);
+    let example = p.example_company();
     let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}});
     let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren});
     json!({

@@ -32,8 +32,8 @@ use super::{
     FranceConnectClient, Sessions, SignedIn, decimal, euros, oidc, page, problem, see_other,
 };
 use crate::defects::Defect;
+use crate::http::escape;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
-use crate::identity::escape;
 use crate::population::Population;
 
 /// `[sp-creche]` in `scenarios/service_providers.toml`.
@@ -514,7 +514,7 @@ async fn from_dgfip(
         ))
         .bearer_auth(token)
         .header("X-FranceConnect-OAuth", &user.access_token)
-        .header("X-Correlation-ID", crate::hubs::tokens::uuid_like())
+        .header("X-Correlation-ID", crate::http::uuid_like())
         .propagate()
         .send()
         .await;

@@ -30,8 +30,8 @@ use serde_json::{Value, json};
 use super::store::Store;
 use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
 use crate::defects::Defect;
+use crate::http::escape;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
-use crate::identity::escape;
 use crate::population::{Population, ids};
 
 /// `[sp-marche]` in `scenarios/service_providers.toml`.
@@ -842,11 +842,7 @@ async fn apply(
     }
     let now = m.core.clock.now().to_rfc3339();
     let mut app = Application {
-        id: format!(
-            "{}-{}",
-            tender.reference,
-            &crate::identity::random_token()[..8]
-        ),
+        id: format!("{}-{}", tender.reference, &crate::http::random_token()[..8]),
         tender: tender.reference.clone(),
         siret,
         status: Status::Incomplete,

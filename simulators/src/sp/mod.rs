@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{self, FileError};
-use crate::identity::escape;
+use crate::http::escape;
 
 /// `scenarios/service_providers.toml`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -144,7 +144,7 @@ impl Sessions {
     }
     /// Stores a session; a new id when `id` is none. Returns the id.
     pub fn put(&self, id: Option<String>, session: Session) -> String {
-        let id = id.unwrap_or_else(crate::identity::random_token);
+        let id = id.unwrap_or_else(crate::http::random_token);
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())

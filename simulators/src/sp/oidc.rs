@@ -145,8 +145,8 @@ impl RelyingParty {
     ) -> Result<(Pending, String), RpError> {
         let d = self.discovery().await?;
         let pending = Pending {
-            state: crate::identity::random_token(),
-            nonce: crate::identity::random_token(),
+            state: crate::http::random_token(),
+            nonce: crate::http::random_token(),
             return_to: return_to.to_string(),
             scopes: scopes.to_vec(),
         };
@@ -344,7 +344,7 @@ impl RelyingParty {
         let d = self.discovery().await?;
         let q = serde_urlencoded::to_string([
             ("id_token_hint", id_token),
-            ("state", &crate::identity::random_token()),
+            ("state", &crate::http::random_token()),
             ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
         ])
         .map_err(|e| RpError(e.to_string()))?;

@@ -1254,7 +1254,7 @@ async fn private_key_jwt_client_authentication() {
     let assertion = |aud: &str, sub: &str| {
         jws::sign_json(
             &key,
-            &json!({"iss": SP_PKJWT, "sub": sub, "aud": aud, "exp": now + 60, "iat": now, "jti": simulators::identity::random_token()}),
+            &json!({"iss": SP_PKJWT, "sub": sub, "aud": aud, "exp": now + 60, "iat": now, "jti": simulators::http::random_token()}),
             None,
         )
     };

@@ -12,11 +12,12 @@ use super::{
     Authenticated, Broker, Grant, Interaction, PREFIX, Session, error_page, lock, redirect_error,
     see_other,
 };
+use crate::http::query_pairs;
+use crate::http::url_with;
 use crate::http::with_subject;
-use crate::identity::idp::url_with;
-use crate::identity::{EIDAS_LEVELS, Identity, acr_rank, escape, page, random_token};
+use crate::http::{escape, page, random_token};
+use crate::identity::{EIDAS_LEVELS, Identity, acr_rank};
 use crate::jose::jws;
-use crate::providers::query_pairs;
 
 /// Parameters `/authorize` accepts; anything else is refused (FranceConnect whitelists them).
 const ALLOWED: &[&str] = &[

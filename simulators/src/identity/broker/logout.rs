@@ -7,10 +7,10 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::authorize::{SESSION_COOKIE, session_id};
 use super::{Broker, PREFIX, PendingLogout, error_page, lock, see_other};
-use crate::identity::idp::url_with;
-use crate::identity::{escape, page, random_token};
+use crate::http::query_pairs;
+use crate::http::url_with;
+use crate::http::{escape, page, random_token};
 use crate::jose::jws;
-use crate::providers::query_pairs;
 
 const ALLOWED: &[&str] = &[
     "id_token_hint",

@@ -25,9 +25,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::config::{IdentityConfig, resolve_url};
-use super::{Identity, escape, load_decryption_key, load_signing_key, page, random_token};
+use super::{Identity, load_decryption_key, load_signing_key};
 use crate::config::FileError;
 use crate::http::{PartyApp, PartyCore, Role, json_response};
+use crate::http::{escape, page, random_token};
 use crate::jose::keys::{DecryptionKey, SigningKey, jwks};
 use crate::population::Population;
 

@@ -12,10 +12,11 @@ use super::{
     ACCESS_TOKEN_LIFETIME, AccessToken, Authenticated, Broker, ID_TOKEN_LIFETIME, ServiceProvider,
     back_channel_error, lock,
 };
+use crate::http::query_pairs;
+use crate::http::random_token;
 use crate::http::{Caller, json_response, with_subject};
-use crate::identity::{pairwise_sub, random_token};
+use crate::identity::pairwise_sub;
 use crate::jose::{jwe, jws};
-use crate::providers::query_pairs;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

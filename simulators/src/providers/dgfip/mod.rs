@@ -26,10 +26,11 @@ mod france_connect;
 pub use crate::identity::checktoken_client::FranceConnectLink;
 pub use france_connect::SCOPE_FIELDS;
 
-use super::{param, query_pairs, ymd};
+use super::ymd;
 use crate::http::{
     Caller, PartyApp, PartyCore, Role, json_response, pdf_response, typed_json, with_subject,
 };
+use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Citizen, Company, FiscalStatus, Household, Population, ids, tax};
 
@@ -686,8 +687,8 @@ async fn chiffres_affaires(
 
 /// The OpenAPI 3.1 document of the simulated DGFiP APIs.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let company = super::example_company(p);
-    let citizen = super::example_citizen(p);
+    let company = p.example_company();
+    let citizen = p.example_citizen();
     let spi = citizen.numero_fiscal.clone().unwrap_or_default();
     let year = p.config.reference_year - 2;
     let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
