@@ -651,7 +651,7 @@ fn hub_jwt(
         .as_deref()
         .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
         .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(chrono::Utc::now);
+        .unwrap_or_else(|| crate::http::Clock::default().now());
     Ok(registry.jwt(record, issued))
 }
 

@@ -10,6 +10,8 @@
 //!   registers a token with the running hub and prints its JWT.
 
 mod screenshots;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

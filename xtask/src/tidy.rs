@@ -1,0 +1,161 @@
+//! The house rules ARCHITECTURE.md states, checked (rust-analyzer's `tidy` is the model): each
+//! test fails on the first file that breaks a rule and names the file, the line and the rule.
+
+use std::path::{Path, PathBuf};
+
+/// The Rust files under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simulators/src");
+    rust_files(&root)
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("a readable source file");
+            let rel = p
+                .strip_prefix(&root)
+                .expect("under simulators/src")
+                .display()
+                .to_string();
+            (rel, text)
+        })
+        .collect()
+}
+
+/// The file's lines before its `#[cfg(test)]` module (tests may do what the code may not).
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+}
+
+#[test]
+fn time_comes_from_the_clock() {
+    for (file, text) in sources() {
+        if file == "http/clock.rs" {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            for wall in ["Utc::now", "Local::now", "SystemTime::now"] {
+                assert!(
+                    !line.contains(wall),
+                    "simulators/src/{file}:{n}: reads the system clock ({wall}); parties read their `Clock` so scenarios can move time"
+                );
+            }
+        }
+    }
+}
+
+/// The layers, lowest first: a module imports only from layers below its own (and itself).
+const LAYERS: &[&[&str]] = &[
+    &["config", "jose"],
+    &["population", "defects", "pdf"],
+    &["http"],
+    &["providers"],
+    &["identity"],
+    &["hubs"],
+    &["sp"],
+    &["platform"],
+    &["cli", "main", "lib"],
+];
+
+/// Imports that run up a layer on purpose, with the reason.
+const ALLOWED_UPWARDS: &[(&str, &str, &str)] = &[(
+    "providers/dgfip/",
+    "identity::checktoken_client",
+    "the DGFiP's FranceConnect mode checks the citizen's token at checktoken, as the real one",
+)];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+#[test]
+fn imports_run_down_the_layers() {
+    for (file, text) in sources() {
+        let own = file
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".rs");
+        let Some(own_layer) = layer_of(own) else {
+            panic!("simulators/src/{file}: module {own:?} is in no layer of tidy.rs's LAYERS");
+        };
+        for (n, line) in code_lines(&text) {
+            for (i, _) in line.match_indices("crate::") {
+                let used: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let Some(used_layer) = layer_of(&used) else {
+                    continue;
+                };
+                let allowed = ALLOWED_UPWARDS.iter().any(|(f, path, _)| {
+                    file.starts_with(f) && line[i..].starts_with(&format!("crate::{path}"))
+                });
+                assert!(
+                    used == own || used_layer < own_layer || allowed,
+                    "simulators/src/{file}:{n}: {own} (layer {own_layer}) imports {used} (layer {used_layer}); imports run down the layers (ARCHITECTURE.md)"
+                );
+            }
+        }
+    }
+}
+
+/// The longest a file of `simulators/src` may be: one sitting's read.
+const MAX_LINES: usize = 600;
+
+/// Files still over the limit, with the size they may not exceed: each is to be split (issue
+/// #12), and leaves this list when it is.
+const KNOWN_LONG: &[(&str, usize)] = &[
+    ("hubs/entreprise.rs", 645),
+    ("hubs/particulier.rs", 763),
+    ("identity/broker/mod.rs", 765),
+    ("platform.rs", 783),
+    ("providers/dgfip/mod.rs", 792),
+    ("identity/idp.rs", 821),
+    ("identity/broker/authorize.rs", 911),
+    ("population/generate.rs", 1003),
+    ("sp/creche.rs", 1170),
+    ("sp/marche.rs", 1486),
+];
+
+#[test]
+fn files_stay_short() {
+    for (file, text) in sources() {
+        let lines = text.lines().count();
+        match KNOWN_LONG.iter().find(|(f, _)| *f == file) {
+            Some((_, cap)) => {
+                assert!(
+                    lines <= *cap,
+                    "simulators/src/{file}: {lines} lines, more than the {cap} it had when listed; split it, do not grow it"
+                );
+                assert!(
+                    lines > MAX_LINES,
+                    "simulators/src/{file}: {lines} lines, under {MAX_LINES} now: take it off tidy.rs's KNOWN_LONG"
+                );
+            }
+            None => assert!(
+                lines <= MAX_LINES,
+                "simulators/src/{file}: {lines} lines, over the {MAX_LINES}-line limit; split it along its concerns"
+            ),
+        }
+    }
+}
