@@ -12,6 +12,7 @@
 
 pub mod citizen;
 pub mod exchange;
+pub mod judge;
 pub mod order;
 pub mod profile;
 pub mod report;

@@ -2,10 +2,9 @@
 //! (the virtual citizen drives the pages), the ID token, pairwise subs, authorization codes,
 //! `/authorize` error codes, checktoken for data providers, and identity providers directly.
 
+use crate::judge;
 use cucumber::{then, when};
 use serde_json::Value;
-use simulators::identity::load_decryption_key;
-use simulators::jose::{jwe, jws};
 
 use crate::citizen::Outcome;
 use crate::exchange;
@@ -355,11 +354,8 @@ fn open_jwe(
     token: &str,
     what: &str,
 ) -> Result<String, String> {
-    let key =
-        load_decryption_key(&w.target.key_path(broker, key_name)?).map_err(|e| e.to_string())?;
-    let opened = jwe::decrypt(token, &key, &["ECDH-ES", "RSA-OAEP", "RSA-OAEP-256"])
-        .map_err(|e| format!("{what} does not decrypt with the key of {key_name}: {e}"))?;
-    Ok(String::from_utf8_lossy(&opened.plaintext).into_owned())
+    judge::decrypt(token, &w.target.key_path(broker, key_name)?)
+        .map_err(|e| format!("{what}, with the key of {key_name}: {e}"))
 }
 
 /// Verifies a JWS against the keys the broker publishes; returns its claims.
@@ -371,15 +367,12 @@ async fn verify_at_broker(
 ) -> Result<Value, String> {
     let jwks_url = format!("{}/api/v2/jwks", w.target.url(broker)?);
     let jwks = w.call(broker, exchange::client().get(jwks_url)).await?.json;
-    jws::verify(token, &jwks, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
-        .map_err(|e| {
-            let kid = jws::parts(token)
-                .ok()
-                .map(|p| p.header["kid"].to_string())
-                .unwrap_or_default();
-            format!("{what} (kid {kid}) does not verify against {broker}'s JWKS: {e}")
-        })
+    judge::verify(token, &jwks, &["ES256", "RS256"]).map_err(|e| {
+        let kid = judge::header(token)
+            .map(|h| h["kid"].to_string())
+            .unwrap_or_default();
+        format!("{what} (kid {kid}) does not verify against {broker}'s JWKS: {e}")
+    })
 }
 
 #[then("the ID token verifies against the broker's published keys")]
@@ -461,8 +454,7 @@ async fn idp_userinfo_signed(w: &mut BenchWorld) -> Step {
         format!("userinfo must be application/jwt (FranceConnect v2), got {media:?}")
     })?;
     let jwks = w.call(&idp, exchange::client().get(jwks_uri)).await?.json;
-    jws::verify(a.text().trim(), &jwks, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
+    judge::verify(a.text().trim(), &jwks, &["ES256", "RS256"])
         .map(|_| ())
         .map_err(|e| format!("the identity provider's userinfo does not verify: {e}"))
 }
@@ -667,8 +659,7 @@ async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
         )
         .await?
         .json;
-    let claims = jws::verify(&id_token, &jwks, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
+    let claims = judge::verify(&id_token, &jwks, &["ES256", "RS256"])
         .map_err(|e| format!("the identity provider's ID token does not verify: {e}"))?;
     w.sign_in = SignIn {
         broker: idp.clone(),
