@@ -85,31 +85,29 @@ pub(crate) fn identity_scopes(encrypt: bool) -> Vec<&'static str> {
     s
 }
 
-/// The claims a platform can release (`claims_supported`).
+/// The claims a platform can release (`claims_supported`): those its scopes release, in order.
 pub(crate) fn identity_claims_supported(encrypt: bool) -> Vec<&'static str> {
-    let mut c = vec![
-        "sub",
-        "given_name",
-        "family_name",
-        "birthdate",
-        "gender",
-        "birthplace",
-        "birthcountry",
-        "email",
-        "preferred_username",
-    ];
-    if encrypt {
-        c.extend([
-            "rnipp_given_name",
-            "rnipp_given_name_array",
-            "rnipp_family_name",
-            "rnipp_gender",
-            "rnipp_birthdate",
-            "rnipp_birthplace",
-            "rnipp_birthcountry",
-        ]);
-    } else {
-        c.extend(["given_name_array", "idp_birthdate", "idp_id"]);
+    let mut c = vec!["sub"];
+    for scope in identity_scopes(encrypt) {
+        for claim in crate::identity::claims_of_scope(scope) {
+            // The platform's own claims only (FranceConnect+ has no given_name_array).
+            let other_platform = if encrypt {
+                *claim == "given_name_array"
+            } else {
+                claim.starts_with("rnipp_")
+            };
+            if !c.contains(claim) && !other_platform {
+                c.push(claim);
+            }
+        }
+    }
+    if !encrypt && !c.contains(&"given_name_array") {
+        c.insert(
+            c.iter()
+                .position(|x| *x == "given_name")
+                .map_or(1, |i| i + 1),
+            "given_name_array",
+        );
     }
     c.extend(["amr", "acr"]);
     c
