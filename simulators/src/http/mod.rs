@@ -8,6 +8,7 @@ mod clock;
 mod faults;
 mod html;
 mod journal;
+pub mod openapi;
 mod query;
 mod random;
 pub mod trace;

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::ymd;
+use crate::http::openapi;
 use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
@@ -293,24 +294,9 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
                     "200": {"description": "Extract", "content": {"application/json": {"schema": {"type": "object", "required": ["siren", "date_immatriculation", "greffe", "mandataires_sociaux", "code_verification"]}}}},
                     "400": error("Malformed SIREN"), "404": error("Unknown or not registered"),
                 }}},
-            format!("{BASE}/entreprises/{{siren}}/extrait-kbis.pdf"): {"get": {
-                "operationId": "extraitKbisPdf", "summary": "Kbis extract as PDF",
-                "parameters": [siren],
-                "responses": {
-                    "200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
-                    "400": error("Malformed SIREN"), "404": error("Unknown or not registered"),
-                }}},
-            format!("{BASE}/verification"): {"get": {
-                "operationId": "verification", "summary": "Checks an extract's verification code",
-                "parameters": [
-                    {"name": "siren", "in": "query", "required": true, "schema": {"type": "string"}, "example": example.siren},
-                    {"name": "code", "in": "query", "required": true, "schema": {"type": "string"}, "example": "ABCDEFGHJKLMNPQ"},
-                ],
-                "responses": {
-                    "200": {"description": "Verdict", "content": {"application/json": {"schema": {"type": "object", "required": ["valide", "siren"]}}}},
-                    "400": error("Missing parameter or malformed SIREN"), "404": error("Unknown or not registered"),
-                }}},
-            format!("{BASE}/ping"): {"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}},
+            format!("{BASE}/entreprises/{{siren}}/extrait-kbis.pdf"): openapi::pdf_document("extraitKbisPdf", "Kbis extract as PDF", vec![siren.clone()], &[("400", error("Malformed SIREN")), ("404", error("Unknown or not registered"))]),
+            format!("{BASE}/verification"): openapi::code_verification("verification", "Checks an extract's verification code", &example.siren, &[("400", error("Missing parameter or malformed SIREN")), ("404", error("Unknown or not registered"))]),
+            format!("{BASE}/ping"): openapi::ping(),
         },
         "components": {"schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
     })

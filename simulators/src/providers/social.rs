@@ -17,6 +17,7 @@ use axum::routing::get;
 use chrono::Datelike;
 use serde_json::{Value, json};
 
+use crate::http::openapi;
 use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{
@@ -499,7 +500,7 @@ pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
                 "200": {"description": "EAJE parameters", "content": {"application/json": {"schema": {"type": "object", "required": ["regime", "allocataires", "enfants", "adresse", "parametresCalculParticipationFamiliale"]}}}},
                 "400": error("Malformed identity"), "404": error("No file (133) or parameters unavailable (151)"), "409": error("Several allocataires match (134)"),
             }}},
-        format!("{BASE}/ping"): {"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}},
+        format!("{BASE}/ping"): openapi::ping(),
     });
     if regime == Regime::Msa {
         let siret = p

@@ -16,6 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
 use super::ymd;
+use crate::http::openapi;
 use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
@@ -279,24 +280,9 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
                     "200": {"description": "Status", "content": {"application/json": {"schema": {"type": "object", "required": ["siren", "statut"], "properties": {"statut": {"enum": ["DELIVREE", "REFUS_DE_DELIVRANCE", "EN_COURS_DE_TRAITEMENT_MANUEL"]}}}}}},
                     "400": error("Malformed SIREN (FUNC502)"), "404": error("Unknown, struck off or outside the perimeter (FUNC517)"),
                 }}},
-            format!("{BASE}/attestations/vigilance/{{siren}}/document.pdf"): {"get": {
-                "operationId": "attestationVigilancePdf", "summary": "The attestation as PDF",
-                "parameters": [siren],
-                "responses": {
-                    "200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
-                    "400": error("Malformed SIREN"), "404": error("No attestation delivered (FUNC517, FUNC520)"),
-                }}},
-            format!("{BASE}/attestations/verification"): {"get": {
-                "operationId": "verification", "summary": "Checks a security code",
-                "parameters": [
-                    {"name": "siren", "in": "query", "required": true, "schema": {"type": "string"}, "example": example.siren},
-                    {"name": "code", "in": "query", "required": true, "schema": {"type": "string"}, "example": "ABCDEFGHJKLMNPQ"},
-                ],
-                "responses": {
-                    "200": {"description": "Verdict", "content": {"application/json": {"schema": {"type": "object", "required": ["valide", "siren"]}}}},
-                    "400": error("Missing parameter (FUNC501) or malformed SIREN"), "404": error("Unknown SIREN (FUNC517)"),
-                }}},
-            format!("{BASE}/ping"): {"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}},
+            format!("{BASE}/attestations/vigilance/{{siren}}/document.pdf"): openapi::pdf_document("attestationVigilancePdf", "The attestation as PDF", vec![siren.clone()], &[("400", error("Malformed SIREN")), ("404", error("No attestation delivered (FUNC517, FUNC520)"))]),
+            format!("{BASE}/attestations/verification"): openapi::code_verification("verification", "Checks a security code", &example.siren, &[("400", error("Missing parameter (FUNC501) or malformed SIREN")), ("404", error("Unknown SIREN (FUNC517)"))]),
+            format!("{BASE}/ping"): openapi::ping(),
         },
         "components": {"schemas": {"Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["code", "message", "description"]}}}}}},
     })

@@ -27,6 +27,7 @@ pub use crate::identity::checktoken_client::FranceConnectLink;
 pub use france_connect::SCOPE_FIELDS;
 
 use super::ymd;
+use crate::http::openapi;
 use crate::http::{
     Caller, PartyApp, PartyCore, Role, json_response, pdf_response, typed_json, with_subject,
 };
@@ -758,16 +759,7 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
                     "200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
                     "400": error("Malformed SIREN or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("No attestation"),
                 }}},
-            format!("{ENTREPRISES}/attestationfiscale/verification"): {"get": {
-                "operationId": "attestationFiscaleVerification", "summary": "Checks an attestation's code",
-                "parameters": [
-                    {"name": "siren", "in": "query", "required": true, "schema": {"type": "string"}, "example": company.siren},
-                    {"name": "code", "in": "query", "required": true, "schema": {"type": "string"}, "example": "ABCDEFGHJKLMNPQ"},
-                ],
-                "responses": {
-                    "200": {"description": "Verdict", "content": {"application/json": {"schema": {"type": "object", "required": ["valide", "siren"]}}}},
-                    "400": error("Missing parameter or malformed SIREN"), "404": error("Unknown or outside the perimeter"),
-                }}},
+            format!("{ENTREPRISES}/attestationfiscale/verification"): openapi::code_verification("attestationFiscaleVerification", "Checks an attestation's code", &company.siren, &[("400", error("Missing parameter or malformed SIREN")), ("404", error("Unknown or outside the perimeter"))]),
             format!("{ENTREPRISES}/chiffresaffaires/{{siret}}"): {"get": {
                 "operationId": "chiffresAffaires", "summary": "Turnover of the last three financial years",
                 "security": [{"gateway": [scopes::CHIFFRES_AFFAIRES]}],
