@@ -127,11 +127,10 @@ const MAX_LINES: usize = 600;
 const KNOWN_LONG: &[(&str, usize)] = &[
     ("hubs/entreprise.rs", 645),
     ("hubs/particulier.rs", 763),
-    ("identity/broker/mod.rs", 765),
+    ("identity/broker/mod.rs", 729),
     ("platform.rs", 783),
     ("providers/dgfip/mod.rs", 792),
     ("identity/idp.rs", 821),
-    ("identity/broker/authorize.rs", 911),
     ("population/generate.rs", 1003),
     ("sp/creche.rs", 1170),
     ("sp/marche.rs", 1486),

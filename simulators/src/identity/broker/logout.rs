@@ -1,6 +1,8 @@
 //! Logout: `GET /session/end` from the service provider, through the identity provider's own
 //! logout, back to `GET /client/logout-callback`, then to the service provider.
 
+use std::collections::HashMap;
+
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -140,4 +142,42 @@ pub async fn logout_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// A bounded record of issued JWE ID tokens (oldest forgotten first).
+#[derive(Default)]
+pub(crate) struct IssuedJwe {
+    by_digest: HashMap<[u8; 32], String>,
+    order: std::collections::VecDeque<[u8; 32]>,
+}
+
+impl IssuedJwe {
+    const CAPACITY: usize = 100_000;
+
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// Remembers `token`, issued to `client_id`.
+    pub fn record(&mut self, token: &str, client_id: &str) {
+        let d = Self::digest(token);
+        if self.order.len() >= Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.by_digest.remove(&old);
+            }
+        }
+        self.order.push_back(d);
+        self.by_digest.insert(d, client_id.to_string());
+    }
+
+    /// The client an issued token was made for.
+    pub fn client_of(&self, token: &str) -> Option<&str> {
+        self.by_digest.get(&Self::digest(token)).map(String::as_str)
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.by_digest.clear();
+        self.order.clear();
+    }
 }

@@ -11,6 +11,8 @@
 
 mod authorize;
 mod checktoken;
+mod consent;
+mod idp_client;
 mod logout;
 mod tokens;
 
@@ -381,45 +383,7 @@ pub(crate) struct Broker {
     /// FranceConnect+'s encrypted ID tokens as issued, by digest, with their client: the
     /// broker cannot decrypt a JWE made for a service provider, so `/session/end` recognises an
     /// `id_token_hint` by its exact bytes (a tampered one is unknown).
-    pub issued_jwe: Arc<Mutex<IssuedJwe>>,
-}
-
-/// A bounded record of issued JWE ID tokens (oldest forgotten first).
-#[derive(Default)]
-pub(crate) struct IssuedJwe {
-    by_digest: HashMap<[u8; 32], String>,
-    order: std::collections::VecDeque<[u8; 32]>,
-}
-
-impl IssuedJwe {
-    const CAPACITY: usize = 100_000;
-
-    fn digest(token: &str) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(token.as_bytes()).into()
-    }
-
-    /// Remembers `token`, issued to `client_id`.
-    pub fn record(&mut self, token: &str, client_id: &str) {
-        let d = Self::digest(token);
-        if self.order.len() >= Self::CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.by_digest.remove(&old);
-            }
-        }
-        self.order.push_back(d);
-        self.by_digest.insert(d, client_id.to_string());
-    }
-
-    /// The client an issued token was made for.
-    pub fn client_of(&self, token: &str) -> Option<&str> {
-        self.by_digest.get(&Self::digest(token)).map(String::as_str)
-    }
-
-    fn clear(&mut self) {
-        self.by_digest.clear();
-        self.order.clear();
-    }
+    pub issued_jwe: Arc<Mutex<logout::IssuedJwe>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -514,15 +478,15 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
             &p("/authorize"),
             get(authorize::authorize_get).post(authorize::authorize_post),
         )
-        .route(&p("/redirect-to-idp"), post(authorize::redirect_to_idp))
-        .route(&p("/oidc-callback"), get(authorize::oidc_callback))
+        .route(&p("/redirect-to-idp"), post(idp_client::redirect_to_idp))
+        .route(&p("/oidc-callback"), get(idp_client::oidc_callback))
         .route(
             &p("/interaction/{uid}/consent"),
-            get(authorize::consent_page).post(authorize::consent),
+            get(consent::consent_page).post(consent::consent),
         )
         .route(
             &p("/redirect-to-sp-with-error"),
-            get(authorize::redirect_to_sp_with_error),
+            get(consent::redirect_to_sp_with_error),
         )
         .route(&p("/token"), post(tokens::token))
         // OIDC Core §5.3.1: userinfo answers GET and POST alike.

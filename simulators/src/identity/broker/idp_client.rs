@@ -1,0 +1,408 @@
+//! The broker's client side towards identity providers: the redirection to the chosen provider,
+//! its callback, the code exchange, the ID token and userinfo checked against the provider's
+//! keys (fetched again on an unknown `kid`, with a cooldown).
+
+use crate::http::trace::Propagate as _;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use serde_json::Value;
+
+use super::authorize::{SESSION_COOKIE, interaction};
+use super::consent::after_authentication;
+use super::{
+    Authenticated, Broker, Interaction, PREFIX, Session, error_page, lock, redirect_error,
+    see_other,
+};
+use crate::http::query_pairs;
+use crate::http::random_token;
+use crate::http::url_with;
+use crate::identity::{EIDAS_LEVELS, Identity, acr_rank};
+use crate::jose::jws;
+
+/// Scopes the broker asks identity providers for.
+const IDP_SCOPES: &str = "openid profile email birth preferred_username";
+
+/// `POST /redirect-to-idp` (from the selection page): `uid`, `idp`.
+pub async fn redirect_to_idp(State(b): State<Broker>, body: Bytes) -> Response {
+    let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    go_to_idp(&b, &get("uid"), &get("idp"))
+}
+
+pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
+    let Some(interaction) = interaction(b, uid) else {
+        return error_page(
+            "Y190001",
+            "Votre session a expiré ou est invalide : recommencez depuis le service.",
+        );
+    };
+    let rank = acr_rank(&interaction.acr).unwrap_or(1);
+    let Some(idp) = b.s.idp(idp_id).filter(|i| {
+        i.allowed_acr
+            .iter()
+            .filter_map(|a| acr_rank(a))
+            .max()
+            .unwrap_or(0)
+            >= rank
+    }) else {
+        return error_page(
+            "Y020016",
+            "Ce fournisseur d'identité n'est pas disponible pour ce niveau de garantie.",
+        );
+    };
+    // Ask the provider for max(requested level, its lowest level).
+    let idp_lowest = idp
+        .allowed_acr
+        .iter()
+        .filter_map(|a| acr_rank(a))
+        .min()
+        .unwrap_or(1);
+    let ask = EIDAS_LEVELS[rank.max(idp_lowest) - 1];
+    let state = random_token();
+    lock(&b.idp_states).insert(state.clone(), format!("{uid} {idp_id}"));
+    let callback = format!("{}/oidc-callback", b.s.issuer());
+    let url = url_with(
+        &format!("{}/authorize", idp.base_url),
+        &[
+            ("response_type", "code"),
+            ("client_id", b.s.id),
+            ("redirect_uri", &callback),
+            ("scope", IDP_SCOPES),
+            ("state", &state),
+            ("nonce", &interaction.idp_nonce),
+            ("acr_values", ask),
+            ("prompt", "login"),
+        ],
+    );
+    see_other(&url)
+}
+
+/// `GET /oidc-callback` from the identity provider: `code` and `state`, or `error`.
+pub async fn oidc_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_pairs(raw.as_deref());
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let Some(link) = lock(&b.idp_states).remove(&get("state")) else {
+        return error_page(
+            "Y020020",
+            "Retour du fournisseur d'identité inattendu (state inconnu ou déjà utilisé).",
+        );
+    };
+    let (uid, idp_id) = link
+        .split_once(' ')
+        .map(|(u, i)| (u.to_string(), i.to_string()))
+        .unwrap_or_default();
+    let Some(interaction) = interaction(&b, &uid) else {
+        return error_page(
+            "Y190001",
+            "Votre session a expiré ou est invalide : recommencez depuis le service.",
+        );
+    };
+    if !get("error").is_empty() {
+        if get("error") == "access_denied" {
+            lock(&b.interactions).remove(&uid);
+            return redirect_error(
+                &b,
+                &interaction.redirect_uri,
+                "access_denied",
+                "user authentication aborted",
+                &interaction.state,
+                false,
+            );
+        }
+        return error_page(
+            "Y020021",
+            &format!(
+                "Le fournisseur d'identité a renvoyé une erreur : {}",
+                get("error")
+            ),
+        );
+    }
+    let authenticated = match authenticate_at_idp(&b, &idp_id, &get("code"), &interaction).await {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    // The broker's session: reused by later requests at a level it shares (SSO).
+    let session_id = random_token();
+    let expires = b.core.clock.now() + chrono::Duration::seconds(b.s.session_lifetime);
+    lock(&b.sessions).insert(
+        session_id.clone(),
+        Session {
+            authenticated: authenticated.clone(),
+            expires,
+        },
+    );
+    let mut interaction = interaction;
+    interaction.authenticated = Some(authenticated);
+    lock(&b.interactions).insert(uid.clone(), interaction.clone());
+    let mut response = after_authentication(&b, &uid, interaction);
+    let cookie = format!("{SESSION_COOKIE}={session_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Exchanges the provider's code, checks its ID token and userinfo, and returns the identity.
+async fn authenticate_at_idp(
+    b: &Broker,
+    idp_id: &str,
+    code: &str,
+    interaction: &Interaction,
+) -> Result<Authenticated, Response> {
+    let idp =
+        b.s.idp(idp_id)
+            .ok_or_else(|| error_page("Y020016", "Fournisseur d'identité inconnu."))?;
+    let callback = format!("{}/oidc-callback", b.s.issuer());
+    let sent = b
+        .http
+        .post(format!("{}/token", idp.base_url))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &callback),
+            ("client_id", b.s.id),
+            ("client_secret", &idp.client_secret),
+        ])
+        .propagate()
+        .send()
+        .await;
+    let tokens: Value = match sent {
+        Err(e) if e.is_timeout() => {
+            return Err(error_page(
+                "Y020004",
+                "Le fournisseur d'identité ne répond pas.",
+            ));
+        }
+        Err(_) => {
+            return Err(error_page(
+                "Y020004",
+                "Le fournisseur d'identité est injoignable.",
+            ));
+        }
+        Ok(r) if !r.status().is_success() => {
+            return Err(error_page(
+                "Y020001",
+                &format!(
+                    "Le fournisseur d'identité a répondu {} à la demande de jeton.",
+                    r.status().as_u16()
+                ),
+            ));
+        }
+        Ok(r) => r.json().await.map_err(|_| {
+            error_page(
+                "Y020001",
+                "Réponse illisible du fournisseur d'identité à la demande de jeton.",
+            )
+        })?,
+    };
+    let mut keys = idp_keys(b, idp_id, &idp.base_url, false)
+        .await
+        .map_err(|m| error_page("Y020002", &m))?;
+    let id_token = tokens["id_token"].as_str().unwrap_or_default();
+    if kid_unknown(id_token, &keys) {
+        keys = idp_keys(b, idp_id, &idp.base_url, true)
+            .await
+            .map_err(|m| error_page("Y020002", &m))?;
+    }
+    let claims = jws::verify(id_token, &keys, &["ES256", "RS256"])
+        .and_then(|v| v.claims())
+        .map_err(|e| {
+            error_page(
+                "Y020002",
+                &format!("Jeton d'identité du fournisseur invalide : {e}"),
+            )
+        })?;
+    let now = b.core.clock.now().timestamp();
+    if claims["aud"] != b.s.id
+        || claims["nonce"] != interaction.idp_nonce.as_str()
+        || claims["exp"].as_i64().unwrap_or(0) <= now
+        || claims["iss"] != idp.base_url.as_str()
+    {
+        return Err(error_page(
+            "Y020002",
+            "Jeton d'identité du fournisseur invalide (aud, nonce, exp ou iss).",
+        ));
+    }
+    // The level: known, at least the one asked for, and one this provider may assert.
+    let acr = claims["acr"].as_str().unwrap_or("");
+    match acr_rank(acr) {
+        None => {
+            return Err(error_page(
+                "Y100001",
+                &format!("Niveau eIDAS inconnu renvoyé par le fournisseur d'identité : {acr}"),
+            ));
+        }
+        Some(r) if Some(r) < acr_rank(&interaction.acr) => {
+            return Err(error_page(
+                "Y100001",
+                &format!(
+                    "Niveau eIDAS insuffisant : {acr} pour {} demandé",
+                    interaction.acr
+                ),
+            ));
+        }
+        Some(_) if !idp.allowed_acr.iter().any(|a| a == acr) => {
+            return Err(error_page(
+                "Y100018",
+                &format!("Le fournisseur d'identité n'est pas autorisé à renvoyer {acr}"),
+            ));
+        }
+        Some(_) => {}
+    }
+    // The platform's level: the provider's if the platform serves it, else the one asked for.
+    let platform_acr = if b.s.allowed_acr.iter().any(|a| a == acr) {
+        acr.to_string()
+    } else {
+        interaction.acr.clone()
+    };
+    let access_token = tokens["access_token"].as_str().unwrap_or_default();
+    let info = b
+        .http
+        .get(format!("{}/userinfo", idp.base_url))
+        .bearer_auth(access_token)
+        .propagate()
+        .send()
+        .await;
+    let body = match info {
+        Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+        Ok(r) => {
+            return Err(error_page(
+                "Y020003",
+                &format!(
+                    "Le fournisseur d'identité a répondu {} à la demande d'identité.",
+                    r.status().as_u16()
+                ),
+            ));
+        }
+        Err(_) => {
+            return Err(error_page(
+                "Y020004",
+                "Le fournisseur d'identité ne répond pas.",
+            ));
+        }
+    };
+    let info = jws::verify(body.trim(), &keys, &["ES256", "RS256"])
+        .and_then(|v| v.claims())
+        .map_err(|e| {
+            error_page(
+                "Y020003",
+                &format!("Identité du fournisseur illisible : {e}"),
+            )
+        })?;
+    if info["sub"] != claims["sub"] {
+        return Err(error_page(
+            "Y020005",
+            "Identité incomplète : sub absent ou différent du jeton d'identité.",
+        ));
+    }
+    let text = |k: &str| info[k].as_str().unwrap_or("").to_string();
+    let mut required = vec![
+        "given_name",
+        "family_name",
+        "birthdate",
+        "gender",
+        "birthcountry",
+        "email",
+    ];
+    if text("birthcountry") == "99100" {
+        required.push("birthplace");
+    }
+    if let Some(missing) = required.iter().find(|k| text(k).is_empty()) {
+        return Err(error_page(
+            "Y020005",
+            &format!("Identité incomplète : {missing} manquant."),
+        ));
+    }
+    if crate::population::BirthDate::parse(&text("birthdate")).is_none()
+        || !matches!(text("gender").as_str(), "male" | "female")
+    {
+        return Err(error_page(
+            "Y020005",
+            "Identité invalide : birthdate ou gender.",
+        ));
+    }
+    let identity = Identity {
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        birthdate: text("birthdate"),
+        gender: text("gender"),
+        birthplace: text("birthplace"),
+        birthcountry: text("birthcountry"),
+        email: text("email"),
+        preferred_username: info["preferred_username"].as_str().map(str::to_string),
+    };
+    Ok(Authenticated {
+        idp_birthdate: identity.birthdate.clone(),
+        identity,
+        acr: platform_acr,
+        amr: b.s.amr.clone(),
+        idp: idp_id.to_string(),
+        idp_id_token: id_token.to_string(),
+        auth_time: claims["auth_time"].as_i64().unwrap_or(now),
+    })
+}
+
+/// How long after fetching an identity provider's keys the broker will not fetch them again for
+/// an unknown `kid` (on its clock): a forged token cannot make it hammer the provider.
+pub(crate) const IDP_KEYS_COOLDOWN_SECONDS: i64 = 30;
+
+/// The provider's JWKS, from its discovery document; cached with the broker-clock instant it was
+/// fetched at. `refresh` fetches again unless the cache is younger than the cooldown.
+async fn idp_keys(b: &Broker, idp_id: &str, base: &str, refresh: bool) -> Result<Value, String> {
+    let now = b.core.clock.now().timestamp();
+    if let Some((keys, fetched)) = lock(&b.idp_keys).get(idp_id).cloned() {
+        if !refresh || now - fetched < IDP_KEYS_COOLDOWN_SECONDS {
+            return Ok(keys);
+        }
+    }
+    let discovery: Value = b
+        .http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .propagate()
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let uri = discovery["jwks_uri"]
+        .as_str()
+        .ok_or("no jwks_uri in the provider's discovery")?;
+    let keys: Value = b
+        .http
+        .get(uri)
+        .propagate()
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    lock(&b.idp_keys).insert(idp_id.to_string(), (keys.clone(), now));
+    Ok(keys)
+}
+
+/// Whether a compact JWS names a `kid` the key set does not have (a rotation at the provider).
+fn kid_unknown(token: &str, keys: &Value) -> bool {
+    let kid = jws::parts(token)
+        .ok()
+        .and_then(|p| p.header["kid"].as_str().map(str::to_string));
+    match kid {
+        Some(kid) => !keys["keys"]
+            .as_array()
+            .is_some_and(|ks| ks.iter().any(|k| k["kid"] == kid.as_str())),
+        None => false,
+    }
+}
