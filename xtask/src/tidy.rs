@@ -133,7 +133,6 @@ const KNOWN_LONG: &[(&str, usize)] = &[
     ("identity/idp.rs", 821),
     ("population/generate.rs", 1003),
     ("sp/creche.rs", 1170),
-    ("sp/marche.rs", 1486),
 ];
 
 #[test]

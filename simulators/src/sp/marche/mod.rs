@@ -1,0 +1,328 @@
+//! The public-tender marketplace (Marché Public Simplifié, `sp-marche`): a buyer publishes a
+//! tender; a company applies with its SIRET only ("dites-le nous une fois"). The marketplace
+//! fetches everything else through API Entreprise, with the tracing parameters the platform
+//! requires (context "Marchés publics", object = the tender's reference, recipient = the
+//! buyer's SIRET): identity and head office (INSEE), RCS extract and officers (Infogreffe),
+//! attestation de vigilance (URSSAF), attestation fiscale (DGFiP) and, for agricultural
+//! employers, MSA compliance. It pre-fills the application, attaches the certificates, and
+//! rejects or flags it when a certificate is refused, the company has ceased or its data is not
+//! diffusible. When a provider is down the application is kept, marked incomplete, and can be
+//! refreshed later.
+//!
+//! The applicant signs in with FranceConnect ([`super::oidc`]); the marketplace checks their
+//! name against the company's officers.
+
+mod api;
+mod applications;
+mod openapi;
+mod pages;
+mod pieces;
+
+use api::*;
+use applications::*;
+use openapi::*;
+use pages::*;
+use pieces::*;
+
+use crate::http::trace::Propagate as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::store::Store;
+use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
+use crate::defects::Defect;
+use crate::http::escape;
+use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::population::{Population, ids};
+
+/// `[sp-marche]` in `scenarios/service_providers.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarcheConfig {
+    pub title: String,
+    pub france_connect: FranceConnectClient,
+    /// The marketplace's API Entreprise habilitation.
+    pub api_entreprise: super::HubToken,
+    /// The `context` tracing parameter.
+    #[serde(default = "default_context")]
+    pub context: String,
+    /// NAF divisions of agricultural employers, whose MSA compliance is fetched.
+    #[serde(default = "default_msa_divisions")]
+    pub msa_naf_divisions: Vec<String>,
+    /// Where applications are kept (relative to the configuration file); in memory if absent.
+    #[serde(default)]
+    pub store: Option<PathBuf>,
+    #[serde(default)]
+    pub tenders: Vec<TenderConfig>,
+}
+
+fn default_context() -> String {
+    "Marchés publics".into()
+}
+fn default_msa_divisions() -> Vec<String> {
+    vec!["01".into(), "02".into(), "03".into()]
+}
+
+/// A tender published at start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderConfig {
+    pub reference: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The buyer: a persona key or a SIRET.
+    pub buyer: String,
+    pub deadline: NaiveDate,
+}
+
+/// A published tender.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Tender {
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub buyer_siret: String,
+    pub buyer_name: String,
+    pub deadline: NaiveDate,
+}
+
+/// Where an application stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every piece obtained, nothing to check.
+    Complete,
+    /// Something for the buyer to check (non-diffusible data, officer not matched…).
+    AVerifier,
+    /// A reason to exclude the company (refused certificate, ceased company…).
+    Rejetee,
+    /// A provider was unavailable: kept, to be refreshed.
+    Incomplete,
+}
+
+/// A piece of the application and how it was obtained.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Piece {
+    /// `identite_insee`, `extrait_rcs`, `attestation_vigilance`, `attestation_fiscale`,
+    /// `conformite_msa`.
+    pub kind: String,
+    /// `obtenue`, `refusee`, `non_diffusible`, `introuvable`, `indisponible`, `non_applicable`.
+    pub status: String,
+    pub source: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// The hub's error code, when it answered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The hub's HTTP status, when it answered an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_status: Option<u16>,
+}
+
+/// Why an application is rejected, flagged or incomplete.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Finding {
+    /// `rejet`, `a_verifier` or `indisponible`.
+    pub level: String,
+    pub message: String,
+}
+
+/// An application (candidature).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Application {
+    pub id: String,
+    pub tender: String,
+    pub siret: String,
+    pub status: Status,
+    /// Who applied, as FranceConnect asserted it.
+    pub applicant: Value,
+    /// The pre-filled fields.
+    pub entreprise: Value,
+    pub pieces: Vec<Piece>,
+    pub findings: Vec<Finding>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// How many times the pieces were fetched.
+    pub attempts: u32,
+}
+
+#[derive(Clone)]
+struct Marche {
+    core: PartyCore,
+    title: &'static str,
+    rp: oidc::RelyingParty,
+    sessions: Sessions,
+    tenders: Store<Tender>,
+    initial_tenders: Arc<Vec<Tender>>,
+    applications: Store<Application>,
+    hub_url: String,
+    hub_token: String,
+    context: String,
+    msa_divisions: Arc<Vec<String>>,
+    http: reqwest::Client,
+}
+
+/// What the platform resolved for the marketplace.
+pub struct Resolved {
+    pub own_url: String,
+    pub broker_url: String,
+    pub hub_url: String,
+    pub hub_jwt: String,
+    pub store: Option<PathBuf>,
+}
+
+/// The marketplace party.
+pub fn app(
+    population: Arc<Population>,
+    cfg: &MarcheConfig,
+    r: Resolved,
+) -> Result<PartyApp, String> {
+    let core = PartyCore::new("sp-marche", population.clone());
+    let mut tenders = Vec::new();
+    for t in &cfg.tenders {
+        let buyer_siret = super::resolve_siret(&population, &t.buyer)
+            .ok_or_else(|| format!("tender {}: unknown buyer {:?}", t.reference, t.buyer))?;
+        let buyer_name = population
+            .establishment_by_siret(&buyer_siret)
+            .map(|(c, _)| c.name.clone())
+            .unwrap_or_else(|| t.buyer.clone());
+        tenders.push(Tender {
+            reference: t.reference.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            buyer_siret,
+            buyer_name,
+            deadline: t.deadline,
+        });
+    }
+    let applications = match &r.store {
+        Some(file) => Store::open(file)?,
+        None => Store::memory(),
+    };
+    let store = Store::memory();
+    for t in &tenders {
+        store.put(&t.reference, t.clone())?;
+    }
+    let title: &'static str = Box::leak(cfg.title.clone().into_boxed_str());
+    let m = Marche {
+        rp: oidc::RelyingParty::new(
+            &r.broker_url,
+            &cfg.france_connect.client_id,
+            &cfg.france_connect.client_secret,
+            &r.own_url,
+            &cfg.france_connect.acr,
+        ),
+        core: core.clone(),
+        title,
+        sessions: Sessions::default(),
+        tenders: store,
+        initial_tenders: Arc::new(tenders),
+        applications,
+        hub_url: r.hub_url,
+        hub_token: r.hub_jwt,
+        context: cfg.context.clone(),
+        msa_divisions: Arc::new(cfg.msa_naf_divisions.clone()),
+        http: super::http_client(Duration::from_secs(30)),
+    };
+    let router = Router::new()
+        .route("/", get(home))
+        .route("/connexion", get(sign_in))
+        .route("/oidc-callback", get(callback))
+        .route("/deconnexion", post(sign_out))
+        .route("/appels-d-offres/{reference}", get(tender_page))
+        .route("/appels-d-offres/{reference}/candidater", post(apply_form))
+        .route("/acheteur", get(buyer_page).post(publish_form))
+        .route("/candidatures/{id}", get(application_page))
+        .route("/candidatures/{id}/actualiser", post(refresh_form))
+        .route("/api/session", get(api_session))
+        .route("/api/appels-d-offres", get(api_tenders).post(api_publish))
+        .route("/api/appels-d-offres/{reference}", get(api_tender))
+        .route(
+            "/api/appels-d-offres/{reference}/candidatures",
+            post(api_apply),
+        )
+        .route("/api/candidatures/{id}", get(api_application))
+        .route("/api/candidatures/{id}/actualiser", post(api_refresh))
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
+        .with_state(m.clone());
+    let reset = m.clone();
+    Ok(PartyApp {
+        core,
+        role: Role::Sp,
+        title,
+        router,
+        openapi,
+        reset: Arc::new(move || {
+            reset.sessions.clear();
+            // A reset clears what the bench made; applications kept in a file are the user's.
+            if !reset.applications.is_persistent() {
+                let _ = reset.applications.retain(|_| false);
+            }
+            let _ = reset.tenders.retain(|_| false);
+            for t in reset.initial_tenders.iter() {
+                let _ = reset.tenders.put(&t.reference, t.clone());
+            }
+        }),
+        control: None,
+    })
+}
+
+// --- Sign-in --------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ReturnTo {
+    retour: Option<String>,
+}
+
+/// A local path only: never an open redirect.
+fn local_path(p: Option<String>) -> String {
+    p.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/".into())
+}
+
+async fn sign_in(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let back: ReturnTo =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or(ReturnTo { retour: None });
+    let scopes: Vec<String> = ["openid", "identite_pivot", "email"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    oidc::begin(
+        &m.sessions,
+        &m.rp,
+        &headers,
+        &scopes,
+        &local_path(back.retour),
+    )
+    .await
+    .unwrap_or_else(|e| error_page(&m, StatusCode::BAD_GATEWAY, None, &e.0))
+}
+
+async fn callback(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let now = m.core.clock.now().timestamp();
+    oidc::finish(&m.sessions, &m.rp, &headers, q.as_deref(), now)
+        .await
+        .unwrap_or_else(|(status, e)| error_page(&m, status, None, &e))
+}
+
+async fn sign_out(State(m): State<Marche>, headers: HeaderMap) -> Response {
+    oidc::end(&m.sessions, &m.rp, &headers).await
+}
