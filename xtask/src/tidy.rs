@@ -132,7 +132,6 @@ const KNOWN_LONG: &[(&str, usize)] = &[
     ("providers/dgfip/mod.rs", 792),
     ("identity/idp.rs", 821),
     ("population/generate.rs", 1003),
-    ("sp/creche.rs", 1170),
 ];
 
 #[test]

@@ -1,0 +1,87 @@
+//! The nursery service's JSON API: session, nurseries, the scale, estimates and the counter;
+//! errors as RFC 9457 problem details.
+
+use super::*;
+
+pub(super) fn unknown_nursery(id: &str) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "unknown-nursery",
+        "Crèche inconnue",
+        &format!("no nursery {id:?}; GET /api/creches lists them"),
+    )
+}
+
+pub(super) fn signed_in(c: &Creche, headers: &HeaderMap) -> Result<SignedIn, Response> {
+    c.sessions.require(headers, "/connexion?creche=ID")
+}
+
+pub(super) async fn api_session(State(c): State<Creche>, headers: HeaderMap) -> Response {
+    super::super::session_json(&c.sessions, &headers, "/connexion?creche=ID")
+}
+
+pub(super) async fn api_nurseries(State(c): State<Creche>) -> Response {
+    json_response(StatusCode::OK, &json!({"creches": *c.nurseries}))
+}
+
+pub(super) async fn api_bareme(State(c): State<Creche>) -> Response {
+    json_response(StatusCode::OK, &json!(*c.bareme))
+}
+
+pub(super) fn estimate_response(e: Estimate) -> Response {
+    let subject = e
+        .identite
+        .as_ref()
+        .and_then(|i| i["sub"].as_str().map(String::from));
+    let r = json_response(StatusCode::OK, &json!(e));
+    match subject {
+        Some(s) => with_subject(r, s),
+        None => r,
+    }
+}
+
+pub(super) async fn api_estimate(
+    State(c): State<Creche>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(n) = nursery(&c, &id).cloned() else {
+        return unknown_nursery(&id);
+    };
+    let user = match signed_in(&c, &headers) {
+        Ok(u) => u,
+        Err(e) => return e,
+    };
+    let req: EstimateRequest = if body.is_empty() {
+        EstimateRequest::default()
+    } else {
+        match super::super::json_body(&headers, &body) {
+            Ok(r) => r,
+            Err(e) => return e,
+        }
+    };
+    match estimate(&c, &n, &user, req).await {
+        Ok(e) => estimate_response(e),
+        Err(e) => e,
+    }
+}
+
+pub(super) async fn api_counter(
+    State(c): State<Creche>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(n) = nursery(&c, &id).cloned() else {
+        return unknown_nursery(&id);
+    };
+    let req: CounterRequest = match super::super::json_body(&headers, &body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    match counter(&c, &n, req).await {
+        Ok(e) => estimate_response(e),
+        Err(e) => e,
+    }
+}
