@@ -125,12 +125,10 @@ const MAX_LINES: usize = 600;
 /// Files still over the limit, with the size they may not exceed: each is to be split (issue
 /// #12), and leaves this list when it is.
 const KNOWN_LONG: &[(&str, usize)] = &[
-    ("hubs/entreprise.rs", 645),
-    ("hubs/particulier.rs", 763),
-    ("identity/broker/mod.rs", 729),
+    ("providers/dgfip/mod.rs", 690),
+    ("identity/broker/mod.rs", 715),
     ("platform.rs", 783),
-    ("providers/dgfip/mod.rs", 792),
-    ("identity/idp.rs", 821),
+    ("identity/idp.rs", 807),
     ("population/generate.rs", 1003),
 ];
 

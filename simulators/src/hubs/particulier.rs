@@ -3,6 +3,12 @@
 //! FranceConnect access token (`/france_connect`, checked with `checktoken`). Each top-level key
 //! of `data` is released only with its scope; the others are omitted.
 
+mod identity;
+use identity::{provider_query, reference_period};
+
+mod openapi;
+use openapi::openapi;
+
 use crate::defects::Defect;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -188,156 +194,6 @@ impl Kind {
             Kind::Eaje => EAJE_FIELDS,
         }
     }
-}
-
-/// The identity pivot of an `/identite` call, as the regimes' query.
-fn provider_query(
-    q: &HashMap<String, String>,
-    prenoms: &[String],
-) -> Result<Vec<(String, String)>, Response> {
-    let bad = |detail: &str| {
-        Err(hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00366",
-            "Paramètres d'identité mal formatés",
-            detail,
-            None,
-            None,
-        ))
-    };
-    let get = |k: &str| {
-        q.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let Some(nom) = get("nomNaissance") else {
-        return bad("nomNaissance est obligatoire");
-    };
-    if prenoms.is_empty() || prenoms.len() > 3 {
-        return bad("prenoms[] est obligatoire (1 à 3 prénoms)");
-    }
-    let Some(sexe) = get("sexeEtatCivil").filter(|s| s == "M" || s == "F") else {
-        return bad("sexeEtatCivil doit valoir M ou F");
-    };
-    let Some(pays) = get("codeCogInseePaysNaissance").filter(|p| p.len() == 5) else {
-        return bad(
-            "codeCogInseePaysNaissance est obligatoire (5 caractères, 99100 pour la France)",
-        );
-    };
-    let commune = match birth_commune(&get) {
-        Ok(c) => c,
-        Err(detail) => return bad(&detail),
-    };
-    if pays == "99100" && commune.is_none() {
-        return bad(
-            "une naissance en France demande codeCogInseeCommuneNaissance, ou nomCommuneNaissance et codeCogInseeDepartementNaissance",
-        );
-    }
-    // Checked here, before any provider call: a malformed date is the caller's mistake.
-    for (name, range) in [
-        ("anneeDateNaissance", 1800..=2100),
-        ("moisDateNaissance", 1..=12),
-        ("jourDateNaissance", 1..=31),
-    ] {
-        if let Some(v) = get(name) {
-            if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
-                return bad(&format!(
-                    "{name} doit être un entier entre {} et {}",
-                    range.start(),
-                    range.end()
-                ));
-            }
-        }
-    }
-    let mut out = vec![
-        ("nomNaissance".into(), nom),
-        ("sexe".into(), sexe),
-        ("codePaysLieuDeNaissance".into(), pays),
-    ];
-    if let Some(annee) = get("anneeDateNaissance") {
-        out.push(("anneeDateDeNaissance".into(), annee));
-    }
-    out.extend(prenoms.iter().map(|p| ("prenoms".to_string(), p.clone())));
-    for (from, to) in [
-        ("moisDateNaissance", "moisDateDeNaissance"),
-        ("jourDateNaissance", "jourDateDeNaissance"),
-    ] {
-        if let Some(v) = get(from) {
-            out.push((to.into(), v));
-        }
-    }
-    out.extend(reference_period(q)?);
-    if let Some(c) = commune {
-        out.push(("codeInseeLieuDeNaissance".into(), c));
-    }
-    Ok(out)
-}
-
-/// The month the quotient familial is asked for (`annee`, `mois`; default: the current one),
-/// checked before any provider call (422 `00307` year, `00305` month).
-fn reference_period(q: &HashMap<String, String>) -> Result<Vec<(String, String)>, Response> {
-    let mut out = Vec::new();
-    for (name, code, range) in [("annee", "00307", 1900..=2100), ("mois", "00305", 1..=12)] {
-        let Some(v) = q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
-            return Err(hub_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                "Entité non traitable",
-                &format!(
-                    "{name} doit être un entier entre {} et {}",
-                    range.start(),
-                    range.end()
-                ),
-                Some(json!({"parameter": name})),
-                None,
-            ));
-        }
-        out.push((name.to_string(), v.to_string()));
-    }
-    Ok(out)
-}
-
-/// The birth commune's COG code: given, or found from its name and department (the real hub's
-/// "transcogage"). `Ok(None)`: none given.
-fn birth_commune(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
-    if let Some(code) = get("codeCogInseeCommuneNaissance") {
-        return if code.len() == 5 {
-            Ok(Some(code))
-        } else {
-            Err("codeCogInseeCommuneNaissance fait 5 caractères".into())
-        };
-    }
-    let (Some(name), Some(dept)) = (
-        get("nomCommuneNaissance"),
-        get("codeCogInseeDepartementNaissance"),
-    ) else {
-        return Ok(None);
-    };
-    let wanted = comparable(&name);
-    crate::population::referentials::COMMUNES
-        .iter()
-        .find(|c| c.cog.starts_with(dept.as_str()) && comparable(c.name) == wanted)
-        .map(|c| Some(c.cog.to_string()))
-        .ok_or_else(|| {
-            format!(
-                "aucune commune {name:?} dans le département {dept} au code officiel géographique"
-            )
-        })
-}
-
-/// A commune name as compared: no accents, case, hyphens or apostrophes.
-fn comparable(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_uppercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn person(p: &Value, with_place: bool) -> Value {
@@ -704,60 +560,4 @@ async fn introspect(
         StatusCode::OK,
         &json!({"_id": jti, "name": "", "scopes": v["data"]["privileges"]}),
     )
-}
-
-/// The OpenAPI 3.1 document of the simulated API Particulier.
-pub fn openapi(base_url: &str, p: &Population) -> Value {
-    let c = p.example_citizen();
-    let recipient = p
-        .company_persona("commune-acheteuse")
-        .map(|c| c.head_office().siret.clone())
-        .unwrap_or_default();
-    let error = |d: &str| json!({"description": d, "content": {super::JSON_API: {"schema": {"type": "object", "required": ["errors"]}}}});
-    let mut examples = vec![
-        ("recipient", json!(recipient)),
-        ("nomNaissance", json!(c.family_name)),
-        ("prenoms[]", json!([c.first_given_name()])),
-        ("sexeEtatCivil", json!(c.gender.letter())),
-        ("anneeDateNaissance", json!(c.birth_date.year)),
-        ("codeCogInseePaysNaissance", json!(c.birthcountry)),
-    ];
-    if c.birth_date.month != 0 {
-        examples.push(("moisDateNaissance", json!(c.birth_date.month)));
-    }
-    if c.birth_date.day != 0 {
-        examples.push(("jourDateNaissance", json!(c.birth_date.day)));
-    }
-    if !c.birthplace.is_empty() {
-        examples.push(("codeCogInseeCommuneNaissance", json!(c.birthplace)));
-    }
-    // The real contract's parameters and answers, with examples from the population.
-    let op = |e: &Endpoint, id: &str, summary: &str| {
-        contract::operation(
-            contract::Hub::Particulier,
-            e.route,
-            id,
-            summary,
-            e.scopes,
-            &examples,
-            &["501"],
-        )
-    };
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "API Particulier (simulated)", "version": "3.0.0", "description": "API Particulier over the simulated CNAF and MSA."},
-        "servers": [{"url": base_url}],
-        "paths": {
-            QF_IDENTITE.route: op(&QF_IDENTITE, "quotientFamilialIdentite", "Quotient familial by identity pivot"),
-            EAJE_IDENTITE.route: op(&EAJE_IDENTITE, "participationFamilialeEajeIdentite", "Nursery (EAJE) parameters by identity pivot"),
-            QF_FRANCE_CONNECT.route: op(&QF_FRANCE_CONNECT, "quotientFamilialFranceConnect", "Quotient familial with the citizen's FranceConnect access token as Bearer"),
-            EAJE_FRANCE_CONNECT.route: op(&EAJE_FRANCE_CONNECT, "participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token"),
-            "/api/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
-            "/api/{provider}/ping": {"get": {"operationId": "ping", "summary": "A provider's state (public)",
-                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "cnaf"}],
-                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
-            "/api/introspect": {"get": {"operationId": "introspect", "summary": "The token's id and scopes", "security": [{"jwt": []}], "responses": {"200": {"description": "Token", "content": {"application/json": {"schema": {"type": "object", "required": ["_id", "scopes"]}}}}, "401": error("Token invalid")}}},
-        },
-        "components": {"securitySchemes": {"jwt": {"type": "http", "scheme": "bearer"}}},
-    })
 }

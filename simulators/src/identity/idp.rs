@@ -14,6 +14,9 @@
 //! `sans-<claim>` drops a userinfo claim, `userinfo-500` fails userinfo, `userinfo-malforme`
 //! returns a body that is not a JWT.
 
+mod document;
+use document::openapi;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -801,21 +804,4 @@ async fn end_session(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Resp
         ))
         .into_response(),
     }
-}
-
-/// The OpenAPI 3.1 document of an identity provider (the OIDC routes; the HTML pages are for people).
-pub fn openapi(base_url: &str, _p: &Population) -> Value {
-    let oauth = json!({"description": "OAuth error", "content": {"application/json": {"schema": {"type": "object", "required": ["error"]}}}});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Identity provider (simulated)", "version": "1.0", "description": "An OpenID Connect provider over the synthetic population. Test password: 123."},
-        "servers": [{"url": base_url}],
-        "paths": {
-            "/.well-known/openid-configuration": {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Provider metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]}}}}}}},
-            "/jwks": {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
-            "/userinfo": {"get": {"operationId": "userinfo", "summary": "Claims of the signed-in user (signed JWT)", "responses": {
-                "200": {"description": "Signed claims", "content": {"application/jwt": {"schema": {"type": "string"}}}},
-                "401": oauth}}},
-        },
-    })
 }

@@ -1,0 +1,20 @@
+//! An identity provider's OpenAPI document.
+
+use super::*;
+
+/// The OpenAPI 3.1 document of an identity provider (the OIDC routes; the HTML pages are for people).
+pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
+    let oauth = json!({"description": "OAuth error", "content": {"application/json": {"schema": {"type": "object", "required": ["error"]}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Identity provider (simulated)", "version": "1.0", "description": "An OpenID Connect provider over the synthetic population. Test password: 123."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/.well-known/openid-configuration": {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Provider metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]}}}}}}},
+            "/jwks": {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
+            "/userinfo": {"get": {"operationId": "userinfo", "summary": "Claims of the signed-in user (signed JWT)", "responses": {
+                "200": {"description": "Signed claims", "content": {"application/jwt": {"schema": {"type": "string"}}}},
+                "401": oauth}}},
+        },
+    })
+}
