@@ -50,6 +50,18 @@ impl Propagate for reqwest::RequestBuilder {
     }
 }
 
+/// GETs a JSON document (discovery, key sets) with the current scenario id; the error as text.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> Result<serde_json::Value, String> {
+    http.get(url)
+        .propagate()
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))
+}
+
 /// A scenario id as received: printable ASCII, at most 100 bytes (anything else is ignored, so a
 /// hostile header cannot grow the journal).
 pub fn accept(value: &axum::http::HeaderValue) -> Option<String> {

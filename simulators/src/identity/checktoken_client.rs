@@ -46,16 +46,7 @@ impl FranceConnectLink {
                 return Ok(k);
             }
         }
-        let keys: Value = self
-            .http
-            .get(format!("{issuer}/jwks"))
-            .propagate()
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let keys = crate::http::trace::get_json(&self.http, &format!("{issuer}/jwks")).await?;
         self.jwks
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::http::query_pairs;
 use crate::http::random_token;
+use crate::http::trace::get_json;
 use crate::http::url_with;
 use crate::identity::{EIDAS_LEVELS, Identity, acr_rank};
 use crate::jose::jws;
@@ -367,29 +368,11 @@ async fn idp_keys(b: &Broker, idp_id: &str, base: &str, refresh: bool) -> Result
             return Ok(keys);
         }
     }
-    let discovery: Value = b
-        .http
-        .get(format!("{base}/.well-known/openid-configuration"))
-        .propagate()
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let discovery = get_json(&b.http, &format!("{base}/.well-known/openid-configuration")).await?;
     let uri = discovery["jwks_uri"]
         .as_str()
         .ok_or("no jwks_uri in the provider's discovery")?;
-    let keys: Value = b
-        .http
-        .get(uri)
-        .propagate()
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let keys = get_json(&b.http, uri).await?;
     lock(&b.idp_keys).insert(idp_id.to_string(), (keys.clone(), now));
     Ok(keys)
 }
