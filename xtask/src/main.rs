@@ -498,7 +498,17 @@ fn test_python() -> Result<PathBuf, String> {
             .status()
             .is_ok_and(|s| s.success());
     if installed && has_jwcrypto(&python) {
-        Ok(python)
+        return Ok(python);
+    }
+    // No venv module (some Debian Pythons): the user's site-packages, never the system's.
+    let system = PathBuf::from("python3");
+    if !has_jwcrypto(&system) {
+        let _ = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "--user", "jwcrypto"])
+            .status();
+    }
+    if has_jwcrypto(&system) {
+        Ok(system)
     } else {
         Err(format!(
             "cannot install jwcrypto in {} (python3 -m venv, then pip install jwcrypto); the JOSE interop tests need it",
