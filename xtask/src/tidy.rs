@@ -128,7 +128,6 @@ const KNOWN_LONG: &[(&str, usize)] = &[
     ("providers/dgfip/mod.rs", 690),
     ("identity/broker/mod.rs", 715),
     ("platform.rs", 783),
-    ("identity/idp.rs", 807),
     ("population/generate.rs", 1003),
 ];
 
