@@ -123,3 +123,49 @@ pub fn unknown_siren(bench: &Bench) -> String {
         .find(|s| bench.platform.population.company_by_siren(s).is_none() && !s.starts_with("356"))
         .expect("some SIREN is free")
 }
+
+/// Signs the nursery's persona (`famille-eaje-aeeh`) in at FranceConnect with the nursery's
+/// registration, asking for `scope`; the access token.
+pub async fn nursery_franceconnect_token(b: &Bench, scope: &str) -> String {
+    let issuer = format!("{}/api/v2", b.platform.party("fc").unwrap().base_url);
+    let client = (
+        "c4ec4e0000000000000000000000000000000000000000000000000000000001",
+        "sp-creche-secret-0123456789-local-only",
+    );
+    let callback = format!(
+        "{}/oidc-callback",
+        b.platform.party("sp-creche").unwrap().base_url
+    );
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client.0),
+        ("redirect_uri", callback.as_str()),
+        ("scope", scope),
+        ("state", "state-0123456789abcdefghij"),
+        ("nonce", "nonce-0123456789abcdefghijkl"),
+        ("acr_values", "eidas1"),
+    ];
+    let code = crate::citizen::Citizen::new(&callback)
+        .sign_in(
+            &format!(
+                "{issuer}/authorize?{}",
+                serde_urlencoded::to_string(params).unwrap()
+            ),
+            "idp-ameli",
+            "famille-eaje-aeeh",
+            None,
+        )
+        .await
+        .param("code")
+        .unwrap();
+    let t = b
+        .send(b.http.post(format!("{issuer}/token")).form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ]))
+        .await;
+    t.json["access_token"].as_str().unwrap().to_string()
+}

@@ -5,8 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::citizen::Citizen;
-use crate::common::{Answer, Bench};
+use crate::common::{Answer, Bench, nursery_franceconnect_token};
 
 /// Counts answers and keeps what did not validate.
 #[derive(Default)]
@@ -310,7 +309,12 @@ async fn api_particulier_answers_follow_its_published_contract() {
         }
     }
     // FranceConnect mode, with the nursery's FranceConnect token.
-    let access = nursery_sign_in(&b).await;
+    // Every data scope: the contract describes answers whose keys no scope masks.
+    let access = nursery_franceconnect_token(
+        &b,
+        "openid identite_pivot cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse cnav_participation_familiale_eaje_allocataires cnav_participation_familiale_eaje_enfants cnav_participation_familiale_eaje_adresse cnav_participation_familiale_eaje_parametres_calcul",
+    )
+    .await;
     for route in [
         "/v3/dss/participation_familiale_eaje/france_connect",
         "/v3/dss/quotient_familial/france_connect",
@@ -329,56 +333,6 @@ async fn api_particulier_answers_follow_its_published_contract() {
     }
     tally.assert_clean(120);
     b.stop().await;
-}
-
-/// Signs the nursery's persona in at FranceConnect with the nursery's registration, asking for
-/// every data scope; the access token.
-async fn nursery_sign_in(b: &Bench) -> String {
-    let issuer = format!("{}/api/v2", b.platform.party("fc").unwrap().base_url);
-    let client = (
-        "c4ec4e0000000000000000000000000000000000000000000000000000000001",
-        "sp-creche-secret-0123456789-local-only",
-    );
-    let callback = format!(
-        "{}/oidc-callback",
-        b.platform.party("sp-creche").unwrap().base_url
-    );
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client.0),
-        ("redirect_uri", callback.as_str()),
-        // Every data scope: the contract describes answers whose keys no scope masks.
-        (
-            "scope",
-            "openid identite_pivot cnaf_quotient_familial cnaf_allocataires cnaf_enfants cnaf_adresse cnav_participation_familiale_eaje_allocataires cnav_participation_familiale_eaje_enfants cnav_participation_familiale_eaje_adresse cnav_participation_familiale_eaje_parametres_calcul",
-        ),
-        ("state", "state-0123456789abcdefghij"),
-        ("nonce", "nonce-0123456789abcdefghijkl"),
-        ("acr_values", "eidas1"),
-    ];
-    let code = Citizen::new(&callback)
-        .sign_in(
-            &format!(
-                "{issuer}/authorize?{}",
-                serde_urlencoded::to_string(params).unwrap()
-            ),
-            "idp-ameli",
-            "famille-eaje-aeeh",
-            None,
-        )
-        .await
-        .param("code")
-        .unwrap();
-    let t = b
-        .send(b.http.post(format!("{issuer}/token")).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", callback.as_str()),
-            ("client_id", client.0),
-            ("client_secret", client.1),
-        ]))
-        .await;
-    t.json["access_token"].as_str().unwrap().to_string()
 }
 
 /// The cases of the real staging environments answer here with the same values.

@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::citizen::Citizen;
-use crate::common::{Answer, Bench};
+use crate::common::{Answer, Bench, nursery_franceconnect_token};
 
 const QF: &str = "/v3/dss/quotient_familial/identite";
 const EAJE: &str = "/v3/dss/participation_familiale_eaje/identite";
@@ -166,52 +165,12 @@ async fn quotient_familial_from_either_regime() {
 #[tokio::test]
 async fn franceconnect_mode_takes_scopes_and_identity_from_the_citizen_token() {
     let b = Bench::start().await;
-    let issuer = format!("{}/api/v2", b.platform.party("fc").unwrap().base_url);
     // The nursery's registration at FranceConnect: identity pivot and the EAJE parameters only.
-    let client = (
-        "c4ec4e0000000000000000000000000000000000000000000000000000000001",
-        "sp-creche-secret-0123456789-local-only",
-    );
-    // The nursery runs on a free port; its registration names it by id (`{sp-creche}`).
-    let callback = &format!(
-        "{}/oidc-callback",
-        b.platform.party("sp-creche").unwrap().base_url
-    );
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client.0),
-        ("redirect_uri", callback),
-        (
-            "scope",
-            "openid identite_pivot cnav_participation_familiale_eaje_parametres_calcul",
-        ),
-        ("state", "state-0123456789abcdefghij"),
-        ("nonce", "nonce-0123456789abcdefghijkl"),
-        ("acr_values", "eidas1"),
-    ];
-    let code = Citizen::new(callback)
-        .sign_in(
-            &format!(
-                "{issuer}/authorize?{}",
-                serde_urlencoded::to_string(params).unwrap()
-            ),
-            "idp-ameli",
-            "famille-eaje-aeeh",
-            None,
-        )
-        .await
-        .param("code")
-        .unwrap();
-    let t = b
-        .send(b.http.post(format!("{issuer}/token")).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", callback),
-            ("client_id", client.0),
-            ("client_secret", client.1),
-        ]))
-        .await;
-    let fc_token = t.json["access_token"].as_str().unwrap().to_string();
+    let fc_token = nursery_franceconnect_token(
+        &b,
+        "openid identite_pivot cnav_participation_familiale_eaje_parametres_calcul",
+    )
+    .await;
     let a = b
         .send(
             b.http
