@@ -15,9 +15,9 @@ use simulators::jose::{jwe, jws};
 use crate::citizen::{Citizen, Outcome, Redirected};
 use crate::common::{Answer, Bench};
 
-const CALLBACK: &str = "http://127.0.0.1:7999/callback";
+pub(crate) const CALLBACK: &str = "http://127.0.0.1:7999/callback";
 /// The bench's clients, from scenarios/identity.toml.
-const SP_FC: (&str, &str) = (
+pub(crate) const SP_FC: (&str, &str) = (
     "bec4000000000000000000000000000000000000000000000000000000000001",
     "bench-fc-secret-0123456789-local-only",
 );
@@ -29,7 +29,7 @@ const SP_OTHER_ENTITY: (&str, &str) = (
     "bec4000000000000000000000000000000000000000000000000000000000003",
     "bench-other-entity-secret-0123456789-local-only",
 );
-const SP_PLUS: (&str, &str) = (
+pub(crate) const SP_PLUS: (&str, &str) = (
     "bec4000000000000000000000000000000000000000000000000000000000004",
     "bench-fc-plus-secret-0123456789-local-only",
 );
@@ -44,11 +44,11 @@ const DP: (&str, &str) = (
 );
 const NONCE: &str = "nonce-0123456789abcdefghijkl";
 
-fn issuer(b: &Bench, broker: &str) -> String {
+pub(crate) fn issuer(b: &Bench, broker: &str) -> String {
     format!("{}/api/v2", b.platform.party(broker).unwrap().base_url)
 }
 
-fn authorize_url(
+pub(crate) fn authorize_url(
     b: &Broker,
     client: &str,
     scope: &str,
@@ -76,17 +76,17 @@ fn authorize_url(
 }
 
 /// A broker of the running bench.
-struct Broker {
-    issuer: String,
+pub(crate) struct Broker {
+    pub(crate) issuer: String,
 }
 
-fn broker(b: &Bench, id: &str) -> Broker {
+pub(crate) fn broker(b: &Bench, id: &str) -> Broker {
     Broker {
         issuer: issuer(b, id),
     }
 }
 
-async fn token(b: &Bench, issuer: &str, client: (&str, &str), code: &str) -> Answer {
+pub(crate) async fn token(b: &Bench, issuer: &str, client: (&str, &str), code: &str) -> Answer {
     b.send(b.http.post(format!("{issuer}/token")).form(&[
         ("grant_type", "authorization_code"),
         ("code", code),

@@ -6,37 +6,16 @@ use serde_json::{Value, json};
 use simulators::identity::load_decryption_key;
 use simulators::jose::{jwe, jws};
 
+use crate::broker::{Broker, CALLBACK, SP_FC, SP_PLUS, issuer, token};
 use crate::citizen::{Citizen, Outcome};
 use crate::common::{Answer, Bench};
 
-const CALLBACK: &str = "http://127.0.0.1:7999/callback";
-const SP_FC: (&str, &str) = (
-    "bec4000000000000000000000000000000000000000000000000000000000001",
-    "bench-fc-secret-0123456789-local-only",
-);
-const SP_PLUS: (&str, &str) = (
-    "bec4000000000000000000000000000000000000000000000000000000000004",
-    "bench-fc-plus-secret-0123456789-local-only",
-);
-
-fn issuer(b: &Bench, broker: &str) -> String {
-    format!("{}/api/v2", b.platform.party(broker).unwrap().base_url)
-}
-
+/// `/authorize` at `issuer` with the bench's usual state and nonce.
 fn authorize_url(issuer: &str, client: &str, scope: &str, acr: &str) -> String {
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client),
-        ("redirect_uri", CALLBACK),
-        ("scope", scope),
-        ("state", "state-0123456789abcdefghij"),
-        ("nonce", "nonce-0123456789abcdefghijkl"),
-        ("acr_values", acr),
-    ];
-    format!(
-        "{issuer}/authorize?{}",
-        serde_urlencoded::to_string(params).unwrap()
-    )
+    let b = Broker {
+        issuer: issuer.to_string(),
+    };
+    crate::broker::authorize_url(&b, client, scope, acr, &[])
 }
 
 async fn discovery(b: &Bench, broker: &str) -> Value {
@@ -64,14 +43,7 @@ async fn sign_in(
     let code = outcome
         .param("code")
         .unwrap_or_else(|| panic!("no code: {}", outcome.describe()));
-    b.send(b.http.post(format!("{iss}/token")).form(&[
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CALLBACK),
-        ("client_id", client.0),
-        ("client_secret", client.1),
-    ]))
-    .await
+    token(b, &iss, client, &code).await
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -224,15 +196,7 @@ async fn fc_plus_logout_refuses_a_tampered_encrypted_hint() {
         .await
         .param("code")
         .unwrap();
-    let t = b
-        .send(b.http.post(format!("{plus}/token")).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("client_id", SP_PLUS.0),
-            ("client_secret", SP_PLUS.1),
-        ]))
-        .await;
+    let t = token(&b, &plus, SP_PLUS, &code).await;
     let hint = t.json["id_token"].as_str().unwrap().to_string();
     // Flip one character of the ciphertext (the fourth part); the header is untouched.
     let mut parts: Vec<String> = hint.split('.').map(str::to_string).collect();
