@@ -21,29 +21,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use simulators::config::{self, FileError};
+use simulators::party::{self, PartyId};
 
-/// Every party a profile may name, with its role (the SLA falls back on the role).
-pub const PARTIES: &[(&str, &str)] = &[
-    ("insee", "provider"),
-    ("infogreffe", "provider"),
-    ("urssaf", "provider"),
-    ("dgfip", "provider"),
-    ("cnaf", "provider"),
-    ("msa", "provider"),
-    ("api-entreprise", "hub"),
-    ("api-particulier", "hub"),
-    ("fc", "broker"),
-    ("fc-plus", "broker"),
-    ("idp-impots", "idp"),
-    ("idp-ameli", "idp"),
-    ("idp-plus", "idp"),
-    ("sp-creche", "sp"),
-    ("sp-marche", "sp"),
-];
-
-/// The role of a party id (`provider`, `hub`, `broker`, `idp`, `sp`).
+/// The role of a party id (`provider`, `hub`, `broker`, `idp`, `sp`), from the simulators'
+/// party registry: a profile names the parties it knows.
 pub fn role_of(party: &str) -> Option<&'static str> {
-    PARTIES.iter().find(|(p, _)| *p == party).map(|(_, r)| *r)
+    party
+        .parse::<PartyId>()
+        .ok()
+        .and_then(|id| id.known())
+        .map(|p| p.role.as_str())
 }
 
 /// A parsed profile.
@@ -153,9 +140,9 @@ impl Profile {
                     &key,
                     format!(
                         "{key}: unknown party {id:?}; parties are: {}",
-                        PARTIES
+                        party::REGISTRY
                             .iter()
-                            .map(|(p, _)| *p)
+                            .map(|p| p.id.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),

@@ -1,6 +1,7 @@
 //! What a run talks to: the embedded simulated platform for the parties the profile leaves
 //! simulated, the external implementations for the others, and the credentials of each.
 
+use simulators::party::ids;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,13 +10,13 @@ use simulators::defects::Defect;
 use simulators::platform::{Platform, PlatformConfig, PopulationSection};
 use simulators::population::Population;
 
-use crate::profile::{PARTIES, Profile};
+use crate::profile::Profile;
 
 /// A named hub habilitation: the scopes a step asks for by name. External hubs give a token per
 /// name in their credentials (`token.<name>`).
 pub const HABILITATIONS: &[(&str, &str, &[&str])] = &[
     (
-        "api-entreprise",
+        ids::API_ENTREPRISE,
         "marketplace",
         &[
             "entreprises",
@@ -30,13 +31,17 @@ pub const HABILITATIONS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "api-entreprise",
+        ids::API_ENTREPRISE,
         "insee-only",
         &["entreprises", "etablissements"],
     ),
-    ("api-entreprise", "urssaf-only", &["attestations_sociales"]),
     (
-        "api-particulier",
+        ids::API_ENTREPRISE,
+        "urssaf-only",
+        &["attestations_sociales"],
+    ),
+    (
+        ids::API_PARTICULIER,
         "nursery",
         &[
             "cnaf_quotient_familial",
@@ -50,7 +55,7 @@ pub const HABILITATIONS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "api-particulier",
+        ids::API_PARTICULIER,
         "nursery-calculation-only",
         &["cnav_participation_familiale_eaje_parametres_calcul"],
     ),
@@ -95,7 +100,7 @@ fn simulated_credentials() -> BTreeMap<String, BTreeMap<String, String>> {
     let callback = "http://127.0.0.1:7999/callback";
     BTreeMap::from([
         (
-            "fc".to_string(),
+            ids::FC.to_string(),
             table(&[
                 (
                     "sp.client_id",
@@ -120,7 +125,7 @@ fn simulated_credentials() -> BTreeMap<String, BTreeMap<String, String>> {
             ]),
         ),
         (
-            "fc-plus".to_string(),
+            ids::FC_PLUS.to_string(),
             table(&[
                 (
                     "sp.client_id",
@@ -135,15 +140,15 @@ fn simulated_credentials() -> BTreeMap<String, BTreeMap<String, String>> {
             ]),
         ),
         (
-            "idp-impots".to_string(),
+            ids::IDP_IMPOTS.to_string(),
             table(&[
-                ("client.client_id", "fc"),
+                ("client.client_id", ids::FC),
                 ("client.client_secret", "fc-secret-at-idp-impots-local-only"),
                 ("client.redirect_uri", "{fc}/api/v2/oidc-callback"),
             ]),
         ),
         (
-            "dgfip".to_string(),
+            ids::DGFIP.to_string(),
             table(&[
                 ("client_id", "bench"),
                 ("client_secret", "bench-secret-local-only"),
@@ -172,13 +177,13 @@ impl Target {
             hubs: Some(scenarios.join("hubs.toml")),
             service_providers: Some(scenarios.join("service_providers.toml")),
             free_ports: true,
-            external: PARTIES
+            external: simulators::party::REGISTRY
                 .iter()
-                .filter_map(|(id, _)| {
+                .filter_map(|p| {
                     profile
-                        .external(id)
+                        .external(&p.id)
                         .and_then(|t| t.base_url.clone())
-                        .map(|u| (id.to_string(), u))
+                        .map(|u| (p.id.to_string(), u))
                 })
                 .collect(),
             hub_provider_timeout_ms: Some(profile.platform.hub_provider_timeout_ms),

@@ -16,8 +16,10 @@ use crate::population::{PersonaFile, Population};
 )]
 pub struct Cli {
     #[command(subcommand)]
+    /// The subcommand; none serves the platform.
     pub command: Option<Command>,
     #[command(flatten)]
+    /// What `serve` takes, also accepted without the subcommand.
     pub serve: ServeArgs,
 }
 

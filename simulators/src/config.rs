@@ -9,10 +9,13 @@ use serde::de::DeserializeOwned;
 /// A scenario file that could not be used, with where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
+    /// The file, as given.
     pub file: String,
     /// 1-based line, when known.
     pub line: Option<usize>,
+    /// The column (1-based), when known.
     pub column: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 

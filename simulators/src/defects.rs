@@ -9,7 +9,7 @@
 //! ```
 //! use simulators::defects::{Defect, Defects};
 //! let d: Defect = "hub-accepts-missing-recipient".parse().unwrap();
-//! assert_eq!(d.party(), "api-entreprise");
+//! assert_eq!(*d.party(), simulators::party::PartyId::API_ENTREPRISE);
 //! let set = Defects::default();
 //! set.enable(d);
 //! assert!(set.has(Defect::HubAcceptsMissingRecipient));
@@ -19,235 +19,268 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::party::PartyId;
+
 /// One known deviation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Defect {
+    /// `hub-ignores-scope-filtering` (api-particulier): returns every key of `data`, whatever the token's scopes
     HubIgnoresScopeFiltering,
+    /// `hub-accepts-missing-recipient` (api-entreprise): answers a call without the `recipient` tracing parameter instead of 422 00203
     HubAcceptsMissingRecipient,
+    /// `hub-timeout-as-500` (api-entreprise): maps a provider timeout to 500 instead of 504 XX002
     HubTimeoutAs500,
+    /// `hub-skips-siren-checksum` (api-entreprise): passes a SIREN failing Luhn to the provider instead of 422 00301
     HubSkipsSirenChecksum,
+    /// `hub-omits-ratelimit-headers` (api-entreprise): forgets the RateLimit-* headers
     HubOmitsRatelimitHeaders,
+    /// `broker-accepts-reused-code` (fc): exchanges the same authorization code twice
     BrokerAcceptsReusedCode,
+    /// `broker-accepts-short-nonce` (fc): accepts a nonce shorter than 22 characters
     BrokerAcceptsShortNonce,
+    /// `broker-lowers-acr` (fc-plus): puts a lower acr in the ID token than the identity provider authenticated
     BrokerLowersAcr,
+    /// `broker-signs-with-unpublished-key` (fc): signs ID tokens with a key absent from its JWKS
     BrokerSignsWithUnpublishedKey,
+    /// `broker-sub-not-pairwise` (fc): gives every service provider the same sub
     BrokerSubNotPairwise,
+    /// `idp-omits-nonce` (idp-impots): leaves `nonce` out of the ID token
     IdpOmitsNonce,
+    /// `checktoken-leaks-scopes` (fc): tells a data provider every scope of the access token, other providers' included
     ChecktokenLeaksScopes,
+    /// `insee-200-unknown-siren` (insee): answers 200 with an empty unit for an unknown SIREN
     InseeAnswers200ForUnknownSiren,
+    /// `insee-wrong-error-format` (insee): answers errors as {\"error\": …} instead of INSEE's {\"header\": {statut, message}}
     InseeWrongErrorFormat,
+    /// `urssaf-validity-dates-wrong` (urssaf): ends the attestation's validity a year after the analysed month instead of six months
     UrssafValidityDatesWrong,
+    /// `dgfip-ignores-franceconnect-scopes` (dgfip): returns every tax field in FranceConnect mode, whatever the citizen consented to
     DgfipIgnoresFranceConnectScopes,
+    /// `marche-accepts-refused-vigilance` (sp-marche): accepts an application whose attestation de vigilance the URSSAF refused
     MarcheAcceptsRefusedVigilance,
+    /// `creche-ignores-aeeh` (sp-creche): prices a family with an AEEH child at its own row of the scale instead of the next one
     CrecheIgnoresAeeh,
+    /// `broker-access-token-outlives-a-minute` (fc): keeps access tokens valid for an hour instead of 60 seconds
     BrokerAccessTokenOutlivesAMinute,
+    /// `broker-accepts-expired-code` (fc): exchanges an authorization code older than its 30 seconds
     BrokerAcceptsExpiredCode,
+    /// `broker-ignores-redirect-uri-mismatch` (fc): exchanges a code sent with another redirect_uri than the one it was issued for
     BrokerIgnoresRedirectUriMismatch,
+    /// `broker-omits-iss-in-errors` (fc): sends errors back to the service provider without `iss` (RFC 9207)
     BrokerOmitsIssInErrors,
+    /// `idp-wrong-audience` (idp-impots): puts another client than the broker in the ID token's `aud`
     IdpWrongAudience,
+    /// `idp-unsigned-userinfo` (idp-impots): answers userinfo as plain JSON instead of a signed JWT
     IdpUnsignedUserinfo,
+    /// `creche-ignores-floor` (sp-creche): prices resources below the PSU floor as they are instead of at the floor
     CrecheIgnoresFloor,
+    /// `marche-skips-officer-check` (sp-marche): takes the signed-in applicant for an officer without reading the RCS extract's list
     MarcheSkipsOfficerCheck,
+    /// `urssaf-verifies-any-code` (urssaf): confirms an attestation whatever security code the buyer gives
     UrssafVerifiesAnyCode,
+    /// `dgfip-accepts-expired-token` (dgfip): accepts a gateway token past its hour instead of 401 JETON_EXPIRE
     DgfipAcceptsExpiredToken,
+    /// `cnaf-200-for-no-file` (cnaf): answers 200 with an empty body for an identity without a file instead of 404 133
     CnafAnswers200ForNoFile,
+    /// `insee-serves-non-diffusible` (insee): serves a unit that is never diffused instead of 403
     InseeServesNonDiffusible,
+    /// `infogreffe-omits-officers` (infogreffe): leaves the officers (mandataires sociaux) out of the RCS extract
     InfogreffeOmitsOfficers,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
-pub const CATALOGUE: &[(Defect, &str, &str, &str)] = &[
+pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
     (
         Defect::HubIgnoresScopeFiltering,
         "hub-ignores-scope-filtering",
-        "api-particulier",
+        PartyId::API_PARTICULIER,
         "returns every key of `data`, whatever the token's scopes",
     ),
     (
         Defect::HubAcceptsMissingRecipient,
         "hub-accepts-missing-recipient",
-        "api-entreprise",
+        PartyId::API_ENTREPRISE,
         "answers a call without the `recipient` tracing parameter instead of 422 00203",
     ),
     (
         Defect::HubTimeoutAs500,
         "hub-timeout-as-500",
-        "api-entreprise",
+        PartyId::API_ENTREPRISE,
         "maps a provider timeout to 500 instead of 504 XX002",
     ),
     (
         Defect::HubSkipsSirenChecksum,
         "hub-skips-siren-checksum",
-        "api-entreprise",
+        PartyId::API_ENTREPRISE,
         "passes a SIREN failing Luhn to the provider instead of 422 00301",
     ),
     (
         Defect::HubOmitsRatelimitHeaders,
         "hub-omits-ratelimit-headers",
-        "api-entreprise",
+        PartyId::API_ENTREPRISE,
         "forgets the RateLimit-* headers",
     ),
     (
         Defect::BrokerAcceptsReusedCode,
         "broker-accepts-reused-code",
-        "fc",
+        PartyId::FC,
         "exchanges the same authorization code twice",
     ),
     (
         Defect::BrokerAcceptsShortNonce,
         "broker-accepts-short-nonce",
-        "fc",
+        PartyId::FC,
         "accepts a nonce shorter than 22 characters",
     ),
     (
         Defect::BrokerLowersAcr,
         "broker-lowers-acr",
-        "fc-plus",
+        PartyId::FC_PLUS,
         "puts a lower acr in the ID token than the identity provider authenticated",
     ),
     (
         Defect::BrokerSignsWithUnpublishedKey,
         "broker-signs-with-unpublished-key",
-        "fc",
+        PartyId::FC,
         "signs ID tokens with a key absent from its JWKS",
     ),
     (
         Defect::BrokerSubNotPairwise,
         "broker-sub-not-pairwise",
-        "fc",
+        PartyId::FC,
         "gives every service provider the same sub",
     ),
     (
         Defect::IdpOmitsNonce,
         "idp-omits-nonce",
-        "idp-impots",
+        PartyId::IDP_IMPOTS,
         "leaves `nonce` out of the ID token",
     ),
     (
         Defect::ChecktokenLeaksScopes,
         "checktoken-leaks-scopes",
-        "fc",
+        PartyId::FC,
         "tells a data provider every scope of the access token, other providers' included",
     ),
     (
         Defect::InseeAnswers200ForUnknownSiren,
         "insee-200-unknown-siren",
-        "insee",
+        PartyId::INSEE,
         "answers 200 with an empty unit for an unknown SIREN",
     ),
     (
         Defect::InseeWrongErrorFormat,
         "insee-wrong-error-format",
-        "insee",
+        PartyId::INSEE,
         "answers errors as {\"error\": …} instead of INSEE's {\"header\": {statut, message}}",
     ),
     (
         Defect::UrssafValidityDatesWrong,
         "urssaf-validity-dates-wrong",
-        "urssaf",
+        PartyId::URSSAF,
         "ends the attestation's validity a year after the analysed month instead of six months",
     ),
     (
         Defect::DgfipIgnoresFranceConnectScopes,
         "dgfip-ignores-franceconnect-scopes",
-        "dgfip",
+        PartyId::DGFIP,
         "returns every tax field in FranceConnect mode, whatever the citizen consented to",
     ),
     (
         Defect::MarcheAcceptsRefusedVigilance,
         "marche-accepts-refused-vigilance",
-        "sp-marche",
+        PartyId::SP_MARCHE,
         "accepts an application whose attestation de vigilance the URSSAF refused",
     ),
     (
         Defect::CrecheIgnoresAeeh,
         "creche-ignores-aeeh",
-        "sp-creche",
+        PartyId::SP_CRECHE,
         "prices a family with an AEEH child at its own row of the scale instead of the next one",
     ),
     (
         Defect::BrokerAccessTokenOutlivesAMinute,
         "broker-access-token-outlives-a-minute",
-        "fc",
+        PartyId::FC,
         "keeps access tokens valid for an hour instead of 60 seconds",
     ),
     (
         Defect::BrokerAcceptsExpiredCode,
         "broker-accepts-expired-code",
-        "fc",
+        PartyId::FC,
         "exchanges an authorization code older than its 30 seconds",
     ),
     (
         Defect::BrokerIgnoresRedirectUriMismatch,
         "broker-ignores-redirect-uri-mismatch",
-        "fc",
+        PartyId::FC,
         "exchanges a code sent with another redirect_uri than the one it was issued for",
     ),
     (
         Defect::BrokerOmitsIssInErrors,
         "broker-omits-iss-in-errors",
-        "fc",
+        PartyId::FC,
         "sends errors back to the service provider without `iss` (RFC 9207)",
     ),
     (
         Defect::IdpWrongAudience,
         "idp-wrong-audience",
-        "idp-impots",
+        PartyId::IDP_IMPOTS,
         "puts another client than the broker in the ID token's `aud`",
     ),
     (
         Defect::IdpUnsignedUserinfo,
         "idp-unsigned-userinfo",
-        "idp-impots",
+        PartyId::IDP_IMPOTS,
         "answers userinfo as plain JSON instead of a signed JWT",
     ),
     (
         Defect::CrecheIgnoresFloor,
         "creche-ignores-floor",
-        "sp-creche",
+        PartyId::SP_CRECHE,
         "prices resources below the PSU floor as they are instead of at the floor",
     ),
     (
         Defect::MarcheSkipsOfficerCheck,
         "marche-skips-officer-check",
-        "sp-marche",
+        PartyId::SP_MARCHE,
         "takes the signed-in applicant for an officer without reading the RCS extract's list",
     ),
     (
         Defect::UrssafVerifiesAnyCode,
         "urssaf-verifies-any-code",
-        "urssaf",
+        PartyId::URSSAF,
         "confirms an attestation whatever security code the buyer gives",
     ),
     (
         Defect::DgfipAcceptsExpiredToken,
         "dgfip-accepts-expired-token",
-        "dgfip",
+        PartyId::DGFIP,
         "accepts a gateway token past its hour instead of 401 JETON_EXPIRE",
     ),
     (
         Defect::CnafAnswers200ForNoFile,
         "cnaf-200-for-no-file",
-        "cnaf",
+        PartyId::CNAF,
         "answers 200 with an empty body for an identity without a file instead of 404 133",
     ),
     (
         Defect::InseeServesNonDiffusible,
         "insee-serves-non-diffusible",
-        "insee",
+        PartyId::INSEE,
         "serves a unit that is never diffused instead of 403",
     ),
     (
         Defect::InfogreffeOmitsOfficers,
         "infogreffe-omits-officers",
-        "infogreffe",
+        PartyId::INFOGREFFE,
         "leaves the officers (mandataires sociaux) out of the RCS extract",
     ),
 ];
 
 impl Defect {
-    fn entry(self) -> &'static (Defect, &'static str, &'static str, &'static str) {
+    fn entry(self) -> &'static (Defect, &'static str, PartyId, &'static str) {
         CATALOGUE
             .iter()
             .find(|(d, ..)| *d == self)
@@ -258,8 +291,8 @@ impl Defect {
         self.entry().1
     }
     /// The party that makes it.
-    pub fn party(self) -> &'static str {
-        self.entry().2
+    pub fn party(self) -> &'static PartyId {
+        &self.entry().2
     }
     /// What goes wrong.
     pub fn description(self) -> &'static str {

@@ -9,16 +9,25 @@
 // Handlers return a ready `Response` as their error, the idiomatic axum shape; boxing it would
 // add an allocation per error to please a size heuristic.
 #![allow(clippy::result_large_err)]
+// Every public item says what it is; xtask's tidy test keeps these lints here.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod cli;
 pub mod config;
 pub mod defects;
 pub mod http;
 pub mod hubs;
+// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
+#[allow(missing_docs)]
 pub mod identity;
 pub mod jose;
+pub mod party;
 pub mod pdf;
 pub mod platform;
+// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
+#[allow(missing_docs)]
 pub mod population;
 pub mod providers;
+// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
+#[allow(missing_docs)]
 pub mod sp;

@@ -21,6 +21,7 @@ pub struct Certificate {
     pub fields: Vec<(String, String)>,
     /// Verification code printed in a box, with how to check it.
     pub verification_code: String,
+    /// How to check the document (verification code, URL).
     pub verification_hint: String,
     /// Small print at the bottom.
     pub footer: String,

@@ -37,6 +37,7 @@ use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
 use crate::hubs::{HubsConfig, entreprise, particulier};
 use crate::identity::config::IdentityConfig;
 use crate::identity::{broker, idp};
+use crate::party::{self, PartyId, Role};
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
 use crate::sp::{self, HubToken, SpConfig};
@@ -55,11 +56,13 @@ pub struct PlatformConfig {
     #[serde(default)]
     pub clock: Option<String>,
     #[serde(default)]
+    /// The population's generator and persona file.
     pub population: PopulationSection,
     /// Port of each party; 0 picks a free port.
     #[serde(default)]
     pub ports: Ports,
     #[serde(default)]
+    /// The DGFiP gateway's clients.
     pub dgfip: DgfipSection,
     /// The federation's registrations (identity providers…), relative to this file.
     #[serde(default)]
@@ -89,9 +92,13 @@ pub struct PlatformConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PopulationSection {
+    /// Seed of the generator: the same seed gives the same population.
     pub seed: u64,
+    /// How many random citizens.
     pub citizens: usize,
+    /// How many random companies.
     pub companies: usize,
+    /// The tax year the data describe.
     pub reference_year: u16,
     /// Persona file, relative to the configuration file; none for a purely random population.
     pub personas: Option<PathBuf>,
@@ -122,71 +129,58 @@ impl PopulationSection {
     }
 }
 
-/// `[ports]`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Ports {
-    pub insee: u16,
-    pub infogreffe: u16,
-    pub urssaf: u16,
-    pub dgfip: u16,
-    pub cnaf: u16,
-    pub msa: u16,
-    /// FranceConnect (eidas1).
-    pub fc: u16,
-    /// FranceConnect+ (eidas2, eidas3).
-    #[serde(rename = "fc-plus")]
-    pub fc_plus: u16,
-    /// API Entreprise.
-    #[serde(rename = "api-entreprise")]
-    pub api_entreprise: u16,
-    /// API Particulier.
-    #[serde(rename = "api-particulier")]
-    pub api_particulier: u16,
-    /// The town's nursery (demo service provider).
-    #[serde(rename = "sp-creche")]
-    pub sp_creche: u16,
-    /// The public-tender marketplace (demo service provider).
-    #[serde(rename = "sp-marche")]
-    pub sp_marche: u16,
-}
+/// `[ports]`: a port per party id, the registry's default for the ones left out (identity
+/// providers take theirs from `identity.toml`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(try_from = "BTreeMap<PortKey, u16>", into = "BTreeMap<String, u16>")]
+pub struct Ports(BTreeMap<PartyId, u16>);
 
-impl Default for Ports {
-    fn default() -> Self {
-        Ports {
-            insee: 7101,
-            infogreffe: 7102,
-            urssaf: 7103,
-            dgfip: 7104,
-            cnaf: 7105,
-            msa: 7106,
-            fc: 7301,
-            fc_plus: 7302,
-            api_entreprise: 7201,
-            api_particulier: 7202,
-            sp_creche: 7501,
-            sp_marche: 7502,
-        }
+impl Ports {
+    /// The port of a party: configured, else the registry's, else 0 (a free one).
+    pub fn of(&self, party: &PartyId) -> u16 {
+        self.0
+            .get(party)
+            .copied()
+            .or_else(|| party.known().map(|p| p.default_port))
+            .unwrap_or(0)
+    }
+    /// Sets a party's port.
+    pub fn set(&mut self, party: PartyId, port: u16) {
+        self.0.insert(party, port);
     }
 }
 
-impl Ports {
-    fn of(&self, party: &str) -> Option<u16> {
-        Some(match party {
-            "insee" => self.insee,
-            "infogreffe" => self.infogreffe,
-            "urssaf" => self.urssaf,
-            "dgfip" => self.dgfip,
-            "cnaf" => self.cnaf,
-            "msa" => self.msa,
-            "fc" => self.fc,
-            "fc-plus" => self.fc_plus,
-            "api-entreprise" => self.api_entreprise,
-            "api-particulier" => self.api_particulier,
-            "sp-creche" => self.sp_creche,
-            "sp-marche" => self.sp_marche,
-            _ => return None,
-        })
+impl TryFrom<BTreeMap<PortKey, u16>> for Ports {
+    type Error = String;
+    fn try_from(map: BTreeMap<PortKey, u16>) -> Result<Ports, String> {
+        Ok(Ports(
+            map.into_iter().map(|(k, port)| (k.0, port)).collect(),
+        ))
+    }
+}
+
+/// A key of `[ports]`: a known party whose port this file sets (an error names the key's line).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortKey(PartyId);
+
+impl<'de> Deserialize<'de> for PortKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PortKey, D::Error> {
+        let s = String::deserialize(d)?;
+        let id: PartyId = s.parse().map_err(serde::de::Error::custom)?;
+        if id.known().is_some_and(|p| p.role == Role::Idp) {
+            return Err(serde::de::Error::custom(format!(
+                "{id}: an identity provider's port is set in identity.toml"
+            )));
+        }
+        Ok(PortKey(id))
+    }
+}
+
+impl From<Ports> for BTreeMap<String, u16> {
+    fn from(p: Ports) -> Self {
+        p.0.into_iter()
+            .map(|(id, port)| (id.to_string(), port))
+            .collect()
     }
 }
 
@@ -194,6 +188,7 @@ impl Ports {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DgfipSection {
+    /// Client ids, secrets and scopes the gateway accepts.
     pub clients: Vec<OAuthClient>,
 }
 
@@ -208,7 +203,7 @@ impl Default for DgfipSection {
         DgfipSection {
             clients: vec![
                 client(
-                    "api-entreprise",
+                    &PartyId::API_ENTREPRISE,
                     "api-entreprise-secret-local-only",
                     &[ATTESTATION_FISCALE, CHIFFRES_AFFAIRES],
                 ),
@@ -323,9 +318,11 @@ impl PlatformConfig {
 /// Why the platform did not start.
 #[derive(Debug)]
 pub enum StartError {
+    /// A configuration file is wrong.
     Config(FileError),
     /// The party asked for, and the parties there are.
     UnknownParty(String, Vec<String>),
+    /// A port could not be bound.
     Io(std::io::Error),
 }
 
@@ -343,12 +340,11 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Ids of the data providers, in catalogue order (identity parties come from `identity.toml`).
-pub const PARTIES: &[&str] = &["insee", "infogreffe", "urssaf", "dgfip", "cnaf", "msa"];
-
 /// The running platform.
 pub struct Platform {
+    /// The population every party serves.
     pub population: Arc<Population>,
+    /// The running parties, in catalogue order.
     pub parties: Vec<RunningParty>,
     /// Address of the API catalogue (absent when a single party runs).
     pub catalog: Option<SocketAddr>,
@@ -386,39 +382,44 @@ impl Platform {
             None => SpConfig::default(),
         };
         // Every party and its port, in catalogue order.
-        let mut plan: Vec<(String, u16)> = PARTIES
-            .iter()
-            .map(|id| (id.to_string(), config.ports.of(id).unwrap_or(0)))
+        let mut plan: Vec<(PartyId, u16)> = party::of_role(Role::Provider)
+            .map(|p| (p.id.clone(), config.ports.of(&p.id)))
             .collect();
-        if hubs.api_entreprise.is_some() {
-            plan.push(("api-entreprise".into(), config.ports.api_entreprise));
-        }
-        if hubs.api_particulier.is_some() {
-            plan.push(("api-particulier".into(), config.ports.api_particulier));
+        for (hub, present) in [
+            (PartyId::API_ENTREPRISE, hubs.api_entreprise.is_some()),
+            (PartyId::API_PARTICULIER, hubs.api_particulier.is_some()),
+        ] {
+            if present {
+                let port = config.ports.of(&hub);
+                plan.push((hub, port));
+            }
         }
         if let Some(idc) = &identity {
             plan.extend(
                 idc.identity_providers
                     .iter()
-                    .map(|e| (e.id.clone(), e.port)),
+                    .map(|e| (PartyId::configured(&e.id), e.port)),
             );
-            plan.extend(
-                idc.brokers
-                    .keys()
-                    .map(|id| (id.clone(), config.ports.of(id).unwrap_or(0))),
-            );
+            plan.extend(idc.brokers.keys().map(|id| {
+                let id = PartyId::configured(id);
+                let port = config.ports.of(&id);
+                (id, port)
+            }));
         }
-        if sps.creche.is_some() {
-            plan.push(("sp-creche".into(), config.ports.sp_creche));
-        }
-        if sps.marche.is_some() {
-            plan.push(("sp-marche".into(), config.ports.sp_marche));
+        for (sp, present) in [
+            (PartyId::SP_CRECHE, sps.creche.is_some()),
+            (PartyId::SP_MARCHE, sps.marche.is_some()),
+        ] {
+            if present {
+                let port = config.ports.of(&sp);
+                plan.push((sp, port));
+            }
         }
         if let Some(o) = only {
             if !plan.iter().any(|(id, _)| id == o) {
                 return Err(StartError::UnknownParty(
                     o.to_string(),
-                    plan.into_iter().map(|(id, _)| id).collect(),
+                    plan.into_iter().map(|(id, _)| id.to_string()).collect(),
                 ));
             }
         }
@@ -435,8 +436,9 @@ impl Platform {
         let mut listeners = HashMap::new();
         let mut urls = HashMap::new();
         for (id, port) in &plan {
-            if let Some(url) = config.external.get(id) {
-                urls.insert(id.clone(), url.trim_end_matches('/').to_string());
+            let id = id.to_string();
+            if let Some(url) = config.external.get(&id) {
+                urls.insert(id, url.trim_end_matches('/').to_string());
             } else if only.is_none_or(|o| o == id) {
                 let listener = bind(&config.host, if config.free_ports { 0 } else { *port })
                     .await
@@ -452,18 +454,13 @@ impl Platform {
         }
         // Parties that do not run here (not configured, or not built yet) are reached at their
         // configured address.
-        for id in ["fc", "fc-plus", "sp-creche", "sp-marche"] {
-            urls.entry(id.to_string()).or_insert_with(|| {
-                format!(
-                    "http://{}:{}",
-                    config.host,
-                    config.ports.of(id).unwrap_or(0)
-                )
-            });
+        for p in party::REGISTRY {
+            urls.entry(p.id.to_string())
+                .or_insert_with(|| format!("http://{}:{}", config.host, config.ports.of(&p.id)));
         }
         let dgfip_fc = match &identity {
             Some(idc) => idc
-                .checktoken_access("dgfip", &urls)
+                .checktoken_access(&PartyId::DGFIP, &urls)
                 .map_err(StartError::Config)?
                 .map(providers::dgfip::FranceConnectLink::new),
             None => None,
@@ -486,7 +483,7 @@ impl Platform {
         if let Some(settings) = &hubs.api_particulier {
             let fc = match &identity {
                 Some(idc) => idc
-                    .checktoken_access("api-particulier", &urls)
+                    .checktoken_access(&PartyId::API_PARTICULIER, &urls)
                     .map_err(StartError::Config)?
                     .map(crate::identity::checktoken_client::FranceConnectLink::new),
                 None => None,
@@ -502,7 +499,7 @@ impl Platform {
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
         for app in apps {
-            let Some(listener) = listeners.remove(app.core.id) else {
+            let Some(listener) = listeners.remove(app.core.id.as_str()) else {
                 continue;
             };
             if let Some(clock) = &config.clock {
@@ -511,12 +508,12 @@ impl Platform {
                 }
             }
             // A defect changes only the party that owns it, even where parties share code.
-            for d in config.defects.iter().filter(|d| d.party() == app.core.id) {
+            for d in config.defects.iter().filter(|d| *d.party() == app.core.id) {
                 app.core.defects.enable(*d);
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
         } // Catalogue order is the plan's: providers, hubs, identity, service providers.
-        parties.sort_by_key(|p| plan.iter().position(|(id, _)| id == p.id));
+        parties.sort_by_key(|p| plan.iter().position(|(id, _)| *id == p.id));
 
         let (catalog, catalog_task) = if only.is_none() {
             let listener = bind(

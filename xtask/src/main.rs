@@ -231,14 +231,16 @@ fn token(
             return 2;
         }
     };
-    let port = match hub {
-        "api-entreprise" => cfg.ports.api_entreprise,
-        "api-particulier" => cfg.ports.api_particulier,
-        other => {
-            eprintln!("error: unknown hub {other:?}; hubs: api-entreprise, api-particulier");
-            return 2;
-        }
+    use simulators::party::{self, Role};
+    let hubs: Vec<&str> = party::of_role(Role::Hub).map(|p| p.id.as_str()).collect();
+    let Some(id) = party::of_role(Role::Hub)
+        .map(|p| &p.id)
+        .find(|id| **id == *hub)
+    else {
+        eprintln!("error: unknown hub {hub:?}; hubs: {}", hubs.join(", "));
+        return 2;
     };
+    let port = cfg.ports.of(id);
     let url = format!("http://{}:{port}/_control/tokens", cfg.host);
     let body = serde_json::json!({"scopes": scopes, "siret": siret, "expires": expires, "subject": subject});
     match reqwest::blocking::Client::new()

@@ -4,6 +4,7 @@
 //! `docs/screenshots/`. Pages are self-contained (inline styles, no scripts), so the drawing of a
 //! saved page is the page.
 
+use simulators::party::ids;
 use std::path::{Path, PathBuf};
 
 use conformance::citizen::{Citizen, Outcome};
@@ -125,7 +126,7 @@ async fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     };
     let result = async {
         // The marketplace.
-        let marche = url("sp-marche");
+        let marche = url(ids::SP_MARCHE);
         let o = w.go(format!("{marche}/"), None).await?;
         w.keep("01-marche-tenders", &o)?;
         w.sign_in(
@@ -162,7 +163,7 @@ async fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
             .await?;
         w.keep("05-marche-application-rejected", &o)?;
         // The nursery.
-        let creche = url("sp-creche");
+        let creche = url(ids::SP_CRECHE);
         w.citizen = Citizen::default();
         let o = w.go(format!("{creche}/"), None).await?;
         w.keep("06-creche-nurseries", &o)?;

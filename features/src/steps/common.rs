@@ -2,6 +2,7 @@
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
+use simulators::party::ids;
 
 use crate::exchange::{self};
 use crate::world::{BenchWorld, Step, at, ensure, text_of};
@@ -9,16 +10,16 @@ use crate::world::{BenchWorld, Step, at, ensure, text_of};
 /// Party names as scenarios write them → party ids.
 pub fn party_id(name: &str) -> String {
     match name {
-        "INSEE" => "insee",
-        "Infogreffe" => "infogreffe",
-        "URSSAF" => "urssaf",
-        "the DGFiP" | "DGFiP" => "dgfip",
-        "the CNAF" | "CNAF" => "cnaf",
-        "the MSA" | "MSA" => "msa",
-        "API Entreprise" => "api-entreprise",
-        "API Particulier" => "api-particulier",
-        "FranceConnect" => "fc",
-        "FranceConnect+" => "fc-plus",
+        "INSEE" => ids::INSEE,
+        "Infogreffe" => ids::INFOGREFFE,
+        "URSSAF" => ids::URSSAF,
+        "the DGFiP" | "DGFiP" => ids::DGFIP,
+        "the CNAF" | "CNAF" => ids::CNAF,
+        "the MSA" | "MSA" => ids::MSA,
+        "API Entreprise" => ids::API_ENTREPRISE,
+        "API Particulier" => ids::API_PARTICULIER,
+        "FranceConnect" => ids::FC,
+        "FranceConnect+" => ids::FC_PLUS,
         other => other,
     }
     .to_string()

@@ -3,6 +3,7 @@
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
+use simulators::party::ids;
 
 use crate::exchange;
 use crate::target::HABILITATIONS;
@@ -57,7 +58,7 @@ async fn token(
 #[given(expr = "the marketplace holds the {string} habilitation at API Entreprise")]
 #[given(expr = "la place de marché détient l'habilitation {string} à API Entreprise")]
 async fn marketplace_habilitation(w: &mut BenchWorld, habilitation: String) -> Step {
-    let t = token(w, "api-entreprise", &habilitation, None).await?;
+    let t = token(w, ids::API_ENTREPRISE, &habilitation, None).await?;
     w.hub_tokens.insert("api-entreprise/current".into(), t);
     Ok(())
 }
@@ -66,7 +67,7 @@ async fn marketplace_habilitation(w: &mut BenchWorld, habilitation: String) -> S
     expr = "the marketplace holds the {string} habilitation at API Entreprise, limited to {int} calls a minute"
 )]
 async fn marketplace_limited(w: &mut BenchWorld, habilitation: String, limit: u32) -> Step {
-    let t = token(w, "api-entreprise", &habilitation, Some(limit)).await?;
+    let t = token(w, ids::API_ENTREPRISE, &habilitation, Some(limit)).await?;
     w.hub_tokens.insert("api-entreprise/current".into(), t);
     Ok(())
 }
@@ -74,7 +75,7 @@ async fn marketplace_limited(w: &mut BenchWorld, habilitation: String, limit: u3
 #[given(expr = "the nursery holds the {string} habilitation at API Particulier")]
 #[given(expr = "la crèche détient l'habilitation {string} à API Particulier")]
 async fn nursery_habilitation(w: &mut BenchWorld, habilitation: String) -> Step {
-    let t = token(w, "api-particulier", &habilitation, None).await?;
+    let t = token(w, ids::API_PARTICULIER, &habilitation, None).await?;
     w.hub_tokens.insert("api-particulier/current".into(), t);
     Ok(())
 }
@@ -113,7 +114,7 @@ fn entreprise_get(
     authorized: bool,
 ) -> Result<reqwest::RequestBuilder, String> {
     let q = serde_urlencoded::to_string(params).map_err(|e| e.to_string())?;
-    let request = exchange::client().get(w.url("api-entreprise", &format!("{path}?{q}"))?);
+    let request = exchange::client().get(w.url(ids::API_ENTREPRISE, &format!("{path}?{q}"))?);
     if !authorized {
         return Ok(request);
     }
@@ -127,7 +128,7 @@ fn entreprise_get(
 /// Calls API Entreprise with the current token and the given query parameters.
 async fn entreprise_call(w: &mut BenchWorld, path: &str, params: &[(&str, String)]) -> Step {
     let request = entreprise_get(w, path, params, true)?;
-    w.call("api-entreprise", request).await?;
+    w.call(ids::API_ENTREPRISE, request).await?;
     Ok(())
 }
 
@@ -195,7 +196,7 @@ async fn marketplace_no_cache(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
     let request = entreprise_get(w, &path, &tracing(w, "T-2026-042")?, true)?;
     w.call(
-        "api-entreprise",
+        ids::API_ENTREPRISE,
         request.header("Cache-Control", "no-cache"),
     )
     .await?;
@@ -206,7 +207,7 @@ async fn marketplace_no_cache(w: &mut BenchWorld, who: String) -> Step {
 async fn anonymous(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
     let request = entreprise_get(w, &path, &tracing(w, "T-2026-042")?, false)?;
-    w.call("api-entreprise", request).await?;
+    w.call(ids::API_ENTREPRISE, request).await?;
     Ok(())
 }
 
@@ -264,7 +265,7 @@ async fn envelope(w: &mut BenchWorld) -> Step {
     expr = "le journal du hub consigne le contexte {string}, l'objet {string} et l'acheteur comme destinataire"
 )]
 async fn hub_journal(w: &mut BenchWorld, context: String, object: String) -> Step {
-    let hub = "api-entreprise";
+    let hub = ids::API_ENTREPRISE;
     let url = w.journal_url(hub, "hub-journal")?;
     let recipient = w.siret(BUYER)?;
     let a = w.call(hub, exchange::client().get(url)).await?;
@@ -332,11 +333,11 @@ async fn eaje_by_identity(w: &mut BenchWorld, persona: String) -> Step {
         .ok_or("the nursery holds no API Particulier habilitation yet")?;
     let q = serde_urlencoded::to_string(&pairs).map_err(|e| e.to_string())?;
     let url = w.url(
-        "api-particulier",
+        ids::API_PARTICULIER,
         &format!("/v3/dss/participation_familiale_eaje/identite?{q}"),
     )?;
     w.call(
-        "api-particulier",
+        ids::API_PARTICULIER,
         exchange::client().get(url).bearer_auth(jwt),
     )
     .await?;

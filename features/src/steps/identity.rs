@@ -5,6 +5,7 @@
 use crate::judge;
 use cucumber::{then, when};
 use serde_json::Value;
+use simulators::party::ids;
 
 use crate::citizen::Outcome;
 use crate::exchange;
@@ -16,8 +17,8 @@ const STATE: &str = "conformance-state-0123456789abcdef";
 
 fn broker_id(name: &str) -> Result<&'static str, String> {
     match name {
-        "FranceConnect" | "fc" => Ok("fc"),
-        "FranceConnect+" | "fc-plus" => Ok("fc-plus"),
+        "FranceConnect" | ids::FC => Ok(ids::FC),
+        "FranceConnect+" | ids::FC_PLUS => Ok(ids::FC_PLUS),
         other => Err(format!(
             "unknown broker {other:?} (FranceConnect or FranceConnect+)"
         )),
@@ -26,7 +27,7 @@ fn broker_id(name: &str) -> Result<&'static str, String> {
 
 /// The scopes the bench's service provider asks for at each broker.
 fn default_scope(broker: &str) -> &'static str {
-    if broker == "fc-plus" {
+    if broker == ids::FC_PLUS {
         "openid profile birth email"
     } else {
         "openid profile birth dgfip_rfr dgfip_nbpart"
@@ -34,7 +35,7 @@ fn default_scope(broker: &str) -> &'static str {
 }
 
 fn default_acr(broker: &str) -> &'static str {
-    if broker == "fc-plus" {
+    if broker == ids::FC_PLUS {
         "eidas2"
     } else {
         "eidas1"
@@ -236,7 +237,7 @@ async fn short_nonce(w: &mut BenchWorld, broker: String, length: usize) -> Step 
         broker,
         "sp",
         "famille-eaje-aeeh",
-        "idp-impots",
+        ids::IDP_IMPOTS,
         &[("nonce", &nonce)],
         None,
     )
@@ -517,7 +518,7 @@ async fn asks_for_scope(w: &mut BenchWorld, broker: String, scope: String) -> St
         broker,
         "sp",
         "famille-eaje-aeeh",
-        "idp-impots",
+        ids::IDP_IMPOTS,
         &[("scope", &scope)],
         None,
     )

@@ -1,6 +1,7 @@
 //! Data providers' contracts: INSEE, Infogreffe, URSSAF, the DGFiP gateway, the CNAF and MSA.
 
 use cucumber::{then, when};
+use simulators::party::ids;
 
 use crate::exchange;
 use crate::world::{BenchWorld, Step, at, ensure, text_of};
@@ -9,8 +10,11 @@ use crate::world::{BenchWorld, Step, at, ensure, text_of};
 #[when(expr = "l'INSEE est interrogé sur l'unité légale de {string}")]
 async fn insee_unit(w: &mut BenchWorld, who: String) -> Step {
     let siren = w.siren(&who)?;
-    w.get("insee", &format!("/entreprises/sirene/V3.11/siren/{siren}"))
-        .await?;
+    w.get(
+        ids::INSEE,
+        &format!("/entreprises/sirene/V3.11/siren/{siren}"),
+    )
+    .await?;
     Ok(())
 }
 
@@ -20,8 +24,11 @@ async fn insee_establishment(w: &mut BenchWorld, siret: String) -> Step {
         Ok(s) => s,
         Err(_) => siret,
     };
-    w.get("insee", &format!("/entreprises/sirene/V3.11/siret/{siret}"))
-        .await?;
+    w.get(
+        ids::INSEE,
+        &format!("/entreprises/sirene/V3.11/siret/{siret}"),
+    )
+    .await?;
     Ok(())
 }
 
@@ -47,7 +54,10 @@ async fn insee_error_format(w: &mut BenchWorld) -> Step {
 async fn urssaf_attestation(w: &mut BenchWorld, who: String) -> Step {
     let siren = w.siren(&who)?;
     let a = w
-        .get("urssaf", &format!("/api/v1/attestations/vigilance/{siren}"))
+        .get(
+            ids::URSSAF,
+            &format!("/api/v1/attestations/vigilance/{siren}"),
+        )
         .await?;
     if let Some(code) = a.json["codeSecurite"].as_str() {
         w.kept.insert("code_securite".into(), code.to_string());
@@ -59,7 +69,7 @@ async fn urssaf_attestation(w: &mut BenchWorld, who: String) -> Step {
 async fn urssaf_verify_code(w: &mut BenchWorld, who: String, code: String) -> Step {
     let siren = w.siren(&who)?;
     w.get(
-        "urssaf",
+        ids::URSSAF,
         &format!("/api/v1/attestations/verification?siren={siren}&code={code}"),
     )
     .await?;
@@ -75,7 +85,7 @@ async fn urssaf_verify(w: &mut BenchWorld, who: String) -> Step {
         .cloned()
         .ok_or("no attestation was fetched before (no security code)")?;
     w.get(
-        "urssaf",
+        ids::URSSAF,
         &format!("/api/v1/attestations/verification?siren={siren}&code={code}"),
     )
     .await?;
@@ -96,12 +106,12 @@ async fn dgfip_token(w: &mut BenchWorld) -> Result<String, String> {
     if let Some(t) = w.kept.get("dgfip_token") {
         return Ok(t.clone());
     }
-    let id = w.target.credential("dgfip", "client_id")?;
-    let secret = w.target.credential("dgfip", "client_secret")?;
-    let url = w.url("dgfip", "/token")?;
+    let id = w.target.credential(ids::DGFIP, "client_id")?;
+    let secret = w.target.credential(ids::DGFIP, "client_secret")?;
+    let url = w.url(ids::DGFIP, "/token")?;
     let a = w
         .call(
-            "dgfip",
+            ids::DGFIP,
             exchange::client().post(url).form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", id.as_str()),
@@ -122,7 +132,7 @@ async fn dgfip_token(w: &mut BenchWorld) -> Result<String, String> {
 async fn dgfip_turnover(w: &mut BenchWorld, who: String) -> Step {
     let siret = w.siret(&who)?;
     let request = dgfip_get(w, &format!("/entreprises/1.0/chiffresaffaires/{siret}")).await?;
-    w.call("dgfip", request).await?;
+    w.call(ids::DGFIP, request).await?;
     Ok(())
 }
 
@@ -130,7 +140,7 @@ async fn dgfip_turnover(w: &mut BenchWorld, who: String) -> Step {
 async fn dgfip_get(w: &mut BenchWorld, path: &str) -> Result<reqwest::RequestBuilder, String> {
     let token = dgfip_token(w).await?;
     Ok(exchange::client()
-        .get(w.url("dgfip", path)?)
+        .get(w.url(ids::DGFIP, path)?)
         .bearer_auth(token)
         .header("X-Correlation-ID", "conformance"))
 }
@@ -139,7 +149,7 @@ async fn dgfip_get(w: &mut BenchWorld, path: &str) -> Result<reqwest::RequestBui
 async fn dgfip_turnover_anonymous(w: &mut BenchWorld, who: String) -> Step {
     let siret = w.siret(&who)?;
     w.get(
-        "dgfip",
+        ids::DGFIP,
         &format!("/entreprises/1.0/chiffresaffaires/{siret}"),
     )
     .await?;
@@ -187,7 +197,7 @@ fn identity_query(w: &BenchWorld, persona: &str) -> Result<String, String> {
 #[when(expr = "la CNAF est interrogée sur le quotient familial de {string}")]
 async fn cnaf_qf(w: &mut BenchWorld, persona: String) -> Step {
     let q = identity_query(w, &persona)?;
-    w.get("cnaf", &format!("/api/v1/quotient-familial?{q}"))
+    w.get(ids::CNAF, &format!("/api/v1/quotient-familial?{q}"))
         .await?;
     Ok(())
 }
@@ -205,7 +215,7 @@ async fn cnaf_error(w: &mut BenchWorld) -> Step {
 async fn infogreffe_extract(w: &mut BenchWorld, who: String) -> Step {
     let siren = w.siren(&who)?;
     w.get(
-        "infogreffe",
+        ids::INFOGREFFE,
         &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
     )
     .await?;
@@ -222,7 +232,7 @@ async fn dgfip_franceconnect(w: &mut BenchWorld, annrev: u32) -> Step {
     let access = w.sign_in.access_token()?;
     let path = format!("/impotparticulier/1.0/situations/ir/assiettes/annrev/{annrev}");
     let request = dgfip_get(w, &path).await?;
-    w.call("dgfip", request.header("X-FranceConnect-OAuth", access))
+    w.call(ids::DGFIP, request.header("X-FranceConnect-OAuth", access))
         .await?;
     Ok(())
 }

@@ -7,13 +7,14 @@
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
+use simulators::party::ids;
 
 use crate::citizen::Outcome;
 use crate::exchange;
 use crate::world::{BenchWorld, Step, at, ensure, text_of};
 
-const MARCHE: &str = "sp-marche";
-const CRECHE: &str = "sp-creche";
+const MARCHE: &str = ids::SP_MARCHE;
+const CRECHE: &str = ids::SP_CRECHE;
 
 /// Signs `login` in through `path` of the service provider `sp` (its sign-in link), the
 /// citizen choosing `idp`; the journey ends on the service provider's page, signed in.
@@ -76,7 +77,7 @@ fn expect_status(a: &exchange::Answer, status: u16) -> Step {
 #[when(expr = "{string} signs in to the marketplace")]
 #[when(expr = "{string} se connecte à la place de marché")]
 async fn marche_sign_in(w: &mut BenchWorld, login: String) -> Step {
-    sign_in_at(w, MARCHE, "/connexion?retour=/", &login, "idp-impots").await
+    sign_in_at(w, MARCHE, "/connexion?retour=/", &login, ids::IDP_IMPOTS).await
 }
 
 #[when(expr = "they apply to tender {string} with the SIRET of {string}")]
@@ -189,7 +190,7 @@ async fn finding(w: &mut BenchWorld, level: String, text: String) -> Step {
     expr = "chaque appel à API Entreprise portait le contexte {string}, l'objet {string} et le SIRET de {string} comme destinataire"
 )]
 async fn tracing(w: &mut BenchWorld, context: String, object: String, buyer: String) -> Step {
-    let hub = "api-entreprise";
+    let hub = ids::API_ENTREPRISE;
     let recipient = w.siret(&buyer)?;
     let url = w.journal_url(hub, "hub-journal")?;
     let a = w.call(hub, exchange::client().get(url)).await?;
@@ -221,7 +222,7 @@ async fn tracing(w: &mut BenchWorld, context: String, object: String, buyer: Str
 #[then(expr = "API Entreprise asked {string} for the marketplace")]
 #[then(expr = "API Entreprise a interrogé {string} pour la place de marché")]
 async fn providers_asked(w: &mut BenchWorld, expected: String) -> Step {
-    let hub = "api-entreprise";
+    let hub = ids::API_ENTREPRISE;
     let url = w.journal_url(hub, "hub-journal")?;
     let a = w.call(hub, exchange::client().get(url)).await?;
     let asked: std::collections::BTreeSet<String> = a.json["entries"]
@@ -251,7 +252,7 @@ async fn creche_sign_in(w: &mut BenchWorld, login: String, nursery: String) -> S
         CRECHE,
         &format!("/connexion?creche={nursery}"),
         &login,
-        "idp-impots",
+        ids::IDP_IMPOTS,
     )
     .await
 }
@@ -475,7 +476,7 @@ async fn pairwise(w: &mut BenchWorld, who: String) -> Step {
         .get("sp.sub")
         .cloned()
         .ok_or("check the identity the service provider received first")?;
-    crate::steps::identity::sign_in(w, "fc", "sp", &who, "idp-impots", &[], None).await?;
+    crate::steps::identity::sign_in(w, ids::FC, "sp", &who, ids::IDP_IMPOTS, &[], None).await?;
     // The bench's own client belongs to another entity: its sub must differ.
     let claims = crate::steps::identity::verified_claims(w).await?;
     let bench_sub = text_of(&claims["sub"]);
@@ -517,7 +518,7 @@ async fn signed_out(w: &mut BenchWorld, sp: String) -> Step {
 #[then(expr = "the broker's journal shows the logout")]
 #[then(expr = "le journal du fournisseur d'identité fédérée montre la déconnexion")]
 async fn broker_logout(w: &mut BenchWorld) -> Step {
-    let entries = crate::steps::common::journal(w, "fc").await?;
+    let entries = crate::steps::common::journal(w, ids::FC).await?;
     let found = entries
         .iter()
         .any(|e| text_of(&e["route"]).ends_with("/session/end"));

@@ -31,6 +31,7 @@ pub struct Fault {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Body of the injected answer (`malformed` sends it as is, else the party's default).
     pub body: Option<String>,
     /// Answer 200 with a body no client can parse.
     #[serde(default)]
@@ -66,9 +67,11 @@ impl Fault {
 pub struct Faults(Arc<Mutex<Option<Fault>>>);
 
 impl Faults {
+    /// Sets the fault, or clears it with `None`.
     pub fn set(&self, fault: Option<Fault>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = fault;
     }
+    /// The fault in force.
     pub fn get(&self) -> Option<Fault> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -95,7 +98,7 @@ impl Faults {
 }
 
 /// The middleware in front of a party's own routes.
-pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -> Response {
+pub(super) async fn apply(State(faults): State<Faults>, request: Request, next: Next) -> Response {
     let Some(fault) = faults.take(request.uri().path()) else {
         return next.run(request).await;
     };

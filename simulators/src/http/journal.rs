@@ -30,6 +30,7 @@ pub struct JournalEntry {
     pub time: String,
     /// Who called: the authenticated client, else the `User-Agent`, else the peer address.
     pub caller: String,
+    /// HTTP method.
     pub method: String,
     /// Route template (`/siren/{siren}`), or the path when no route matched.
     pub route: String,
@@ -37,6 +38,7 @@ pub struct JournalEntry {
     pub path: String,
     /// Whom the call was about (SIREN, SIRET, numéro fiscal, identity), when the handler knew.
     pub subject: Option<String>,
+    /// HTTP status of the answer.
     pub status: u16,
     /// Time to answer, in microseconds.
     pub duration_us: u64,
@@ -117,12 +119,17 @@ struct JournalInner {
 pub struct JournalQuery {
     /// Only entries with `seq > since`.
     pub since: Option<u64>,
+    /// Only entries of this route pattern.
     pub route: Option<String>,
+    /// Only entries about this subject (SIREN, SIRET, identity…).
     pub subject: Option<String>,
+    /// Only entries of this caller.
     pub caller: Option<String>,
+    /// Only entries with this status.
     pub status: Option<u16>,
     /// Only the calls of one scenario (its `X-Bench-Scenario` id).
     pub scenario: Option<String>,
+    /// At most this many entries, the newest.
     pub limit: Option<usize>,
 }
 

@@ -36,6 +36,7 @@ pub use query::{param, query_pairs, url_with};
 pub use random::{random_token, uuid_like};
 
 use crate::defects::Defects;
+pub use crate::party::{PartyId, Role};
 use crate::population::Population;
 
 /// Whom a call was about; a handler puts it in the response extensions for the journal.
@@ -56,9 +57,12 @@ pub fn with_subject(mut response: Response, subject: impl Into<String>) -> Respo
 #[derive(Clone)]
 pub struct PartyCore {
     /// Short id used in the catalogue and on the command line (`insee`, `dgfip`…).
-    pub id: &'static str,
+    pub id: PartyId,
+    /// The population the party serves.
     pub population: Arc<Population>,
+    /// Its simulated clock.
     pub clock: Clock,
+    /// Every request it answered.
     pub journal: Journal,
     /// A secret of this party's (verification codes, tokens), derived from the seed.
     pub secret: [u8; 32],
@@ -70,7 +74,7 @@ pub struct PartyCore {
 
 impl PartyCore {
     /// A party's core over a population; its secret derives from the seed and the id.
-    pub fn new(id: &'static str, population: Arc<Population>) -> Self {
+    pub fn new(id: PartyId, population: Arc<Population>) -> Self {
         use sha2::{Digest, Sha256};
         let secret = Sha256::new()
             .chain_update(b"party-secret")
@@ -90,23 +94,14 @@ impl PartyCore {
     }
 }
 
-/// The role a party plays on the platform, as the catalogue names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Provider,
-    Hub,
-    Broker,
-    Idp,
-    Sp,
-}
-
 /// A party ready to serve.
 pub struct PartyApp {
+    /// Its id, population, clock, journal and defects.
     pub core: PartyCore,
+    /// What it does on the platform.
     pub role: Role,
     /// Human name ("DGFiP — API Impôt particulier").
-    pub title: &'static str,
+    pub title: std::borrow::Cow<'static, str>,
     /// The party's own routes.
     pub router: Router,
     /// Its OpenAPI 3.1 document, given the base URL it is served at (examples come from the
@@ -120,11 +115,17 @@ pub struct PartyApp {
 
 /// A party running on a port.
 pub struct RunningParty {
-    pub id: &'static str,
+    /// Its id.
+    pub id: PartyId,
+    /// What it does on the platform.
     pub role: Role,
-    pub title: &'static str,
+    /// Its name for people.
+    pub title: std::borrow::Cow<'static, str>,
+    /// Where it is reached (`http://127.0.0.1:7101`).
     pub base_url: String,
+    /// The address it listens on.
     pub addr: SocketAddr,
+    /// Its core, shared with the running server (journal, clock, faults).
     pub core: PartyCore,
     task: JoinHandle<()>,
 }
@@ -239,7 +240,7 @@ pub fn serve_party(
         }
     });
     Ok(RunningParty {
-        id: app.core.id,
+        id: app.core.id.clone(),
         role: app.role,
         title: app.title,
         base_url,

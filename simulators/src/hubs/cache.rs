@@ -19,6 +19,7 @@ pub(super) type Cached = (Bytes, DateTime<Utc>);
 pub enum CachePolicy {
     /// Not cached (Infogreffe, MSA…).
     None,
+    /// For this many seconds.
     Seconds(i64),
     /// Until tomorrow 08:00 (attestations: `end_of_day + 8h`), on the hub's clock (UTC).
     UntilTomorrow8,

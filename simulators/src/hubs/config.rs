@@ -10,8 +10,10 @@ use super::tokens::TokenRecord;
 #[serde(deny_unknown_fields)]
 pub struct HubsConfig {
     #[serde(rename = "api-entreprise")]
+    /// API Entreprise, when simulated.
     pub api_entreprise: Option<HubSettings>,
     #[serde(rename = "api-particulier")]
+    /// API Particulier, when simulated.
     pub api_particulier: Option<HubSettings>,
 }
 
@@ -22,6 +24,7 @@ pub struct HubSettings {
     /// HMAC secret of its tokens.
     pub secret: String,
     #[serde(default = "default_timeout_ms")]
+    /// How long the hub waits for a provider before 504, milliseconds.
     pub provider_timeout_ms: u64,
     /// Tokens registered at start.
     #[serde(default)]
@@ -30,6 +33,7 @@ pub struct HubSettings {
     #[serde(default)]
     pub dgfip_client_id: Option<String>,
     #[serde(default)]
+    /// Its secret at the DGFiP gateway.
     pub dgfip_client_secret: Option<String>,
 }
 

@@ -20,7 +20,9 @@ static API_PARTICULIER: LazyLock<Value> = LazyLock::new(|| {
 /// Which hub's contract.
 #[derive(Clone, Copy, Debug)]
 pub enum Hub {
+    /// API Entreprise's contract.
     Entreprise,
+    /// API Particulier's contract.
     Particulier,
 }
 

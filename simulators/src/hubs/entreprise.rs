@@ -26,7 +26,7 @@ use super::{
     CachePolicy, Endpoint, Hub, HubCall, Upstream, envelope, hub_error, json_api, provider_failure,
     query_map,
 };
-use crate::http::{PartyApp, PartyCore, Role};
+use crate::http::{PartyApp, PartyCore, PartyId, Role};
 use crate::population::{Population, ids};
 
 /// INSEE legal unit (v4).
@@ -109,17 +109,16 @@ pub const CHIFFRES_AFFAIRES: Endpoint = Endpoint {
 };
 
 /// The providers' health checks behind `/ping/{provider}/{source}`.
-pub const PINGS: &[super::Ping] = &[
+pub static PINGS: &[super::Ping] = &[
     (
-        "insee",
+        PartyId::INSEE,
         "sirene",
-        "insee",
         "/entreprises/sirene/V3.11/informations",
     ),
-    ("urssaf", "attestation_sociale", "urssaf", "/api/v1/ping"),
-    ("infogreffe", "rcs", "infogreffe", "/api/v1/ping"),
-    ("msa", "conformite_cotisations", "msa", "/api/v1/ping"),
-    ("dgfip", "attestation_fiscale", "dgfip", "/ping"),
+    (PartyId::URSSAF, "attestation_sociale", "/api/v1/ping"),
+    (PartyId::INFOGREFFE, "rcs", "/api/v1/ping"),
+    (PartyId::MSA, "conformite_cotisations", "/api/v1/ping"),
+    (PartyId::DGFIP, "attestation_fiscale", "/ping"),
 ];
 /// How long a document URL stays valid, seconds.
 const DOCUMENT_URL_LIFETIME: u64 = 86_400;
@@ -130,7 +129,7 @@ pub fn app(
     settings: &super::HubSettings,
     providers: HashMap<String, String>,
 ) -> PartyApp {
-    let core = PartyCore::new("api-entreprise", population);
+    let core = PartyCore::new(PartyId::API_ENTREPRISE, population);
     let dgfip = settings
         .dgfip_client_id
         .clone()
@@ -182,7 +181,7 @@ pub fn app(
     PartyApp {
         core,
         role: Role::Hub,
-        title: "API Entreprise",
+        title: PartyId::API_ENTREPRISE.title().into(),
         router,
         openapi,
         reset: Arc::new(move || reset.reset()),
@@ -236,7 +235,12 @@ async fn unite_legale(State(hub): State<Hub>, Path(siren): Path<String>, r: Inco
         Identifier::Siren,
         async |call: &mut HubCall| {
             let outcome = hub
-                .upstream(call, "insee", &format!("{INSEE_PATH}/siren/{siren}"), &[])
+                .upstream(
+                    call,
+                    &PartyId::INSEE,
+                    &format!("{INSEE_PATH}/siren/{siren}"),
+                    &[],
+                )
                 .await;
             insee_answer(&outcome, "uniteLegale", &base, shapes::unite_legale)
         },
@@ -254,7 +258,12 @@ async fn etablissement(State(hub): State<Hub>, Path(siret): Path<String>, r: Inc
         Identifier::Siret,
         async |call: &mut HubCall| {
             let outcome = hub
-                .upstream(call, "insee", &format!("{INSEE_PATH}/siret/{siret}"), &[])
+                .upstream(
+                    call,
+                    &PartyId::INSEE,
+                    &format!("{INSEE_PATH}/siret/{siret}"),
+                    &[],
+                )
                 .await;
             insee_answer(&outcome, "etablissement", &base, shapes::etablissement)
         },
@@ -274,7 +283,7 @@ async fn attestation_fiscale(
                 let v: Value = serde_json::from_slice(&body).unwrap_or_default();
                 match v["statut"].as_str() {
                     Some("DELIVREE") => envelope(json!({
-                        "document_url": hub.file_url("dgfip", v["urlDocument"].as_str().unwrap_or_default(), DOCUMENT_URL_LIFETIME as i64),
+                        "document_url": hub.file_url(&PartyId::DGFIP, v["urlDocument"].as_str().unwrap_or_default(), DOCUMENT_URL_LIFETIME as i64),
                         "document_url_expires_in": DOCUMENT_URL_LIFETIME,
                         "date_delivrance_attestation": v["dateDelivrance"],
                         "date_periode_analysee": v["periodeAnalysee"],
@@ -460,7 +469,7 @@ fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
                 "date_fin_validite": validity_end(analysed).format("%Y-%m-%d").to_string(),
                 "code_securite": body["codeSecurite"],
                 // On the hub, for a day, as the real hub hands documents out.
-                "document_url": hub.file_url("urssaf", url, DOCUMENT_URL_LIFETIME as i64),
+                "document_url": hub.file_url(&PartyId::URSSAF, url, DOCUMENT_URL_LIFETIME as i64),
                 "document_url_expires_in": DOCUMENT_URL_LIFETIME,
             }))
         }
@@ -496,7 +505,7 @@ async fn attestation_vigilance(
             let outcome = hub
                 .upstream(
                     call,
-                    "urssaf",
+                    &PartyId::URSSAF,
                     &format!("/api/v1/attestations/vigilance/{siren}"),
                     &[],
                 )
@@ -518,7 +527,7 @@ async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Inco
         async |call: &mut HubCall| match hub
             .upstream(
                 call,
-                "infogreffe",
+                &PartyId::INFOGREFFE,
                 &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
                 &[],
             )
@@ -556,7 +565,7 @@ async fn conformite_msa(
         async |call: &mut HubCall| match hub
             .upstream(
                 call,
-                "msa",
+                &PartyId::MSA,
                 &format!("/api/v1/conformite-cotisations/{siret}"),
                 &[],
             )

@@ -127,7 +127,7 @@ fn unite_legale_fields(u: &Value) -> serde_json::Map<String, Value> {
 
 /// `GET /v4/insee/sirene/unites_legales/{siren}`: `data`, `links` and `meta` from INSEE's unit;
 /// `base` is the hub's own URL (the links point at its other resources).
-pub fn unite_legale(u: &Value, base: &str) -> Value {
+pub(super) fn unite_legale(u: &Value, base: &str) -> Value {
     let mut data = unite_legale_fields(u);
     let ceased = ul(u, "etatAdministratifUniteLegale") == "C";
     data.insert(
@@ -266,7 +266,7 @@ fn adresse(e: &Value, status: &'static str) -> Value {
 
 /// `GET /v4/insee/sirene/etablissements/{siret}`: `data`, `links` and `meta` from INSEE's
 /// establishment.
-pub fn etablissement(e: &Value, base: &str) -> Value {
+pub(super) fn etablissement(e: &Value, base: &str) -> Value {
     let period = &e["periodesEtablissement"][0];
     let closed = period["etatAdministratifEtablissement"] == "F";
     let naf = period["activitePrincipaleEtablissement"]
@@ -313,7 +313,7 @@ fn mandataire(m: &Value) -> Value {
 /// `GET /v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis`: the whole answer from
 /// Infogreffe's extract. Both `personne_physique` and `personne_morale` are always there, with
 /// null members for the other kind of person, as in the real contract.
-pub fn extrait_kbis(k: &Value) -> Value {
+pub(super) fn extrait_kbis(k: &Value) -> Value {
     let officers: Vec<Value> = k["mandataires_sociaux"]
         .as_array()
         .map(|list| list.iter().map(mandataire).collect())

@@ -8,27 +8,40 @@ use serde::Serialize;
 /// One call a hub made to a provider.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProviderCall {
+    /// The provider's party id.
     pub provider: String,
+    /// The URL the hub called.
     pub url: String,
     /// HTTP status, or 0 when there was no answer.
     pub status: u16,
     /// `ok`, `timeout`, `unreachable`.
     pub outcome: &'static str,
+    /// How long the provider took, microseconds.
     pub duration_us: u64,
 }
 
 /// One hub call, with what the caller declared and what the hub asked the providers.
 #[derive(Clone, Debug, Serialize)]
 pub struct HubEntry {
+    /// Order of the call in the journal.
     pub seq: u64,
+    /// When the hub answered (RFC 3339, hub clock).
     pub time: String,
+    /// The caller's token id, once authenticated.
     pub jti: Option<String>,
+    /// The operation's route pattern.
     pub endpoint: String,
+    /// The declared `recipient`.
     pub recipient: Option<String>,
+    /// The declared `context`.
     pub context: Option<String>,
+    /// The declared `object`.
     pub object: Option<String>,
+    /// HTTP status the hub answered.
     pub status: u16,
+    /// How long the hub took, microseconds.
     pub duration_us: u64,
+    /// What the hub asked the providers for this call.
     pub provider_calls: Vec<ProviderCall>,
     /// The conformance runner's scenario id, when the caller sent one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,6 +64,7 @@ impl HubJournal {
         }
         inner.1.push_back(e);
     }
+    /// Every entry, oldest first.
     pub fn entries(&self) -> Vec<HubEntry> {
         self.inner
             .lock()
@@ -60,6 +74,7 @@ impl HubJournal {
             .cloned()
             .collect()
     }
+    /// Forgets every entry.
     pub fn clear(&self) {
         self.inner
             .lock()

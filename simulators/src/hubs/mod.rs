@@ -34,7 +34,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::defects::Defect;
-use crate::http::{Caller, PartyCore, typed_json, with_subject};
+use crate::http::{Caller, PartyCore, PartyId, typed_json, with_subject};
 use tokens::{TokenRecord, TokenRegistry};
 
 pub use cache::CachePolicy;
@@ -53,8 +53,9 @@ use upstream::{GatewayToken, HandedDocument};
 /// How long a hub waits for a provider by default (the real hubs: 10 s).
 pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A provider's health check as a hub pings it: `(provider, source, provider party, path)`.
-pub type Ping = (&'static str, &'static str, &'static str, &'static str);
+/// A provider's health check as a hub pings it: `(provider party, source, path)`; the party's
+/// id is the provider's segment of the ping URL, as on the real hubs (`/ping/insee/sirene`).
+pub type Ping = (PartyId, &'static str, &'static str);
 
 /// The hub's state.
 #[derive(Clone)]
@@ -70,8 +71,11 @@ pub struct Hub {
     last_ok: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
     /// Calls in flight, by token + operation + parameters (409 `00015` for a duplicate).
     in_flight: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Its id, population, clock and journal.
     pub core: PartyCore,
+    /// The tokens it issued and accepts.
     pub registry: TokenRegistry,
+    /// Its own journal of calls, with what it asked the providers.
     pub journal: HubJournal,
     limiter: RateLimiter,
     http: reqwest::Client,
@@ -81,9 +85,13 @@ pub struct Hub {
 
 /// Who called and what they declared.
 pub struct HubCaller {
+    /// The caller's token, as registered.
     pub token: TokenRecord,
+    /// `recipient`: SIRET of the organisation the data is for.
     pub recipient: Option<String>,
+    /// `context`: the procedure (API Entreprise).
     pub context: Option<String>,
+    /// `object`: the case reference (API Entreprise).
     pub object: Option<String>,
 }
 
@@ -101,13 +109,19 @@ pub struct HubCall {
 /// An endpoint's identity: its route, scopes (any of), rate-limit group, and which tracing
 /// parameters it requires.
 pub struct Endpoint {
+    /// The route pattern (`/v3/insee/sirene/unites_legales/{siren}`).
     pub route: &'static str,
+    /// Scopes that open it: any of them.
     pub scopes: &'static [&'static str],
+    /// Its rate-limit group.
     pub group: &'static str,
+    /// Calls allowed per period.
     pub limit: u32,
+    /// The rate-limit period, seconds.
     pub period: i64,
     /// API Entreprise requires `context`, `object` and `recipient`; API Particulier `recipient`.
     pub requires_context: bool,
+    /// How long its answers may be served from the cache.
     pub cache: CachePolicy,
 }
 

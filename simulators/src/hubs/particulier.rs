@@ -28,7 +28,7 @@ use super::{
     CachePolicy, Endpoint, Hub, HubCall, HubSettings, Upstream, envelope, hub_error,
     provider_failure, query_map,
 };
-use crate::http::{PartyApp, PartyCore, Role};
+use crate::http::{PartyApp, PartyCore, PartyId, Role};
 use crate::identity::checktoken_client::FranceConnectLink;
 use crate::population::Population;
 
@@ -56,11 +56,15 @@ const EAJE_SCOPES: &[&str] = &[
     "cnav_participation_familiale_eaje_adresse",
     "cnav_participation_familiale_eaje_parametres_calcul",
 ];
+/// Quotient familial by identity pivot.
 pub const QF_IDENTITE: Endpoint = endpoint("/v3/dss/quotient_familial/identite", QF_SCOPES);
+/// Quotient familial by FranceConnect token.
 pub const QF_FRANCE_CONNECT: Endpoint =
     endpoint("/v3/dss/quotient_familial/france_connect", QF_SCOPES);
+/// EAJE participation by identity pivot.
 pub const EAJE_IDENTITE: Endpoint =
     endpoint("/v3/dss/participation_familiale_eaje/identite", EAJE_SCOPES);
+/// EAJE participation by FranceConnect token.
 pub const EAJE_FRANCE_CONNECT: Endpoint = endpoint(
     "/v3/dss/participation_familiale_eaje/france_connect",
     EAJE_SCOPES,
@@ -87,9 +91,9 @@ const EAJE_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// The regimes' health checks behind `/api/{provider}/ping`.
-pub const PINGS: &[super::Ping] = &[
-    ("cnaf", "default", "cnaf", "/api/v1/ping"),
-    ("msa", "default", "msa", "/api/v1/ping"),
+pub static PINGS: &[super::Ping] = &[
+    (PartyId::CNAF, "default", "/api/v1/ping"),
+    (PartyId::MSA, "default", "/api/v1/ping"),
 ];
 
 #[derive(Clone)]
@@ -105,7 +109,7 @@ pub fn app(
     providers: HashMap<String, String>,
     france_connect: Option<FranceConnectLink>,
 ) -> PartyApp {
-    let core = PartyCore::new("api-particulier", population);
+    let core = PartyCore::new(PartyId::API_PARTICULIER, population);
     let hub = Hub::new(
         core.clone(),
         settings.secret.as_bytes(),
@@ -161,7 +165,7 @@ pub fn app(
     PartyApp {
         core,
         role: Role::Hub,
-        title: "API Particulier",
+        title: PartyId::API_PARTICULIER.title().into(),
         router,
         openapi,
         reset: Arc::new(move || reset.reset()),
@@ -274,9 +278,14 @@ async fn ask_regimes(
 ) -> Response {
     let qs = serde_urlencoded::to_string(query).unwrap_or_default();
     let mut not_found = 0;
-    for regime in ["cnaf", "msa"] {
+    for regime in [PartyId::CNAF, PartyId::MSA] {
         let outcome = hub
-            .upstream(call, regime, &format!("{}?{qs}", kind.provider_path()), &[])
+            .upstream(
+                call,
+                &regime,
+                &format!("{}?{qs}", kind.provider_path()),
+                &[],
+            )
             .await;
         match outcome {
             Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {

@@ -23,10 +23,12 @@ pub struct TokenRecord {
     /// Intitulé of the habilitation (`sub` claim).
     #[serde(default)]
     pub subject: String,
+    /// Scopes the habilitation grants.
     pub scopes: Vec<String>,
     /// Expiry; the real tokens live 18 months.
     pub expires: DateTime<Utc>,
     #[serde(default)]
+    /// Revoked: every call answers 401.
     pub blacklisted: bool,
     /// SIRET of the organisation holding the habilitation.
     #[serde(default)]

@@ -9,14 +9,19 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::party::PartyId;
+
 use super::{CachePolicy, Hub, HubCall, Ping, ProviderCall, hub_error, provider_failure};
 use crate::http::json_response;
 use crate::http::trace::Propagate as _;
 
 /// What a provider answered.
 pub enum Upstream {
+    /// It answered this status and body.
     Answer(u16, Bytes),
+    /// It did not answer in time.
     Timeout,
+    /// It could not be reached.
     Unreachable,
 }
 
@@ -86,7 +91,7 @@ impl Hub {
             }
         }
         let (id, secret) = self.dgfip.clone()?;
-        let base = self.providers.get("dgfip")?.clone();
+        let base = self.providers.get(PartyId::DGFIP.as_str())?.clone();
         let started = Instant::now();
         let answer = self
             .http
@@ -105,7 +110,7 @@ impl Hub {
             _ => None,
         };
         call.calls.push(ProviderCall {
-            provider: "dgfip".into(),
+            provider: PartyId::DGFIP.to_string(),
             url: format!("{base}/token"),
             status,
             outcome: if status == 0 { "unreachable" } else { "ok" },
@@ -131,7 +136,7 @@ impl Hub {
             let outcome = self
                 .upstream(
                     call,
-                    "dgfip",
+                    &PartyId::DGFIP,
                     path,
                     &[
                         ("authorization", format!("Bearer {token}")),
@@ -157,7 +162,7 @@ impl Hub {
         format!(
             "{}/files/{id}",
             self.providers
-                .get(self.core.id)
+                .get(self.core.id.as_str())
                 .cloned()
                 .unwrap_or_default()
         )
@@ -190,7 +195,7 @@ impl Hub {
             quota: None,
             calls: Vec::new(),
         };
-        let outcome = if provider == "dgfip" {
+        let outcome = if PartyId::DGFIP == provider.as_str() {
             self.dgfip(&mut call, &path).await
         } else {
             self.upstream(&mut call, &provider, &path, &[]).await
@@ -210,9 +215,9 @@ impl Hub {
     /// `GET /ping/{provider}/{source}`: the provider's state, `ok` (200) or `bad_gateway` (502),
     /// with the last time it was ok. Public and not rate limited, as on the real hubs.
     pub async fn ping(&self, pings: &[Ping], provider: &str, source: &str) -> Response {
-        let Some((_, _, party, path)) = pings
+        let Some((party, _, path)) = pings
             .iter()
-            .find(|(p, s, _, _)| *p == provider && *s == source)
+            .find(|(p, s, _)| *p == provider && *s == source)
         else {
             return hub_error(
                 StatusCode::NOT_FOUND,
@@ -259,10 +264,10 @@ impl Hub {
     pub fn pings(&self, pings: &[Ping], url_of: fn(&str, &str) -> String) -> Response {
         let base = self
             .providers
-            .get(self.core.id)
+            .get(self.core.id.as_str())
             .cloned()
             .unwrap_or_default();
-        let list: Vec<Value> = pings.iter().map(|(p, s, _, _)| json!({"provider": p, "source": s, "url": format!("{base}{}", url_of(p, s))})).collect();
+        let list: Vec<Value> = pings.iter().map(|(p, s, _)| json!({"provider": p, "source": s, "url": format!("{base}{}", url_of(p, s))})).collect();
         json_response(StatusCode::OK, &json!({"pings": list}))
     }
 }

@@ -3,6 +3,7 @@
 //! URLs may name another party as `{party-id}` (e.g. `{fc}/api/v2/oidc-callback`): they are
 //! replaced by that party's base URL once every port is bound.
 
+use crate::party::PartyId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -251,7 +252,7 @@ impl IdentityConfig {
                         .collect::<Vec<_>>()
                 };
                 Ok(IdpSettings {
-                    id: Box::leak(e.id.clone().into_boxed_str()),
+                    id: PartyId::configured(&e.id),
                     title: e.title.clone(),
                     allowed_acr: e.allowed_acr.clone(),
                     signing_key: load_signing_key(&self.base_dir.join(&e.signing_key))?,

@@ -36,8 +36,8 @@ use serde_json::{Value, json};
 
 use super::{Account, EIDAS_LEVELS, Identity, account, acr_rank, listed_accounts};
 use crate::http::{
-    Caller, PartyApp, PartyCore, Role, escape, json_response, page, random_token, url_with,
-    with_subject,
+    Caller, PartyApp, PartyCore, PartyId, Role, escape, json_response, page, random_token,
+    url_with, with_subject,
 };
 use crate::http::{param, query_pairs};
 use crate::jose::jws;
@@ -64,7 +64,7 @@ pub struct IdpClient {
 #[derive(Clone, Debug)]
 pub struct IdpSettings {
     /// Party id (`idp-impots`).
-    pub id: &'static str,
+    pub id: PartyId,
     pub title: String,
     /// Levels it can assert, lowest first.
     pub allowed_acr: Vec<String>,
@@ -171,7 +171,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// An identity-provider party.
 pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
-    let core = PartyCore::new(settings.id, population);
+    let core = PartyCore::new(settings.id.clone(), population);
     let state = IdpState {
         listed: Arc::new(listed_accounts(&core.population, 10)),
         core: core.clone(),
@@ -203,11 +203,10 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
             )
         })
         .with_state(state);
-    let title: &'static str = Box::leak(settings.title.clone().into_boxed_str());
     PartyApp {
         core,
         role: Role::Idp,
-        title,
+        title: settings.title.clone().into(),
         router,
         openapi,
         reset: Arc::new(move || {

@@ -122,7 +122,9 @@ fn concat_kdf(z: &[u8], algorithm_id: &str, key_bits: u32) -> Vec<u8> {
 /// A decrypted JWE.
 #[derive(Debug, Clone)]
 pub struct Decrypted {
+    /// The protected header.
     pub header: Value,
+    /// The decrypted content.
     pub plaintext: Vec<u8>,
 }
 

@@ -36,7 +36,9 @@ pub fn sign_json(key: &SigningKey, claims: &Value, extra: Option<&Map<String, Va
 /// A JWS whose signature verified.
 #[derive(Debug, Clone)]
 pub struct Verified {
+    /// The protected header.
     pub header: Value,
+    /// The payload, verified.
     pub payload: Vec<u8>,
 }
 
@@ -50,9 +52,13 @@ impl Verified {
 
 /// The parts of a compact JWS, unverified.
 pub struct Parts<'a> {
+    /// The protected header.
     pub header: Value,
+    /// `header.payload`, the bytes the signature covers.
     pub signing_input: &'a str,
+    /// The payload, not verified yet.
     pub payload: Vec<u8>,
+    /// The signature bytes.
     pub signature: Vec<u8>,
 }
 

@@ -87,6 +87,7 @@ impl SigningKey {
             Signing::Hs256(_) => None,
         }
     }
+    /// The key's id (`kid`).
     pub fn kid(&self) -> &str {
         &self.kid
     }
@@ -167,7 +168,9 @@ fn rsa_jwk(key: &RsaPublicKey, kid: &str, alg: &str, usage: &str) -> Value {
 /// A public key read from a JWK.
 #[derive(Clone, Debug)]
 pub enum PublicKey {
+    /// A P-256 key (ES256, ECDH-ES).
     Ec(p256::PublicKey),
+    /// An RSA key (RS256, RSA-OAEP).
     Rsa(RsaPublicKey),
 }
 
@@ -301,6 +304,7 @@ impl DecryptionKey {
             }
         }
     }
+    /// The key's id (`kid`).
     pub fn kid(&self) -> &str {
         &self.kid
     }

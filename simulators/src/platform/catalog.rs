@@ -14,7 +14,7 @@ pub(super) fn catalog_html(parties: &[RunningParty], population: &Population) ->
                 "<tr><td><code>{}</code></td><td>{:?}</td><td>{}</td><td><a href=\"{}\">{}</a></td><td><a href=\"{}\">openapi.json</a></td></tr>\n",
                 p.id,
                 p.role,
-                crate::http::escape(p.title),
+                crate::http::escape(&p.title),
                 p.base_url,
                 p.base_url,
                 p.openapi_url()

@@ -1,6 +1,7 @@
 //! The demo service providers' apps, with the hub tokens the platform hands them.
 
 use super::*;
+use crate::party::PartyId;
 
 /// The JWT a service provider presents to a hub: given as is, or signed here for a token the
 /// simulated hub has registered (as the hub's administrators would hand it out).
@@ -23,7 +24,7 @@ pub(super) fn hub_jwt(
         ));
     }
     let settings = match hub {
-        "api-entreprise" => hubs.api_entreprise.as_ref(),
+        h if h == PartyId::API_ENTREPRISE.as_str() => hubs.api_entreprise.as_ref(),
         _ => hubs.api_particulier.as_ref(),
     }
     .ok_or_else(|| format!("{hub} is not configured in the hubs' file"))?;
@@ -65,12 +66,17 @@ pub(super) fn service_providers(
                 population.clone(),
                 c,
                 sp::creche::Resolved {
-                    own_url: url("sp-creche"),
+                    own_url: url(PartyId::SP_CRECHE.as_str()),
                     broker_url: url(&c.france_connect.broker),
-                    hub_url: url("api-particulier"),
-                    hub_jwt: hub_jwt(hubs, "api-particulier", &c.api_particulier, config)
-                        .map_err(fail)?,
-                    dgfip_url: url("dgfip"),
+                    hub_url: url(PartyId::API_PARTICULIER.as_str()),
+                    hub_jwt: hub_jwt(
+                        hubs,
+                        PartyId::API_PARTICULIER.as_str(),
+                        &c.api_particulier,
+                        config,
+                    )
+                    .map_err(fail)?,
+                    dgfip_url: url(PartyId::DGFIP.as_str()),
                 },
             )
             .map_err(fail)?,
@@ -87,11 +93,16 @@ pub(super) fn service_providers(
                 population.clone(),
                 m,
                 sp::marche::Resolved {
-                    own_url: url("sp-marche"),
+                    own_url: url(PartyId::SP_MARCHE.as_str()),
                     broker_url: url(&m.france_connect.broker),
-                    hub_url: url("api-entreprise"),
-                    hub_jwt: hub_jwt(hubs, "api-entreprise", &m.api_entreprise, config)
-                        .map_err(fail)?,
+                    hub_url: url(PartyId::API_ENTREPRISE.as_str()),
+                    hub_jwt: hub_jwt(
+                        hubs,
+                        PartyId::API_ENTREPRISE.as_str(),
+                        &m.api_entreprise,
+                        config,
+                    )
+                    .map_err(fail)?,
                     store: m.store.as_ref().map(|s| dir.join(s)),
                 },
             )

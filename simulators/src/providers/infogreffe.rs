@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::http::openapi;
-use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, pdf_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Company, Population, RcsEntry, ids, referentials as refs};
@@ -28,7 +28,7 @@ const VERIFIABLE_DAYS: i64 = 92;
 
 /// The Infogreffe party.
 pub fn app(population: Arc<Population>) -> PartyApp {
-    let core = PartyCore::new("infogreffe", population);
+    let core = PartyCore::new(PartyId::INFOGREFFE, population);
     let router = Router::new()
         .route(
             &format!("{BASE}/entreprises/{{siren}}/extrait-rcs"),
@@ -58,7 +58,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
     PartyApp {
         core,
         role: Role::Provider,
-        title: "Infogreffe — RCS",
+        title: PartyId::INFOGREFFE.title().into(),
         router,
         openapi,
         reset: Arc::new(|| {}),

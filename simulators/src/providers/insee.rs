@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::defects::Defect;
-use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{Company, Diffusion, Establishment, Population, ids};
 
@@ -27,7 +27,7 @@ const BASE: &str = "/entreprises/sirene/V3.11";
 
 /// The INSEE party.
 pub fn app(population: Arc<Population>) -> PartyApp {
-    let core = PartyCore::new("insee", population);
+    let core = PartyCore::new(PartyId::INSEE, population);
     let router = Router::new()
         .route(&format!("{BASE}/siren/{{siren}}"), get(unite_legale))
         .route(&format!("{BASE}/siret/{{siret}}"), get(etablissement))
@@ -43,7 +43,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
     PartyApp {
         core,
         role: Role::Provider,
-        title: "INSEE — API Sirene",
+        title: PartyId::INSEE.title().into(),
         router,
         openapi,
         reset: Arc::new(|| {}),

@@ -18,7 +18,7 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 
 use crate::http::openapi;
-use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{
     Citizen, Gender, Household, MsaStatus, PivotQuery, Population, Regime, ids, tax,
@@ -36,13 +36,11 @@ struct SocialState {
 
 /// The CNAF or MSA party.
 pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
-    let (id, title) = match regime {
-        Regime::Cnaf => ("cnaf", "CNAF — quotient familial, participation EAJE"),
-        Regime::Msa => (
-            "msa",
-            "MSA — quotient familial, participation EAJE, conformité des cotisations",
-        ),
+    let id = match regime {
+        Regime::Cnaf => PartyId::CNAF,
+        Regime::Msa => PartyId::MSA,
     };
+    let title = id.title().into();
     let core = PartyCore::new(id, population);
     let mut router = Router::new()
         .route(&format!("{BASE}/quotient-familial"), get(quotient_familial))

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::http::openapi;
-use crate::http::{PartyApp, PartyCore, Role, json_response, pdf_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, pdf_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Company, Population, UrssafStatus, ids};
@@ -26,7 +26,7 @@ const BASE: &str = "/api/v1";
 
 /// The URSSAF party.
 pub fn app(population: Arc<Population>) -> PartyApp {
-    let core = PartyCore::new("urssaf", population);
+    let core = PartyCore::new(PartyId::URSSAF, population);
     let router = Router::new()
         .route(
             &format!("{BASE}/attestations/vigilance/{{siren}}"),
@@ -64,7 +64,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
     PartyApp {
         core,
         role: Role::Provider,
-        title: "URSSAF — attestations de vigilance",
+        title: PartyId::URSSAF.title().into(),
         router,
         openapi,
         reset: Arc::new(|| {}),

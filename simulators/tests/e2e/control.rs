@@ -282,9 +282,9 @@ async fn a_defect_is_made_by_its_owner_only() {
         ..simulators::platform::PlatformConfig::ephemeral()
     })
     .await;
-    let owners: std::collections::BTreeSet<&str> = all.iter().map(|d| d.party()).collect();
+    let owners: std::collections::BTreeSet<&str> = all.iter().map(|d| d.party().as_str()).collect();
     for p in &b.platform.parties {
-        let expected: Vec<Defect> = all.iter().copied().filter(|d| d.party() == p.id).collect();
+        let expected: Vec<Defect> = all.iter().copied().filter(|d| *d.party() == p.id).collect();
         assert_eq!(p.core.defects.enabled(), expected, "{}", p.id);
     }
     // Every owner named in the catalogue is a party that runs.

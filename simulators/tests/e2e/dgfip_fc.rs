@@ -278,8 +278,8 @@ async fn franceconnect_mode_errors() {
 async fn an_unreachable_broker_is_a_bad_gateway() {
     // The DGFiP alone, its brokers configured on a port where nothing listens.
     let mut cfg = PlatformConfig::ephemeral();
-    cfg.ports.fc = 1;
-    cfg.ports.fc_plus = 1;
+    cfg.ports.set(simulators::party::PartyId::FC, 1);
+    cfg.ports.set(simulators::party::PartyId::FC_PLUS, 1);
     let platform = Platform::start(&cfg, Some("dgfip")).await.unwrap();
     let base = platform.parties[0].base_url.clone();
     let http = reqwest::Client::new();

@@ -24,7 +24,7 @@ async fn every_documented_operation_answers_as_documented() {
     let b = Bench::start().await;
     let token = b.dgfip_token("bench").await;
     let mut checked = 0;
-    let parties: Vec<&str> = b.platform.parties.iter().map(|p| p.id).collect();
+    let parties: Vec<&str> = b.platform.parties.iter().map(|p| p.id.as_str()).collect();
     for party in parties {
         let doc = b.get(party, "/openapi.json").await;
         assert_eq!(doc.status, 200, "{party}");

@@ -13,7 +13,10 @@ async fn the_catalogue_lists_every_party_with_its_openapi() {
     assert_eq!(a.status, 200);
     let parties = a.json["parties"].as_array().unwrap();
     let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
-    let mut expected: Vec<&str> = simulators::platform::PARTIES.to_vec();
+    use simulators::party::{self, Role};
+    let mut expected: Vec<&str> = party::of_role(Role::Provider)
+        .map(|p| p.id.as_str())
+        .collect();
     expected.extend([
         "api-entreprise",
         "api-particulier",
@@ -104,7 +107,8 @@ fn a_bad_platform_file_names_the_line() {
     .unwrap();
     let err = PlatformConfig::load(&file).unwrap_err();
     assert_eq!(err.line, Some(5), "{err}");
-    assert!(err.message.contains("unknown field `hub`"), "{err}");
+    assert!(err.message.contains("unknown party \"hub\""), "{err}");
+    assert!(err.message.contains("api-entreprise"), "{err}");
     std::fs::write(&file, "[population]\nseed = -1\n").unwrap();
     assert_eq!(PlatformConfig::load(&file).unwrap_err().line, Some(2));
     std::fs::write(&file, "clock = \"tomorrow\"\n").unwrap();

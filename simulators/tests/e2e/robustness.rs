@@ -32,7 +32,8 @@ fn no_input_makes_a_party_answer_500() {
     // Every documented route of every party, as templates.
     let mut targets: Vec<(String, String)> = Vec::new();
     for p in &b.platform.parties {
-        let doc: serde_json::Value = rt.block_on(async { b.get(p.id, "/openapi.json").await.json });
+        let doc: serde_json::Value =
+            rt.block_on(async { b.get(&p.id, "/openapi.json").await.json });
         for path in doc["paths"].as_object().unwrap().keys() {
             targets.push((p.base_url.clone(), path.clone()));
         }

@@ -45,7 +45,7 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
             CONFORMITE_MSA.route: op(&CONFORMITE_MSA, "conformiteMsa", "MSA contributions compliance", &gaec),
             "/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
             "/ping/{provider}/{source}": {"get": {"operationId": "ping", "summary": "A provider's state (public, not rate limited)",
-                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "insee"}, {"name": "source", "in": "path", "required": true, "schema": {"type": "string"}, "example": "sirene"}],
+                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": crate::party::PartyId::INSEE.as_str()}, {"name": "source", "in": "path", "required": true, "schema": {"type": "string"}, "example": "sirene"}],
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "last_update"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
             "/privileges": {"get": {"operationId": "privileges", "summary": "The token's scopes", "security": [{"jwt": []}],
                 "responses": {"200": {"description": "Scopes", "content": {super::super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}},

@@ -50,7 +50,7 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
             EAJE_FRANCE_CONNECT.route: op(&EAJE_FRANCE_CONNECT, "participationFamilialeEajeFranceConnect", "Nursery (EAJE) parameters with the citizen's FranceConnect access token"),
             "/api/pings": {"get": {"operationId": "pings", "summary": "Every provider's ping route", "responses": {"200": {"description": "List", "content": {"application/json": {"schema": {"type": "object", "required": ["pings"]}}}}}}},
             "/api/{provider}/ping": {"get": {"operationId": "ping", "summary": "A provider's state (public)",
-                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "cnaf"}],
+                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": crate::party::PartyId::CNAF.as_str()}],
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
             "/api/introspect": {"get": {"operationId": "introspect", "summary": "The token's id and scopes", "security": [{"jwt": []}], "responses": {"200": {"description": "Token", "content": {"application/json": {"schema": {"type": "object", "required": ["_id", "scopes"]}}}}, "401": error("Token invalid")}}},
         },

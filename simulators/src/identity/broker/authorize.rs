@@ -43,10 +43,10 @@ const REQUIRED: &[&str] = &[
 ];
 
 /// Shortest nonce FranceConnect accepts.
-pub const NONCE_MIN: usize = 22;
+pub(super) const NONCE_MIN: usize = 22;
 
 /// Name of the session cookie.
-pub const SESSION_COOKIE: &str = "fc_session_id";
+pub(super) const SESSION_COOKIE: &str = "fc_session_id";
 
 /// Identity scopes of a platform (FranceConnect+ has no `given_name_array` nor `idp_birthdate`).
 pub(crate) fn identity_scopes(encrypt: bool) -> Vec<&'static str> {
@@ -111,7 +111,7 @@ pub(crate) fn identity_claims_supported(encrypt: bool) -> Vec<&'static str> {
     c
 }
 
-pub async fn authorize_get(
+pub(super) async fn authorize_get(
     State(b): State<Broker>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -119,7 +119,11 @@ pub async fn authorize_get(
     authorize(&b, &headers, query_pairs(raw.as_deref())).await
 }
 
-pub async fn authorize_post(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn authorize_post(
+    State(b): State<Broker>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     authorize(
         &b,
         &headers,

@@ -15,9 +15,9 @@ use crate::identity::pairwise_sub;
 use crate::jose::{jwe, jws};
 
 /// Media type of the answer.
-pub const MEDIA_TYPE: &str = "application/token-introspection+jwt";
+pub(super) const MEDIA_TYPE: &str = "application/token-introspection+jwt";
 
-pub async fn checktoken(State(b): State<Broker>, body: Bytes) -> Response {
+pub(super) async fn checktoken(State(b): State<Broker>, body: Bytes) -> Response {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| {
         f.iter()

@@ -22,7 +22,7 @@ pub(super) fn after_authentication(b: &Broker, uid: &str, interaction: Interacti
 }
 
 /// The information page: what will be shared with the service provider.
-pub async fn consent_page(State(b): State<Broker>, Path(uid): Path<String>) -> Response {
+pub(super) async fn consent_page(State(b): State<Broker>, Path(uid): Path<String>) -> Response {
     let Some(interaction) = interaction(&b, &uid) else {
         return error_page(
             "Y190001",
@@ -63,7 +63,11 @@ pub async fn consent_page(State(b): State<Broker>, Path(uid): Path<String>) -> R
 }
 
 /// `POST /interaction/{uid}/consent`: the user continues.
-pub async fn consent(State(b): State<Broker>, Path(uid): Path<String>, body: Bytes) -> Response {
+pub(super) async fn consent(
+    State(b): State<Broker>,
+    Path(uid): Path<String>,
+    body: Bytes,
+) -> Response {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let csrf = f
         .iter()
@@ -116,7 +120,7 @@ fn finish(b: &Broker, uid: &str) -> Response {
 }
 
 /// `GET /redirect-to-sp-with-error?uid=`: the user gave up.
-pub async fn redirect_to_sp_with_error(
+pub(super) async fn redirect_to_sp_with_error(
     State(b): State<Broker>,
     RawQuery(raw): RawQuery,
 ) -> Response {

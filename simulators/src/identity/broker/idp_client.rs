@@ -26,7 +26,7 @@ use crate::jose::jws;
 const IDP_SCOPES: &str = "openid profile email birth preferred_username";
 
 /// `POST /redirect-to-idp` (from the selection page): `uid`, `idp`.
-pub async fn redirect_to_idp(State(b): State<Broker>, body: Bytes) -> Response {
+pub(super) async fn redirect_to_idp(State(b): State<Broker>, body: Bytes) -> Response {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| {
         f.iter()
@@ -73,7 +73,7 @@ pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
         &format!("{}/authorize", idp.base_url),
         &[
             ("response_type", "code"),
-            ("client_id", b.s.id),
+            ("client_id", b.s.id.as_str()),
             ("redirect_uri", &callback),
             ("scope", IDP_SCOPES),
             ("state", &state),
@@ -86,7 +86,7 @@ pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
 }
 
 /// `GET /oidc-callback` from the identity provider: `code` and `state`, or `error`.
-pub async fn oidc_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
+pub(super) async fn oidc_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
     let q = query_pairs(raw.as_deref());
     let get = |k: &str| {
         q.iter()
@@ -173,7 +173,7 @@ async fn authenticate_at_idp(
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", &callback),
-            ("client_id", b.s.id),
+            ("client_id", b.s.id.as_str()),
             ("client_secret", &idp.client_secret),
         ])
         .propagate()
@@ -226,7 +226,7 @@ async fn authenticate_at_idp(
             )
         })?;
     let now = b.core.clock.now().timestamp();
-    if claims["aud"] != b.s.id
+    if claims["aud"] != b.s.id.as_str()
         || claims["nonce"] != interaction.idp_nonce.as_str()
         || claims["exp"].as_i64().unwrap_or(0) <= now
         || claims["iss"] != idp.base_url.as_str()

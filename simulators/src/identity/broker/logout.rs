@@ -23,7 +23,7 @@ const ALLOWED: &[&str] = &[
     "ui_locales",
 ];
 
-pub async fn session_end(
+pub(super) async fn session_end(
     State(b): State<Broker>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -117,7 +117,7 @@ pub async fn session_end(
 }
 
 /// Back from the identity provider: end the session, return to the service provider.
-pub async fn logout_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
+pub(super) async fn logout_callback(State(b): State<Broker>, RawQuery(raw): RawQuery) -> Response {
     let q = query_pairs(raw.as_deref());
     let state = q
         .iter()
@@ -160,7 +160,7 @@ impl IssuedJwe {
     }
 
     /// Remembers `token`, issued to `client_id`.
-    pub fn record(&mut self, token: &str, client_id: &str) {
+    pub(crate) fn record(&mut self, token: &str, client_id: &str) {
         let d = Self::digest(token);
         if self.order.len() >= Self::CAPACITY {
             if let Some(old) = self.order.pop_front() {
@@ -172,7 +172,7 @@ impl IssuedJwe {
     }
 
     /// The client an issued token was made for.
-    pub fn client_of(&self, token: &str) -> Option<&str> {
+    pub(crate) fn client_of(&self, token: &str) -> Option<&str> {
         self.by_digest.get(&Self::digest(token)).map(String::as_str)
     }
 

@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use super::config::{IdentityConfig, resolve_url};
 use super::{Identity, load_decryption_key, load_signing_key};
 use crate::config::FileError;
-use crate::http::{PartyApp, PartyCore, Role, json_response};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response};
 use crate::http::{escape, page, random_token};
 use crate::jose::keys::{DecryptionKey, SigningKey, jwks};
 use crate::population::Population;
@@ -98,7 +98,7 @@ pub struct DataProvider {
 /// Everything that makes one broker instance.
 #[derive(Clone, Debug)]
 pub struct BrokerSettings {
-    pub id: &'static str,
+    pub id: PartyId,
     pub title: String,
     pub base_url: String,
     pub allowed_acr: Vec<String>,
@@ -272,7 +272,7 @@ impl IdentityConfig {
             });
         }
         Ok(BrokerSettings {
-            id: Box::leak(id.to_string().into_boxed_str()),
+            id: PartyId::configured(id),
             title: entry.title.clone(),
             base_url: urls.get(id).cloned().unwrap_or_default(),
             allowed_acr: entry.allowed_acr.clone(),
@@ -398,7 +398,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Broker {
     /// The current key for an algorithm (the last one added).
-    pub fn signing_key(&self, alg: &str) -> Option<SigningKey> {
+    pub(crate) fn signing_key(&self, alg: &str) -> Option<SigningKey> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         keys.iter()
             .rev()
@@ -407,7 +407,7 @@ impl Broker {
     }
 
     /// Public keys: current ones and rotated-out ones still within their grace period.
-    pub fn jwks(&self) -> Value {
+    pub(crate) fn jwks(&self) -> Value {
         let now = self.core.clock.now();
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         jwks(
@@ -419,7 +419,7 @@ impl Broker {
 
     /// Replaces the current key of `alg` with a fresh one; the old one stays published for the
     /// grace period.
-    pub fn rotate(&self, alg: &str) -> Result<String, String> {
+    pub(crate) fn rotate(&self, alg: &str) -> Result<String, String> {
         let fresh = match alg {
             "ES256" => SigningKey::generate_es256(""),
             "RS256" => SigningKey::generate_rs256("").map_err(|e| e.to_string())?,
@@ -446,7 +446,7 @@ impl Broker {
 
 /// A broker party.
 pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
-    let core = PartyCore::new(settings.id, population);
+    let core = PartyCore::new(settings.id.clone(), population);
     let keys = settings
         .signing_keys
         .iter()
@@ -526,12 +526,11 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
     let control = Router::new()
         .route("/_control/keys/rotate", post(rotate_keys))
         .with_state(broker.clone());
-    let title: &'static str = Box::leak(settings.title.clone().into_boxed_str());
     let reset = broker.clone();
     PartyApp {
         core,
         role: Role::Broker,
-        title,
+        title: settings.title.clone().into(),
         router,
         openapi,
         reset: Arc::new(move || {

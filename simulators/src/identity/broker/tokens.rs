@@ -109,7 +109,7 @@ fn authenticate<'a>(
 }
 
 /// `POST /token`: `authorization_code` only.
-pub async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     let sp = match authenticate(&b, &headers, &f) {
         Ok(sp) => sp.clone(),
@@ -356,13 +356,17 @@ fn token_error(status: StatusCode, description: &str, detail: &str, code: &str) 
 
 /// `POST /userinfo` (OIDC Core §5.3.1): the same answer; the token in `Authorization` or as
 /// the form field `access_token` (RFC 6750 §2.2).
-pub async fn userinfo_post(state: State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn userinfo_post(
+    state: State<Broker>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = std::str::from_utf8(&body).ok().map(str::to_string);
     userinfo(state, headers, RawQuery(form)).await
 }
 
 /// `GET /userinfo`: the granted claims as a signed JWT (JWE on FranceConnect+).
-pub async fn userinfo(
+pub(super) async fn userinfo(
     State(b): State<Broker>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -425,7 +429,11 @@ pub async fn userinfo(
 }
 
 /// `POST /token/revocation` (RFC 7009): `token`, `client_id`, `client_secret`.
-pub async fn revocation(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn revocation(
+    State(b): State<Broker>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let sp = match authenticate(&b, &headers, &f) {
         Ok(sp) => sp.clone(),

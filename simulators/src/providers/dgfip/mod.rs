@@ -35,7 +35,8 @@ pub use france_connect::SCOPE_FIELDS;
 use super::ymd;
 use crate::http::openapi;
 use crate::http::{
-    Caller, PartyApp, PartyCore, Role, json_response, pdf_response, typed_json, with_subject,
+    Caller, PartyApp, PartyCore, PartyId, Role, json_response, pdf_response, typed_json,
+    with_subject,
 };
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
@@ -64,8 +65,11 @@ pub mod scopes {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthClient {
+    /// The client's id at the gateway.
     pub client_id: String,
+    /// Its secret (client credentials grant).
     pub client_secret: String,
+    /// The scopes it may ask for.
     pub scopes: Vec<String>,
 }
 
@@ -92,7 +96,7 @@ pub fn app(
     clients: Vec<OAuthClient>,
     france_connect: Option<FranceConnectLink>,
 ) -> PartyApp {
-    let core = PartyCore::new("dgfip", population);
+    let core = PartyCore::new(PartyId::DGFIP, population);
     let state = DgfipState {
         core: core.clone(),
         france_connect,
@@ -159,7 +163,7 @@ pub fn app(
     PartyApp {
         core,
         role: Role::Provider,
-        title: "DGFiP — API Impôt particulier, attestations fiscales",
+        title: PartyId::DGFIP.title().into(),
         router,
         openapi,
         reset: Arc::new(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear()),

@@ -45,7 +45,7 @@ use super::{
 };
 use crate::defects::Defect;
 use crate::http::escape;
-use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::population::Population;
 
 /// `[sp-creche]` in `scenarios/service_providers.toml`.
@@ -126,7 +126,7 @@ pub struct NurseryConfig {
 #[derive(Clone)]
 struct Creche {
     core: PartyCore,
-    title: &'static str,
+    title: Arc<str>,
     rp: oidc::RelyingParty,
     sessions: Sessions,
     nurseries: Arc<Vec<NurseryConfig>>,
@@ -155,16 +155,16 @@ pub fn app(
     cfg: &CrecheConfig,
     r: Resolved,
 ) -> Result<PartyApp, String> {
-    let core = PartyCore::new("sp-creche", population.clone());
+    let core = PartyCore::new(PartyId::SP_CRECHE, population.clone());
     let recipient = super::resolve_siret(&population, &cfg.recipient)
         .ok_or_else(|| format!("sp-creche: unknown recipient {:?}", cfg.recipient))?;
     if cfg.nurseries.is_empty() {
         return Err("sp-creche: configure at least one nursery".into());
     }
-    let title: &'static str = Box::leak(cfg.title.clone().into_boxed_str());
+    let title: Arc<str> = cfg.title.as_str().into();
     let c = Creche {
         core: core.clone(),
-        title,
+        title: title.clone(),
         rp: oidc::RelyingParty::new(
             &r.broker_url,
             &cfg.france_connect.client_id,
@@ -206,7 +206,7 @@ pub fn app(
     Ok(PartyApp {
         core,
         role: Role::Sp,
-        title,
+        title: title.to_string().into(),
         router,
         openapi,
         reset: Arc::new(move || reset.sessions.clear()),

@@ -10,7 +10,7 @@ pub(super) fn error_page(
 ) -> Response {
     page(
         status,
-        c.title,
+        &c.title,
         user,
         &format!(
             r#"<h1>Une erreur est survenue</h1><div class="notice ko" id="error">{}</div><p><a href="/">Retour aux crèches</a></p>"#,
@@ -36,7 +36,7 @@ pub(super) async fn home(State(c): State<Creche>, headers: HeaderMap) -> Respons
         .collect();
     page(
         StatusCode::OK,
-        c.title,
+        &c.title,
         user.as_ref(),
         &format!(
             r#"<h1>Combien coûtera la crèche ?</h1>
@@ -140,7 +140,7 @@ pub(super) async fn nursery_page(
     };
     page(
         StatusCode::OK,
-        c.title,
+        &c.title,
         user.as_ref(),
         &format!("{head}{body}"),
     )
@@ -182,7 +182,7 @@ pub(super) async fn estimate_form(
     };
     page(
         StatusCode::OK,
-        c.title,
+        &c.title,
         Some(&user),
         &format!(
             r#"<p><a href="/creches/{id}">← {name}</a></p><h1>{name}</h1>{html}"#,
@@ -206,7 +206,7 @@ pub(super) async fn counter_page(State(c): State<Creche>, Path(id): Path<String>
     };
     page(
         StatusCode::OK,
-        c.title,
+        &c.title,
         None,
         &format!(
             r#"<p><a href="/creches/{id}">← {name}</a></p><h1>Guichet — {name}</h1>
@@ -254,7 +254,7 @@ pub(super) async fn counter_form(
     };
     page(
         StatusCode::OK,
-        c.title,
+        &c.title,
         None,
         &format!(
             r#"<p><a href="/creches/{id}/guichet">← Guichet</a></p><h1>{name}</h1>{html}"#,

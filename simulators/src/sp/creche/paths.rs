@@ -3,6 +3,7 @@
 //! pivot under the legal basis shown.
 
 use super::*;
+use crate::party::PartyId;
 
 /// API Particulier's EAJE parameters, by FranceConnect token or by identity pivot.
 pub(super) async fn from_api_particulier(
@@ -41,7 +42,7 @@ pub(super) async fn from_api_particulier(
                     "donnees_incompletes",
                     "La CAF n'a pas transmis les paramètres de calcul (base ressources, enfants à charge).".into(),
                 );
-                e.donnees_recues = received("api-particulier", data);
+                e.donnees_recues = received(PartyId::API_PARTICULIER.as_str(), data);
                 return e;
             };
             let family = Family {
@@ -57,7 +58,7 @@ pub(super) async fn from_api_particulier(
                 p["base_ressources_annuelles"]["annee_calcul"].as_i64(),
                 "retenues par la CAF/MSA",
             );
-            e.donnees_recues = received("api-particulier", data);
+            e.donnees_recues = received(PartyId::API_PARTICULIER.as_str(), data);
             e
         }
         (404, body) => {
@@ -178,7 +179,7 @@ pub(super) async fn from_dgfip(
                     "donnees_incompletes",
                     "La DGFiP n'a pas transmis le revenu fiscal de référence.".into(),
                 );
-                e.donnees_recues = received("dgfip", &body);
+                e.donnees_recues = received(PartyId::DGFIP.as_str(), &body);
                 return e;
             };
             let family = Family {
@@ -194,7 +195,7 @@ pub(super) async fn from_dgfip(
                 Some(annrev),
                 "déclarées aux impôts (revenu fiscal de référence)",
             );
-            e.donnees_recues = received("dgfip", &body);
+            e.donnees_recues = received(PartyId::DGFIP.as_str(), &body);
             e
         }
         404 => Estimate::outcome(

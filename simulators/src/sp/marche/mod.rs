@@ -43,7 +43,7 @@ use super::store::Store;
 use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
 use crate::defects::Defect;
 use crate::http::escape;
-use crate::http::{PartyApp, PartyCore, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::population::{Population, ids};
 
 /// `[sp-marche]` in `scenarios/service_providers.toml`.
@@ -166,7 +166,7 @@ pub struct Application {
 #[derive(Clone)]
 struct Marche {
     core: PartyCore,
-    title: &'static str,
+    title: Arc<str>,
     rp: oidc::RelyingParty,
     sessions: Sessions,
     tenders: Store<Tender>,
@@ -194,7 +194,7 @@ pub fn app(
     cfg: &MarcheConfig,
     r: Resolved,
 ) -> Result<PartyApp, String> {
-    let core = PartyCore::new("sp-marche", population.clone());
+    let core = PartyCore::new(PartyId::SP_MARCHE, population.clone());
     let mut tenders = Vec::new();
     for t in &cfg.tenders {
         let buyer_siret = super::resolve_siret(&population, &t.buyer)
@@ -220,7 +220,7 @@ pub fn app(
     for t in &tenders {
         store.put(&t.reference, t.clone())?;
     }
-    let title: &'static str = Box::leak(cfg.title.clone().into_boxed_str());
+    let title: Arc<str> = cfg.title.as_str().into();
     let m = Marche {
         rp: oidc::RelyingParty::new(
             &r.broker_url,
@@ -230,7 +230,7 @@ pub fn app(
             &cfg.france_connect.acr,
         ),
         core: core.clone(),
-        title,
+        title: title.clone(),
         sessions: Sessions::default(),
         tenders: store,
         initial_tenders: Arc::new(tenders),
@@ -267,7 +267,7 @@ pub fn app(
     Ok(PartyApp {
         core,
         role: Role::Sp,
-        title,
+        title: title.to_string().into(),
         router,
         openapi,
         reset: Arc::new(move || {

@@ -11,7 +11,7 @@ pub(super) fn error_page(
 ) -> Response {
     page(
         status,
-        m.title,
+        &m.title,
         user,
         &format!(
             r#"<h1>Une erreur est survenue</h1><div class="notice ko" id="error">{}</div><p><a href="/">Retour aux appels d'offres</a></p>"#,
@@ -56,7 +56,7 @@ pub(super) async fn home(State(m): State<Marche>, headers: HeaderMap) -> Respons
     };
     page(
         StatusCode::OK,
-        m.title,
+        &m.title,
         user.as_ref(),
         &format!(
             r#"<h1>Appels d'offres en cours</h1>
@@ -96,7 +96,7 @@ pub(super) async fn tender_page(
     };
     page(
         StatusCode::OK,
-        m.title,
+        &m.title,
         user.as_ref(),
         &format!(
             r#"<p><a href="/">← Appels d'offres</a></p><h1>{title}</h1>
@@ -274,7 +274,7 @@ pub(super) async fn application_page(
     };
     page(
         StatusCode::OK,
-        m.title,
+        &m.title,
         Some(&user),
         &format!(
             r#"<p><a href="/appels-d-offres/{t}">← {t}</a></p><h1>Candidature <code>{id}</code> {badge}</h1>{headline}{findings}
@@ -298,7 +298,7 @@ pub(super) async fn buyer_page(State(m): State<Marche>, headers: HeaderMap) -> R
     let Some(u) = &user else {
         return page(
             StatusCode::OK,
-            m.title,
+            &m.title,
             None,
             &format!(
                 "<h1>Publier un appel d'offres</h1><p>Identifiez-vous pour publier.</p>{}",
@@ -313,7 +313,7 @@ pub(super) async fn buyer_page(State(m): State<Marche>, headers: HeaderMap) -> R
         .unwrap_or_default();
     page(
         StatusCode::OK,
-        m.title,
+        &m.title,
         Some(u),
         &format!(
             r#"<h1>Publier un appel d'offres</h1><form method="post" action="/acheteur" id="publish-form">
