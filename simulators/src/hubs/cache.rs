@@ -99,9 +99,7 @@ impl Hub {
             .insert(flight.clone())
         {
             return hub_error(
-                StatusCode::CONFLICT,
                 "00015",
-                "Conflit",
                 "Une requête identique de ce jeton est déjà en cours de traitement",
                 None,
                 None,

@@ -206,17 +206,13 @@ fn insee_answer(
             None => provider_failure("01", "INSEE", &Upstream::Answer(200, body.clone())),
         },
         Upstream::Answer(404, _) => hub_error(
-            StatusCode::NOT_FOUND,
             "01003",
-            "Entité non trouvée",
             "Le siret ou siren indiqué n'existe pas, n'est pas connu ou ne comporte aucune information pour cet appel",
             None,
             meta,
         ),
         Upstream::Answer(403, _) => hub_error(
-            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
             "01005",
-            "Entité non diffusible",
             "Cette entité n'est pas diffusible : l'INSEE ne communique pas ses données",
             None,
             meta,
@@ -288,11 +284,11 @@ async fn attestation_fiscale(
                         "date_delivrance_attestation": v["dateDelivrance"],
                         "date_periode_analysee": v["periodeAnalysee"],
                     })),
-                    Some("NON_DELIVRABLE") => hub_error(StatusCode::NOT_FOUND, "03003", "Attestation non délivrable", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
+                    Some("NON_DELIVRABLE") => hub_error("03003", "La DGFiP ne délivre pas d'attestation : l'entreprise ne satisfait pas à ses obligations fiscales", None, meta),
                     _ => provider_failure("03", "DGFIP - Adélie", &Upstream::Answer(200, body)),
                 }
             }
-            Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
+            Upstream::Answer(404, _) => hub_error("03003", "L'entreprise est inconnue de la DGFiP ou hors du périmètre des attestations fiscales", None, meta),
             other => provider_failure("03", "DGFIP - Adélie", &other),
         }
     }).await
@@ -312,7 +308,7 @@ async fn chiffres_affaires(
             }
             None => provider_failure("03", "DGFIP - Adélie", &Upstream::Answer(200, body)),
         },
-        Upstream::Answer(404, _) => hub_error(StatusCode::NOT_FOUND, "03003", "Entité non trouvée", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP - Adélie"}))),
+        Upstream::Answer(404, _) => hub_error("03003", "Aucun chiffre d'affaires déclaré pour cet établissement", None, Some(json!({"provider": "DGFIP - Adélie"}))),
         other => provider_failure("03", "DGFIP - Adélie", &other),
     }).await
 }
@@ -388,9 +384,7 @@ impl Identifier {
         };
         (!valid).then(|| {
             hub_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
                 code,
-                "Entité non traitable",
                 &format!("Le numéro de {name} indiqué n'est pas correctement formatté"),
                 Some(json!({"parameter": name})),
                 None,
@@ -442,9 +436,7 @@ fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
         Upstream::Answer(200, body) => serde_json::from_slice::<Value>(body).ok(),
         Upstream::Answer(404, _) => {
             return hub_error(
-                StatusCode::NOT_FOUND,
                 "04003",
-                "Entité non trouvée",
                 "Le siret ou siren indiqué n'existe pas, n'est pas connu ou ne comporte aucune information pour cet appel",
                 None,
                 meta,
@@ -479,9 +471,7 @@ fn urssaf_answer(hub: &Hub, outcome: &Upstream) -> Response {
         })),
         // Manual review at URSSAF: the documented 502, retry in two days.
         Some("EN_COURS_DE_TRAITEMENT_MANUEL") => hub_error(
-            StatusCode::BAD_GATEWAY,
             "04501",
-            "Analyse de la situation du compte en cours",
             "La situation de l'entreprise requiert une analyse manuelle d'un agent de l'Urssaf ; réessayez dans deux jours",
             None,
             Some(json!({"provider": "ACOSS", "retry_in": 172_800})),
@@ -538,9 +528,7 @@ async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Inco
                 _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
             },
             Upstream::Answer(404, _) => hub_error(
-                StatusCode::NOT_FOUND,
                 "02003",
-                "Entité non trouvée",
                 "L'entreprise n'est pas connue du RCS ou n'y est pas immatriculée",
                 None,
                 Some(json!({"provider": "Infogreffe"})),
@@ -585,9 +573,7 @@ async fn conformite_msa(
                 }
             }
             Upstream::Answer(404, _) => hub_error(
-                StatusCode::NOT_FOUND,
                 "10003",
-                "Entité non trouvée",
                 "Aucun compte cotisant MSA pour cet établissement",
                 None,
                 Some(json!({"provider": "MSA"})),

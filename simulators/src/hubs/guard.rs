@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use serde_json::json;
 
@@ -55,33 +55,15 @@ impl RateLimiter {
 fn refusal(r: Refusal) -> Response {
     match r {
         Refusal::Invalid => hub_error(
-            StatusCode::UNAUTHORIZED,
             "00101",
-            "Interdiction d'accès",
             "Votre jeton est invalide ou n'est pas renseigné",
             None,
             None,
         ),
-        Refusal::Expired => hub_error(
-            StatusCode::UNAUTHORIZED,
-            "00103",
-            "Jeton expiré",
-            "Votre jeton est expiré",
-            None,
-            None,
-        ),
-        Refusal::Blacklisted => hub_error(
-            StatusCode::UNAUTHORIZED,
-            "00105",
-            "Jeton révoqué",
-            "Votre jeton a été révoqué",
-            None,
-            None,
-        ),
+        Refusal::Expired => hub_error("00103", "Votre jeton est expiré", None, None),
+        Refusal::Blacklisted => hub_error("00105", "Votre jeton a été révoqué", None, None),
         Refusal::IpNotAllowed => hub_error(
-            StatusCode::FORBIDDEN,
             "00107",
-            "Adresse IP non autorisée",
             "Votre adresse IP n'est pas autorisée pour ce jeton",
             None,
             None,
@@ -169,9 +151,7 @@ impl Hub {
         if !token.scopes.iter().any(|s| e.scopes.contains(&s.as_str())) {
             return Err((
                 hub_error(
-                    StatusCode::FORBIDDEN,
                     "00100",
-                    "Privilèges insuffisants",
                     "Votre jeton n'a pas les droits d'accès à cette ressource",
                     None,
                     None,
@@ -197,14 +177,7 @@ impl Hub {
             now.timestamp(),
         );
         if quota.exceeded {
-            let mut r = hub_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "00429",
-                "Trop de requêtes",
-                "Vous avez effectué trop de requêtes",
-                None,
-                None,
-            );
+            let mut r = hub_error("00429", "Vous avez effectué trop de requêtes", None, None);
             let retry = (quota.reset - now.timestamp()).max(0);
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry));
@@ -217,16 +190,9 @@ impl Hub {
                 .filter(|v| !v.is_empty())
         };
         let (context, object, recipient) = (param("context"), param("object"), param("recipient"));
-        let bad = |code: &str, title: &str, detail: &str, p: &str| {
+        let bad = |code: &str, detail: &str, p: &str| {
             Err((
-                hub_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    code,
-                    title,
-                    detail,
-                    Some(json!({"parameter": p})),
-                    None,
-                ),
+                hub_error(code, detail, Some(json!({"parameter": p})), None),
                 Some(Quota { ..quota }),
             ))
         };
@@ -234,7 +200,6 @@ impl Hub {
             if context.is_none() {
                 return bad(
                     "00201",
-                    "Paramètre manquant",
                     "Le paramètre context est obligatoire (cadre de la requête : marchés publics, aides publiques…)",
                     "context",
                 );
@@ -242,7 +207,6 @@ impl Hub {
             if object.as_ref().is_none_or(|o| o.chars().count() >= 50) {
                 return bad(
                     "00202",
-                    "Paramètre manquant",
                     "Le paramètre object est obligatoire (identifiant de la procédure, moins de 50 caractères)",
                     "object",
                 );
@@ -253,7 +217,6 @@ impl Hub {
             None => {
                 return bad(
                     "00203",
-                    "Paramètre manquant",
                     "Le paramètre recipient est obligatoire (SIRET du destinataire des données)",
                     "recipient",
                 );
@@ -261,7 +224,6 @@ impl Hub {
             Some(r) if !ids::is_valid_siret(r) => {
                 return bad(
                     "00210",
-                    "Paramètre recipient invalide",
                     "Le paramètre recipient doit être un numéro de SIRET valide",
                     "recipient",
                 );

@@ -16,6 +16,7 @@ pub mod contract;
 mod control;
 pub mod entreprise;
 mod entreprise_shapes;
+pub mod errors;
 mod guard;
 mod journal;
 mod jsonapi;
@@ -44,8 +45,8 @@ pub use control::control;
 use guard::{Quota, RateLimiter};
 pub use journal::{HubEntry, HubJournal, ProviderCall};
 pub use jsonapi::{
-    JSON_API, envelope, hub_error, json_api, method_not_allowed, not_found, official_title,
-    provider_failure, query_map,
+    JSON_API, envelope, hub_error, json_api, method_not_allowed, not_found, provider_failure,
+    query_map,
 };
 pub use upstream::Upstream;
 use upstream::{GatewayToken, HandedDocument};

@@ -296,9 +296,7 @@ async fn ask_regimes(
                 let v: Value = serde_json::from_slice(&body).unwrap_or_default();
                 if v["codeRetour"] == "151" {
                     return hub_error(
-                        StatusCode::NOT_FOUND,
                         "37003",
-                        "Données indisponibles",
                         "Le quotient familial ou les ressources de l'allocataire ne sont pas disponibles",
                         None,
                         Some(json!({"provider": "CNAV"})),
@@ -308,9 +306,7 @@ async fn ask_regimes(
             }
             Upstream::Answer(409, _) => {
                 return hub_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
                     "00391",
-                    "Plusieurs personnes",
                     "Plusieurs allocataires correspondent à cette identité : précisez-la",
                     None,
                     None,
@@ -321,9 +317,7 @@ async fn ask_regimes(
     }
     debug_assert_eq!(not_found, 2);
     hub_error(
-        StatusCode::NOT_FOUND,
         "35003",
-        "Allocataire non référencé",
         "Aucun dossier CNAF ni MSA ne correspond à cette identité",
         None,
         Some(json!({"provider": "CNAF & MSA"})),
@@ -410,16 +404,7 @@ async fn by_france_connect(
     kind: Kind,
 ) -> Response {
     let endpoint = kind.endpoints().1;
-    let unauthorized = |detail: &str| {
-        hub_error(
-            StatusCode::UNAUTHORIZED,
-            "00101",
-            "Interdiction d'accès",
-            detail,
-            None,
-            None,
-        )
-    };
+    let unauthorized = |detail: &str| hub_error("00101", detail, None, None);
     let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -430,9 +415,7 @@ async fn by_france_connect(
     };
     let Some(link) = &s.france_connect else {
         return hub_error(
-            StatusCode::NOT_IMPLEMENTED,
             "00501",
-            "Mode FranceConnect indisponible",
             "Aucun compte checktoken n'est configuré pour ce hub",
             None,
             None,
@@ -443,9 +426,7 @@ async fn by_france_connect(
         Ok(None) => return unauthorized("Le jeton FranceConnect est inconnu, expiré ou révoqué"),
         Err(e) => {
             return hub_error(
-                StatusCode::BAD_GATEWAY,
                 "00501",
-                "FranceConnect indisponible",
                 &format!("Vérification du jeton impossible : {e}"),
                 None,
                 Some(json!({"retry_in": 10})),

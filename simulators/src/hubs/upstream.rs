@@ -179,9 +179,7 @@ impl Hub {
         let Some((provider, path, _)) = entry.filter(|(_, _, exp)| *exp > self.core.clock.now())
         else {
             return hub_error(
-                StatusCode::NOT_FOUND,
                 "00404",
-                "Document introuvable",
                 "Ce lien de document est inconnu ou expiré",
                 None,
                 None,
@@ -219,14 +217,7 @@ impl Hub {
             .iter()
             .find(|(p, s, _)| *p == provider && *s == source)
         else {
-            return hub_error(
-                StatusCode::NOT_FOUND,
-                "00404",
-                "Ressource inconnue",
-                "Aucun fournisseur à cette adresse",
-                None,
-                None,
-            );
+            return hub_error("00404", "Aucun fournisseur à cette adresse", None, None);
         };
         let mut call = HubCall {
             started: Instant::now(),

@@ -9,16 +9,7 @@ pub(super) fn provider_query(
     q: &HashMap<String, String>,
     prenoms: &[String],
 ) -> Result<Vec<(String, String)>, Response> {
-    let bad = |detail: &str| {
-        Err(hub_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "00366",
-            "Paramètres d'identité mal formatés",
-            detail,
-            None,
-            None,
-        ))
-    };
+    let bad = |detail: &str| Err(hub_error("00366", detail, None, None));
     let get = |k: &str| {
         q.get(k)
             .map(|v| v.trim().to_string())
@@ -99,9 +90,7 @@ pub(super) fn reference_period(
         };
         if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
             return Err(hub_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
                 code,
-                "Entité non traitable",
                 &format!(
                     "{name} doit être un entier entre {} et {}",
                     range.start(),
