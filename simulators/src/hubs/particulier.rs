@@ -122,7 +122,7 @@ pub fn app(
     }
     let state = ApState {
         hub: hub.clone(),
-        france_connect,
+        france_connect: france_connect.map(|l| l.with_clock(core.clock.clone())),
     };
     let router =
         Router::new()

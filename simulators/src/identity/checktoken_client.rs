@@ -3,21 +3,20 @@
 //! check issuer and audience. Used by the DGFiP and by API Particulier in FranceConnect mode.
 
 use crate::http::trace::Propagate as _;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
 use super::config::CheckTokenAccess;
-use crate::jose::{jwe, jws};
+use super::rp::{KeyCache, KeySource};
+use crate::jose::jwe;
 
 /// A data provider's link to the FranceConnect brokers: checks citizens' access tokens.
 #[derive(Clone)]
 pub struct FranceConnectLink {
     pub access: CheckTokenAccess,
     http: reqwest::Client,
-    /// Brokers' JWKS by issuer, refreshed on an unknown `kid` (key rotation).
-    jwks: Arc<Mutex<HashMap<String, Value>>>,
+    /// Brokers' keys, from their discovery documents, refreshed on an unknown `kid`.
+    keys: KeyCache,
 }
 
 impl FranceConnectLink {
@@ -30,28 +29,14 @@ impl FranceConnectLink {
         FranceConnectLink {
             access,
             http,
-            jwks: Arc::default(),
+            keys: KeyCache::default(),
         }
     }
 
-    async fn broker_jwks(&self, issuer: &str, refresh: bool) -> Result<Value, String> {
-        if !refresh {
-            if let Some(k) = self
-                .jwks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(issuer)
-                .cloned()
-            {
-                return Ok(k);
-            }
-        }
-        let keys = crate::http::trace::get_json(&self.http, &format!("{issuer}/jwks")).await?;
-        self.jwks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(issuer.to_string(), keys.clone());
-        Ok(keys)
+    /// The same link, its key cache's cooldown on the provider's clock.
+    pub fn with_clock(mut self, clock: crate::http::Clock) -> Self {
+        self.keys = KeyCache::new(clock);
+        self
     }
 
     /// Asks each broker in turn; returns the active introspection, `Ok(None)` if no broker knows
@@ -84,19 +69,16 @@ impl FranceConnectLink {
             .map_err(|e| format!("checktoken answer: {e}"))?;
             let signed = String::from_utf8(opened.plaintext)
                 .map_err(|_| "checktoken answer is not text".to_string())?;
-            let verified = match jws::verify(
-                &signed,
-                &self.broker_jwks(issuer, false).await?,
-                &["ES256", "RS256"],
-            ) {
-                Err(crate::jose::JoseError::UnknownKey(_)) => jws::verify(
+            let verified = self
+                .keys
+                .verify(
+                    &self.http,
+                    KeySource::Discovery(issuer),
                     &signed,
-                    &self.broker_jwks(issuer, true).await?,
                     &["ES256", "RS256"],
-                ),
-                other => other,
-            }
-            .map_err(|e| format!("checktoken signature: {e}"))?;
+                )
+                .await
+                .map_err(|e| format!("checktoken signature: {e}"))?;
             let payload = verified.claims().map_err(|e| e.to_string())?;
             if payload["iss"] != issuer.as_str() || payload["aud"] != client_id.as_str() {
                 return Err("checktoken answer not issued by the broker for this provider".into());

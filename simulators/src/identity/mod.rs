@@ -5,6 +5,7 @@ pub mod broker;
 pub mod checktoken_client;
 pub mod config;
 pub mod idp;
+pub mod rp;
 
 use std::path::Path;
 

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Session, Sessions, SignedIn, see_other, session_cookie};
-use crate::jose::jws;
+use crate::http::Clock;
+use crate::identity::rp::{IdTokenCheck, IdTokenError, KeyCache, KeySource};
 
 /// A sign-in under way, kept in the session until the callback.
 #[derive(Clone, Debug)]
@@ -65,15 +66,15 @@ pub struct RelyingParty {
     pub post_logout_redirect_uri: String,
     pub acr: String,
     http: reqwest::Client,
-    /// The broker's discovery document and JWKS, fetched once and kept (the JWKS is fetched
-    /// again when a signature does not verify: the broker may have rotated its keys).
+    /// The broker's discovery document, fetched once and kept.
     cache: std::sync::Arc<std::sync::Mutex<BrokerCache>>,
+    /// The broker's keys, fetched again for an unknown `kid` (the broker rotated its keys).
+    keys: KeyCache,
 }
 
 #[derive(Default)]
 struct BrokerCache {
     discovery: Option<Discovery>,
-    jwks: Option<Value>,
 }
 
 /// Signature algorithms the relying party accepts from the broker (FranceConnect v2 signs with
@@ -87,6 +88,7 @@ impl RelyingParty {
         client_secret: &str,
         own_url: &str,
         acr: &str,
+        clock: Clock,
     ) -> Self {
         RelyingParty {
             broker_url: broker_url.trim_end_matches('/').to_string(),
@@ -97,6 +99,7 @@ impl RelyingParty {
             acr: acr.into(),
             http: super::http_client(Duration::from_secs(10)),
             cache: Default::default(),
+            keys: KeyCache::new(clock),
         }
     }
 
@@ -241,30 +244,13 @@ impl RelyingParty {
         })
     }
 
-    /// A JWS's claims, verified against the broker's JWKS: the kept one, then, if that fails, a
-    /// fresh one (a rotated key is found; an unpublished one is still refused).
+    /// A JWS's claims, verified against the broker's keys (a rotated key is found; an
+    /// unpublished one is still refused).
     async fn verify(&self, d: &Discovery, token: &str) -> Result<Value, String> {
-        let kept = self.cached().jwks.clone();
-        if let Some(jwks) = kept {
-            if let Ok(claims) = jws::verify(token, &jwks, ALGS).and_then(|v| v.claims()) {
-                return Ok(claims);
-            }
-        }
-        let r = self
-            .http
-            .get(&d.jwks_uri)
-            .propagate()
-            .send()
+        self.keys
+            .verify(&self.http, KeySource::Jwks(&d.jwks_uri), token, ALGS)
             .await
-            .map_err(|e| format!("JWKS de FranceConnect injoignable : {e}"))?;
-        let jwks: Value = r
-            .json()
-            .await
-            .map_err(|e| format!("JWKS de FranceConnect illisible : {e}"))?;
-        self.cached().jwks = Some(jwks.clone());
-        jws::verify(token, &jwks, ALGS)
-            .and_then(|v| v.claims())
-            .map_err(|e| e.to_string())
+            .and_then(|v| v.claims().map_err(|e| e.to_string()))
     }
 
     /// The ID token's claims, as OpenID Connect Core §3.1.3.7 lists the checks.
@@ -275,30 +261,27 @@ impl RelyingParty {
         nonce: &str,
         now: i64,
     ) -> Result<(), RpError> {
-        if c["iss"].as_str() != Some(issuer) {
-            return fail(format!(
-                "Jeton d'identité rejeté : émetteur {} au lieu de {issuer}",
-                c["iss"]
-            ));
-        }
-        let aud_ok = match &c["aud"] {
-            Value::String(a) => *a == self.client_id,
-            Value::Array(a) => a.iter().any(|v| v.as_str() == Some(&self.client_id)),
-            _ => false,
+        let check = IdTokenCheck {
+            issuer,
+            client_id: &self.client_id,
+            nonce,
+            now,
         };
-        if !aud_ok {
-            return fail("Jeton d'identité rejeté : destiné à un autre fournisseur de service");
-        }
-        // A minute of leeway for clock skew between the parties.
-        if c["exp"].as_i64().unwrap_or(0) + 60 < now {
-            return fail("Jeton d'identité rejeté : expiré");
-        }
-        if c["nonce"].as_str() != Some(nonce) {
-            return fail("Jeton d'identité rejeté : « nonce » différent de celui envoyé");
-        }
-        if c["sub"].as_str().is_none_or(str::is_empty) {
-            return fail("Jeton d'identité rejeté : pas de « sub »");
-        }
+        check.verify(c).map_err(|e| {
+            RpError(match e {
+                IdTokenError::Issuer(got) => {
+                    format!("Jeton d'identité rejeté : émetteur {got} au lieu de {issuer}")
+                }
+                IdTokenError::Audience => {
+                    "Jeton d'identité rejeté : destiné à un autre fournisseur de service".into()
+                }
+                IdTokenError::Expired => "Jeton d'identité rejeté : expiré".into(),
+                IdTokenError::Nonce => {
+                    "Jeton d'identité rejeté : « nonce » différent de celui envoyé".into()
+                }
+                IdTokenError::Subject => "Jeton d'identité rejeté : pas de « sub »".into(),
+            })
+        })?;
         let acr = c["acr"].as_str().unwrap_or("");
         if crate::identity::acr_rank(acr) < crate::identity::acr_rank(&self.acr) {
             return fail(format!(
@@ -438,7 +421,14 @@ mod tests {
     use serde_json::json;
 
     fn rp() -> RelyingParty {
-        RelyingParty::new("http://fc", "client", "secret", "http://sp", "eidas1")
+        RelyingParty::new(
+            "http://fc",
+            "client",
+            "secret",
+            "http://sp",
+            "eidas1",
+            Clock::default(),
+        )
     }
 
     #[test]
@@ -465,11 +455,18 @@ mod tests {
         assert!(bad("nonce", json!("m")).contains("nonce"));
         assert!(bad("sub", json!("")).contains("sub"));
         assert!(
-            RelyingParty::new("http://fc", "client", "s", "http://sp", "eidas2")
-                .check_id_token(&ok, "http://fc/api/v2", "n", 900)
-                .unwrap_err()
-                .0
-                .contains("insuffisant")
+            RelyingParty::new(
+                "http://fc",
+                "client",
+                "s",
+                "http://sp",
+                "eidas2",
+                Clock::default(),
+            )
+            .check_id_token(&ok, "http://fc/api/v2", "n", 900)
+            .unwrap_err()
+            .0
+            .contains("insuffisant")
         );
     }
 }

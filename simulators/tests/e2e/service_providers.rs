@@ -251,7 +251,17 @@ async fn a_service_provider_follows_the_brokers_key_rotation() {
         "{}",
         String::from_utf8_lossy(&rotated.bytes)
     );
-    // ID tokens now carry the new kid: the kept JWKS fails, a fresh one verifies.
+    // ID tokens now carry the new kid. Right after the first fetch the kept JWKS is used (a
+    // forged kid cannot make the service hammer the broker); once the cooldown is over on the
+    // service's clock, a fresh one verifies.
+    let advanced = b
+        .send(
+            b.http
+                .put(b.url("sp-creche", "/_control/clock"))
+                .json(&json!({"advance_seconds": 31})),
+        )
+        .await;
+    assert_eq!(advanced.status, 200);
     signed_in(&base, "/connexion?creche=les-lilas", "famille-eaje-aeeh").await;
     b.stop().await;
 }

@@ -17,10 +17,9 @@ use super::{
 };
 use crate::http::query_pairs;
 use crate::http::random_token;
-use crate::http::trace::get_json;
 use crate::http::url_with;
+use crate::identity::rp::{IdTokenCheck, KeySource};
 use crate::identity::{EIDAS_LEVELS, Identity, acr_rank};
-use crate::jose::jws;
 
 /// Scopes the broker asks identity providers for.
 const IDP_SCOPES: &str = "openid profile email birth preferred_username";
@@ -208,17 +207,17 @@ async fn authenticate_at_idp(
             )
         })?,
     };
-    let mut keys = idp_keys(b, idp_id, &idp.base_url, false)
-        .await
-        .map_err(|m| error_page("Y020002", &m))?;
     let id_token = tokens["id_token"].as_str().unwrap_or_default();
-    if kid_unknown(id_token, &keys) {
-        keys = idp_keys(b, idp_id, &idp.base_url, true)
-            .await
-            .map_err(|m| error_page("Y020002", &m))?;
-    }
-    let claims = jws::verify(id_token, &keys, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
+    let claims = b
+        .idp_keys
+        .verify(
+            &b.http,
+            KeySource::Discovery(&idp.base_url),
+            id_token,
+            &["ES256", "RS256"],
+        )
+        .await
+        .and_then(|v| v.claims().map_err(|e| e.to_string()))
         .map_err(|e| {
             error_page(
                 "Y020002",
@@ -226,16 +225,18 @@ async fn authenticate_at_idp(
             )
         })?;
     let now = b.core.clock.now().timestamp();
-    if claims["aud"] != b.s.id.as_str()
-        || claims["nonce"] != interaction.idp_nonce.as_str()
-        || claims["exp"].as_i64().unwrap_or(0) <= now
-        || claims["iss"] != idp.base_url.as_str()
-    {
-        return Err(error_page(
+    let check = IdTokenCheck {
+        issuer: &idp.base_url,
+        client_id: b.s.id.as_str(),
+        nonce: &interaction.idp_nonce,
+        now,
+    };
+    check.verify(&claims).map_err(|e| {
+        error_page(
             "Y020002",
-            "Jeton d'identité du fournisseur invalide (aud, nonce, exp ou iss).",
-        ));
-    }
+            &format!("Jeton d'identité du fournisseur invalide : {e}."),
+        )
+    })?;
     // The level: known, at least the one asked for, and one this provider may assert.
     let acr = claims["acr"].as_str().unwrap_or("");
     match acr_rank(acr) {
@@ -294,8 +295,16 @@ async fn authenticate_at_idp(
             ));
         }
     };
-    let info = jws::verify(body.trim(), &keys, &["ES256", "RS256"])
-        .and_then(|v| v.claims())
+    let info = b
+        .idp_keys
+        .verify(
+            &b.http,
+            KeySource::Discovery(&idp.base_url),
+            body.trim(),
+            &["ES256", "RS256"],
+        )
+        .await
+        .and_then(|v| v.claims().map_err(|e| e.to_string()))
         .map_err(|e| {
             error_page(
                 "Y020003",
@@ -353,39 +362,4 @@ async fn authenticate_at_idp(
         idp_id_token: id_token.to_string(),
         auth_time: claims["auth_time"].as_i64().unwrap_or(now),
     })
-}
-
-/// How long after fetching an identity provider's keys the broker will not fetch them again for
-/// an unknown `kid` (on its clock): a forged token cannot make it hammer the provider.
-pub(crate) const IDP_KEYS_COOLDOWN_SECONDS: i64 = 30;
-
-/// The provider's JWKS, from its discovery document; cached with the broker-clock instant it was
-/// fetched at. `refresh` fetches again unless the cache is younger than the cooldown.
-async fn idp_keys(b: &Broker, idp_id: &str, base: &str, refresh: bool) -> Result<Value, String> {
-    let now = b.core.clock.now().timestamp();
-    if let Some((keys, fetched)) = lock(&b.idp_keys).get(idp_id).cloned() {
-        if !refresh || now - fetched < IDP_KEYS_COOLDOWN_SECONDS {
-            return Ok(keys);
-        }
-    }
-    let discovery = get_json(&b.http, &format!("{base}/.well-known/openid-configuration")).await?;
-    let uri = discovery["jwks_uri"]
-        .as_str()
-        .ok_or("no jwks_uri in the provider's discovery")?;
-    let keys = get_json(&b.http, uri).await?;
-    lock(&b.idp_keys).insert(idp_id.to_string(), (keys.clone(), now));
-    Ok(keys)
-}
-
-/// Whether a compact JWS names a `kid` the key set does not have (a rotation at the provider).
-fn kid_unknown(token: &str, keys: &Value) -> bool {
-    let kid = jws::parts(token)
-        .ok()
-        .and_then(|p| p.header["kid"].as_str().map(str::to_string));
-    match kid {
-        Some(kid) => !keys["keys"]
-            .as_array()
-            .is_some_and(|ks| ks.iter().any(|k| k["kid"] == kid.as_str())),
-        None => false,
-    }
 }

@@ -385,7 +385,7 @@ pub(crate) struct Broker {
     pub sessions: Arc<Mutex<HashMap<String, Session>>>,
     pub logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
     /// Identity providers' key sets, with the broker-clock second they were fetched at.
-    pub idp_keys: Arc<Mutex<HashMap<String, (Value, i64)>>>,
+    pub idp_keys: crate::identity::rp::KeyCache,
     /// FranceConnect+'s encrypted ID tokens as issued, by digest, with their client: the
     /// broker cannot decrypt a JWE made for a service provider, so `/session/end` recognises an
     /// `id_token_hint` by its exact bytes (a tampered one is unknown).
@@ -472,7 +472,7 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
         tokens: Arc::default(),
         sessions: Arc::default(),
         logouts: Arc::default(),
-        idp_keys: Arc::default(),
+        idp_keys: crate::identity::rp::KeyCache::new(core.clock.clone()),
         issued_jwe: Arc::default(),
     };
     let p = |path: &str| format!("{PREFIX}{path}");
@@ -541,7 +541,7 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
             lock(&reset.tokens).clear();
             lock(&reset.sessions).clear();
             lock(&reset.logouts).clear();
-            lock(&reset.idp_keys).clear();
+            reset.idp_keys.clear();
             lock(&reset.issued_jwe).clear();
             let mut keys = reset.keys.write().unwrap_or_else(|e| e.into_inner());
             *keys = reset

@@ -99,7 +99,7 @@ pub fn app(
     let core = PartyCore::new(PartyId::DGFIP, population);
     let state = DgfipState {
         core: core.clone(),
-        france_connect,
+        france_connect: france_connect.map(|l| l.with_clock(core.clock.clone())),
         clients: Arc::new(clients),
         tokens: Arc::default(),
         issued: Arc::default(),

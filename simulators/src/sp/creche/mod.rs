@@ -171,6 +171,7 @@ pub fn app(
             &cfg.france_connect.client_secret,
             &r.own_url,
             &cfg.france_connect.acr,
+            core.clock.clone(),
         ),
         sessions: Sessions::default(),
         nurseries: Arc::new(cfg.nurseries.clone()),

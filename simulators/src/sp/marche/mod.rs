@@ -228,6 +228,7 @@ pub fn app(
             &cfg.france_connect.client_secret,
             &r.own_url,
             &cfg.france_connect.acr,
+            core.clock.clone(),
         ),
         core: core.clone(),
         title: title.clone(),
