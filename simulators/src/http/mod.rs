@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use clock::Clock;
 pub use faults::{Fault, Faults};
-pub use html::{escape, page};
+pub use html::{Markup, Page, PreEscaped, html};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
 pub use query::{param, query_pairs, url_with};
 pub use random::{random_token, uuid_like};

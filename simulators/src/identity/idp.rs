@@ -36,8 +36,8 @@ use serde_json::{Value, json};
 
 use super::{Account, EIDAS_LEVELS, Identity, account, acr_rank, listed_accounts};
 use crate::http::{
-    Caller, PartyApp, PartyCore, PartyId, Role, escape, json_response, page, random_token,
-    url_with, with_subject,
+    Caller, Page, PartyApp, PartyCore, PartyId, Role, html, json_response, random_token, url_with,
+    with_subject,
 };
 use crate::http::{param, query_pairs};
 use crate::jose::jws;
@@ -243,14 +243,14 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 fn html_error(status: StatusCode, title: &str, message: &str) -> Response {
     (
         status,
-        Html(page(
-            title,
-            &format!(
-                "<h1>{}</h1><p class=\"error\">{}</p>",
-                escape(title),
-                escape(message)
-            ),
-        )),
+        Html(
+            Page::new(
+                title,
+                "Fournisseur d'identité",
+                html! { h1 { (title) } p.error role="alert" { (message) } },
+            )
+            .render(),
+        ),
     )
         .into_response()
 }
@@ -522,10 +522,9 @@ async fn end_session(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Resp
             let state = param(&q, "state").unwrap_or("");
             Redirect::to(&url_with(uri, &[("state", state)])).into_response()
         }
-        None => Html(page(
-            &s.settings.title,
-            "<h1>Vous êtes déconnecté</h1><p>Vous pouvez fermer votre navigateur.</p>",
-        ))
-        .into_response(),
+        None => {
+            let main = html! { h1 { "Vous êtes déconnecté" } p { "Vous pouvez fermer votre navigateur." } };
+            Html(Page::new("Déconnecté", &s.settings.title, main).render()).into_response()
+        }
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{self, FileError};
-use crate::http::escape;
+use crate::http::{Markup, Page, html};
 
 /// `scenarios/service_providers.toml`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -162,7 +162,7 @@ impl Sessions {
         self.get(headers).and_then(|(_, s)| s.user)
     }
     /// The signed-in user, or the JSON API's 401 saying where to sign in (`link`).
-    pub fn require(&self, headers: &HeaderMap, link: &str) -> Result<SignedIn, Response> {
+    pub fn require(&self, headers: &HeaderMap, link: &str) -> Result<SignedIn, SpError> {
         self.user(headers).ok_or_else(|| {
             problem(
                 StatusCode::UNAUTHORIZED,
@@ -180,12 +180,12 @@ impl Sessions {
 pub fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str) -> Response {
     match sessions.require(headers, link) {
         Ok(u) => crate::http::json_response(StatusCode::OK, &json!(u)),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }
 
 /// Unknown routes, as problem details.
-pub async fn not_found() -> Response {
+pub async fn not_found() -> SpError {
     problem(
         StatusCode::NOT_FOUND,
         "not-found",
@@ -195,7 +195,7 @@ pub async fn not_found() -> Response {
 }
 
 /// Wrong methods, as problem details.
-pub async fn method_not_allowed() -> Response {
+pub async fn method_not_allowed() -> SpError {
     problem(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
@@ -231,45 +231,73 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 // --- Responses ------------------------------------------------------------------------------
 
-/// An RFC 9457 problem: the error format of the service providers' JSON APIs.
-pub fn problem(status: StatusCode, kind: &str, title: &str, detail: &str) -> Response {
-    let body = json!({
-        "type": format!("urn:etat-plateforme:sp:{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    r
+/// A refusal or failure of a service provider, typed: the JSON API answers it as an RFC 9457
+/// problem, the pages show it as they are (no parsing the problem back).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{title} — {detail}")]
+pub struct SpError {
+    /// HTTP status of the problem.
+    pub status: StatusCode,
+    /// The problem type's last segment (`urn:etat-plateforme:sp:{kind}`).
+    pub kind: String,
+    /// One line for people.
+    pub title: String,
+    /// What happened, in words a user understands.
+    pub detail: String,
+    /// The form field it is about, when it is about one (its `name`).
+    pub field: Option<&'static str>,
 }
 
-/// A problem response read back as one sentence ("title — detail"), for the HTML pages that
-/// share the JSON API's checks.
-pub async fn problem_text(problem: Response) -> (StatusCode, String) {
-    let status = problem.status();
-    let body = axum::body::to_bytes(problem.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    (
+impl SpError {
+    /// The same error, about the form field `name`.
+    pub fn on_field(mut self, name: &'static str) -> Self {
+        self.field = Some(name);
+        self
+    }
+}
+
+/// An RFC 9457 problem: the error format of the service providers' JSON APIs.
+pub fn problem(status: StatusCode, kind: &str, title: &str, detail: &str) -> SpError {
+    SpError {
         status,
-        format!(
-            "{} — {}",
-            v["title"].as_str().unwrap_or("Erreur"),
-            v["detail"].as_str().unwrap_or("")
-        ),
-    )
+        kind: kind.to_string(),
+        title: title.to_string(),
+        detail: detail.to_string(),
+        field: None,
+    }
+}
+
+impl IntoResponse for SpError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("urn:etat-plateforme:sp:{}", self.kind),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(f) = self.field {
+            body["field"] = json!(f);
+        }
+        let mut r = (self.status, body.to_string()).into_response();
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r
+    }
+}
+
+impl From<SpError> for Response {
+    fn from(e: SpError) -> Response {
+        e.into_response()
+    }
 }
 
 /// A JSON body as `T`, or a 400/415 problem saying why not.
 pub fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<T, Response> {
+) -> Result<T, SpError> {
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -304,46 +332,47 @@ pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     r
 }
 
-/// An HTML page in the service providers' look (the État's design system, simplified).
-pub fn page(status: StatusCode, service: &str, user: Option<&SignedIn>, body: &str) -> Response {
-    let account = match user {
-        Some(u) => format!(
-            r#"<span class="who" id="signed-in-as">{} <small>({} via FranceConnect)</small></span>
-<form method="post" action="/deconnexion" class="inline"><button class="secondary" id="logout">Se déconnecter</button></form>"#,
-            escape(&u.display_name()),
-            escape(&u.acr)
-        ),
-        None => String::new(),
-    };
-    let html = format!(
-        r#"<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{s}</title>
-<style>
-body {{ font-family: Marianne, system-ui, sans-serif; margin: 0; color: #161616; background: #f6f6f6; }}
-header {{ background: #fff; border-bottom: 1px solid #ddd; padding: .8rem 2rem; display: flex; align-items: center; gap: 1rem; }}
-header .brand {{ font-weight: 700; border-left: .4rem solid #000091; padding-left: .6rem; }}
-header .brand small {{ display: block; font-weight: 400; color: #666; }}
-header .who {{ margin-left: auto; }} form.inline {{ display: inline; margin: 0; }}
-main {{ max-width: 60rem; margin: 2rem auto; background: #fff; padding: 2rem; border-radius: .25rem; }}
-h1 {{ font-size: 1.6rem; margin-top: 0; }} h2 {{ font-size: 1.2rem; margin-top: 1.6rem; }}
-a {{ color: #000091; }} button, .button {{ background: #000091; color: #fff; border: 0; padding: .55rem 1.1rem; cursor: pointer; border-radius: .25rem; font-size: 1rem; text-decoration: none; display: inline-block; }}
-button.secondary {{ background: #fff; color: #000091; border: 1px solid #000091; }}
-.fc-button {{ background: #000091; padding: .7rem 1.3rem; font-weight: 700; }} .fc-button small {{ display: block; font-weight: 400; }}
-label {{ display: block; margin: .6rem 0 .2rem; font-weight: 600; }} input, select {{ padding: .45rem; width: 100%; box-sizing: border-box; font-size: 1rem; }}
-table {{ border-collapse: collapse; width: 100%; margin: .6rem 0; }} th, td {{ text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }}
-th {{ background: #f0f0ff; width: 35%; }} .muted {{ color: #666; font-size: .9rem; }} code {{ background: #eee; padding: 0 .2rem; }}
-.badge {{ display: inline-block; padding: .1rem .5rem; border-radius: .2rem; font-size: .85rem; font-weight: 700; }}
-.ok {{ background: #b8fec9; color: #18753c; }} .warn {{ background: #ffe9e6; color: #b34000; }} .ko {{ background: #ffe9e9; color: #ce0500; }} .info {{ background: #e8edff; color: #0063cb; }}
-.notice {{ border-left: .3rem solid #0063cb; padding: .6rem 1rem; background: #e8edff; margin: 1rem 0; }}
-.notice.warn {{ border-color: #b34000; background: #fff4f3; }} .notice.ko {{ border-color: #ce0500; background: #fff4f4; }} .notice.ok {{ border-color: #18753c; background: #f0fff4; }}
-.amount {{ font-size: 2rem; font-weight: 700; color: #000091; }}
-</style></head><body><header><span class="brand">{s}<small>Démonstration — plateforme simulée</small></span>{account}</header><main>{body}</main></body></html>"#,
-        s = escape(service)
-    );
+/// A page of a demo service: its status, the service, what the page is, who is signed in, and
+/// the content, in the platform's shell.
+pub fn page(
+    status: StatusCode,
+    service: &str,
+    title: &str,
+    user: Option<&SignedIn>,
+    main: Markup,
+) -> Response {
+    let account = user.map(|u| {
+        html! {
+            span #signed-in-as { (u.display_name()) " " small { "(" (u.acr) " via FranceConnect)" } }
+            form.inline method="post" action="/deconnexion" {
+                button.secondary #logout type="submit" { "Se déconnecter" }
+            }
+        }
+    });
+    let html = Page {
+        tagline: Some("Démonstration — plateforme simulée"),
+        account,
+        ..Page::new(title, service, main)
+    }
+    .render();
     let mut r = (status, Html(html)).into_response();
     r.headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));
     r
+}
+
+/// The FranceConnect button as FranceConnect's guidelines draw it: the button, then apart from
+/// it the link that explains FranceConnect.
+pub fn franceconnect_button(href: &str) -> Markup {
+    html! {
+        div.franceconnect {
+            p { a.button.fc-button #franceconnect href=(href) { "S'identifier avec FranceConnect" } }
+            p {
+                a href="https://franceconnect.gouv.fr/" target="_blank" rel="noopener"
+                    title="Qu'est-ce que FranceConnect ? — nouvelle fenêtre" { "Qu'est-ce que FranceConnect ?" }
+            }
+        }
+    }
 }
 
 /// Euros with a comma and two decimals ("1 234,56 €"), from cents.

@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use super::consent::after_authentication;
 use super::idp_client::go_to_idp;
-use super::{Broker, Interaction, PREFIX, Session, error_page, lock, redirect_error};
+use super::{
+    Broker, Interaction, PREFIX, Session, error_page, error_page_en, lock, redirect_error,
+};
 use crate::http::query_pairs;
-use crate::http::{escape, page, random_token};
+use crate::http::{Page, html, random_token};
 use crate::identity::acr_rank;
 
 /// Parameters `/authorize` accepts; anything else is refused (FranceConnect whitelists them).
@@ -189,7 +191,7 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
     }
     // 2. The client and its redirect URI. Unrecoverable.
     let Some(sp) = b.s.sp(get("client_id")) else {
-        return error_page("Y04EA6EF", "client is invalid");
+        return error_page_en("Y04EA6EF", "client is invalid");
     };
     let redirect_uri = get("redirect_uri");
     let mut registered = sp.redirect_uris.iter().any(|r| r == redirect_uri);
@@ -215,9 +217,9 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
             })
             .any(|s| !sp.scopes.iter().any(|x| x == s));
         if scope_refused {
-            return error_page("Y040001", "invalid redirect_uri and scope");
+            return error_page_en("Y040001", "invalid redirect_uri and scope");
         }
-        return error_page("Y04C013C", "redirect_uri is not registered for this client");
+        return error_page_en("Y04C013C", "redirect_uri is not registered for this client");
     }
     // 3. OAuth errors, sent back to the service provider.
     let state = get("state");
@@ -381,21 +383,29 @@ pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
 
 fn selection_page(b: &Broker, uid: &str, acr: &str) -> Response {
     let rank = acr_rank(acr).unwrap_or(1);
-    let items: String = b
-        .s
-        .idps
-        .iter()
-        .filter(|i| i.allowed_acr.iter().filter_map(|a| acr_rank(a)).max().unwrap_or(0) >= rank)
-        .map(|i| {
-            format!(
-                "<li><form method=\"post\" action=\"{PREFIX}/redirect-to-idp\"><input type=\"hidden\" name=\"uid\" value=\"{uid}\"><input type=\"hidden\" name=\"idp\" value=\"{id}\"><button type=\"submit\" data-idp=\"{id}\">{title}</button></form></li>",
-                id = escape(&i.id),
-                title = escape(&i.title)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Je choisis un compte pour me connecter</h1><p class=\"muted\">Niveau de garantie demandé : <code>{acr}</code></p><ul class=\"accounts\" id=\"identity-providers\">{items}</ul><p><a href=\"{PREFIX}/redirect-to-sp-with-error?uid={uid}\" id=\"back-to-sp\">Revenir sur le service</a></p>"
-    );
-    Html(page(&b.s.title, &body)).into_response()
+    let idps = b.s.idps.iter().filter(|i| {
+        i.allowed_acr
+            .iter()
+            .filter_map(|a| acr_rank(a))
+            .max()
+            .unwrap_or(0)
+            >= rank
+    });
+    let main = html! {
+        h1 { "Je choisis un compte pour me connecter" }
+        p.muted { "Niveau de garantie demandé : " code { (acr) } }
+        ul.accounts #identity-providers {
+            @for i in idps {
+                li {
+                    form method="post" action={ (PREFIX) "/redirect-to-idp" } {
+                        input type="hidden" name="uid" value=(uid);
+                        input type="hidden" name="idp" value=(i.id);
+                        button type="submit" data-idp=(i.id) { (i.title) }
+                    }
+                }
+            }
+        }
+        p { a #back-to-sp href={ (PREFIX) "/redirect-to-sp-with-error?uid=" (uid) } { "Revenir sur le service" } }
+    };
+    Html(Page::new("Choisir un compte", &b.s.title, main).render()).into_response()
 }

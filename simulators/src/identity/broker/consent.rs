@@ -10,7 +10,7 @@ use super::{Broker, Grant, Interaction, PREFIX, error_page, lock, redirect_error
 use crate::http::query_pairs;
 use crate::http::url_with;
 use crate::http::with_subject;
-use crate::http::{escape, page, random_token};
+use crate::http::{Page, html, random_token};
 
 /// Once signed in: the information page, or straight back to the service provider.
 pub(super) fn after_authentication(b: &Broker, uid: &str, interaction: Interaction) -> Response {
@@ -37,29 +37,30 @@ pub(super) async fn consent_page(State(b): State<Broker>, Path(uid): Path<String
         .iter()
         .filter(|s| b.s.dps.iter().any(|d| d.scopes.contains(s)))
         .collect();
-    let data_list = if data.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<p>Et, avec votre accord, ces données vous concernant : <code>{}</code></p>",
-            data.iter()
-                .map(|s| escape(s))
-                .collect::<Vec<_>>()
-                .join("</code>, <code>")
-        )
+    let id = &a.identity;
+    let main = html! {
+        h1 { "Vous allez continuer sur " (sp.title) }
+        p {
+            "Connecté en tant que " strong { (id.given_name) " " (id.family_name) }
+            " (né(e) le " (id.normalized_birthdate()) "), niveau " code { (a.acr) } "."
+        }
+        p { (sp.title) " va recevoir votre identité." }
+        @if !data.is_empty() {
+            p {
+                "Et, avec votre accord, ces données vous concernant : "
+                @for (n, s) in data.iter().enumerate() {
+                    @if n > 0 { ", " }
+                    code { (s) }
+                }
+            }
+        }
+        form #consent-form method="post" action={ (PREFIX) "/interaction/" (uid) "/consent" } {
+            input type="hidden" name="csrf" value=(interaction.csrf);
+            button type="submit" { "Continuer sur " (sp.title) }
+        }
+        p { a #back-to-sp href={ (PREFIX) "/redirect-to-sp-with-error?uid=" (uid) } { "Revenir sur le service" } }
     };
-    let body = format!(
-        "<h1>Vous allez continuer sur {sp}</h1><p>Connecté en tant que <strong>{given} {family}</strong> (né(e) le {birth}), niveau <code>{acr}</code>.</p><p>{sp} va recevoir votre identité.</p>{data_list}\
-<form method=\"post\" action=\"{PREFIX}/interaction/{uid}/consent\" id=\"consent-form\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"submit\" value=\"Continuer sur {sp}\"></form>\
-<p><a href=\"{PREFIX}/redirect-to-sp-with-error?uid={uid}\" id=\"back-to-sp\">Revenir sur le service</a></p>",
-        sp = escape(&sp.title),
-        given = escape(&a.identity.given_name),
-        family = escape(&a.identity.family_name),
-        birth = escape(&a.identity.normalized_birthdate()),
-        acr = escape(&a.acr),
-        csrf = interaction.csrf,
-    );
-    Html(page(&b.s.title, &body)).into_response()
+    Html(Page::new("Informations transmises", &b.s.title, main).render()).into_response()
 }
 
 /// `POST /interaction/{uid}/consent`: the user continues.

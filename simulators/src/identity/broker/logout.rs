@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::authorize::{SESSION_COOKIE, session_id};
-use super::{Broker, PREFIX, PendingLogout, error_page, lock, see_other};
+use super::{Broker, PREFIX, PendingLogout, error_page, error_page_en, lock, see_other};
 use crate::http::query_pairs;
 use crate::http::url_with;
-use crate::http::{escape, page, random_token};
+use crate::http::{Page, PreEscaped, html, random_token};
 use crate::jose::jws;
 
 const ALLOWED: &[&str] = &[
@@ -63,7 +63,7 @@ pub(super) async fn session_end(
         }
     };
     let Some(sp) = b.s.sp(&client_id).cloned() else {
-        return error_page("Y04EA6EF", "client is invalid");
+        return error_page_en("Y04EA6EF", "client is invalid");
     };
     let target = get("post_logout_redirect_uri");
     if !target.is_empty() && !sp.post_logout_redirect_uris.contains(&target) {
@@ -100,20 +100,15 @@ pub(super) async fn session_end(
         ("state", idp_state),
         ("post_logout_redirect_uri", callback),
     ];
-    let inputs: String = fields
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
-                escape(v)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Déconnexion en cours…</h1><form method=\"get\" action=\"{}/session/end\" id=\"logout-form\">{inputs}<noscript><input type=\"submit\" value=\"Continuer\"></noscript></form><script>document.getElementById('logout-form').submit()</script>",
-        escape(&idp.base_url)
-    );
-    Html(page(&b.s.title, &body)).into_response()
+    let main = html! {
+        h1 { "Déconnexion en cours…" }
+        form #logout-form method="get" action={ (idp.base_url) "/session/end" } {
+            @for (k, v) in &fields { input type="hidden" name=(k) value=(v); }
+            noscript { button type="submit" { "Continuer" } }
+        }
+        script { (PreEscaped("document.getElementById('logout-form').submit()")) }
+    };
+    Html(Page::new("Déconnexion", &b.s.title, main).render()).into_response()
 }
 
 /// Back from the identity provider: end the session, return to the service provider.
@@ -130,11 +125,11 @@ pub(super) async fn logout_callback(State(b): State<Broker>, RawQuery(raw): RawQ
     lock(&b.sessions).remove(&pending.session_id);
     let mut response = match pending.post_logout_redirect_uri {
         Some(uri) => see_other(&url_with(&uri, &[("state", &pending.state)])),
-        None => Html(page(
-            &b.s.title,
-            "<h1>Vous êtes bien déconnecté, vous pouvez fermer votre navigateur.</h1>",
-        ))
-        .into_response(),
+        None => {
+            let main =
+                html! { h1 { "Vous êtes bien déconnecté, vous pouvez fermer votre navigateur." } };
+            Html(Page::new("Déconnecté", &b.s.title, main).render()).into_response()
+        }
     };
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}=; Path={PREFIX}; HttpOnly; SameSite=Lax; Max-Age=0"

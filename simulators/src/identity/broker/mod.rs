@@ -35,8 +35,8 @@ use serde_json::{Value, json};
 use super::config::{IdentityConfig, resolve_url};
 use super::{Identity, load_decryption_key, load_signing_key};
 use crate::config::FileError;
+use crate::http::{Page, html, random_token};
 use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response};
-use crate::http::{escape, page, random_token};
 use crate::jose::keys::{DecryptionKey, SigningKey, jwks};
 use crate::population::Population;
 
@@ -578,15 +578,24 @@ pub(crate) fn back_channel_error(
 
 /// Unrecoverable front-channel error: FranceConnect's HTML page with the Y-code, no way back.
 pub(crate) fn error_page(code: &str, message: &str) -> Response {
-    let body = format!(
-        "<h1>Une erreur est survenue</h1><p class=\"error\" role=\"alert\">{}</p><p>Code d'erreur : <code id=\"error-code\">{code}</code></p><p class=\"muted\">Si le problème persiste, contactez le service que vous tentiez d'utiliser.</p>",
-        escape(message)
-    );
-    (
-        StatusCode::BAD_REQUEST,
-        Html(page("FranceConnect — erreur", &body)),
-    )
-        .into_response()
+    error_page_in("fr", code, message)
+}
+
+/// The same page for a message FranceConnect gives in English (`client is invalid`): the
+/// message is marked as English, so a screen reader reads it as such.
+pub(crate) fn error_page_en(code: &str, message: &str) -> Response {
+    error_page_in("en", code, message)
+}
+
+fn error_page_in(lang: &str, code: &str, message: &str) -> Response {
+    let main = html! {
+        h1 { "Une erreur est survenue" }
+        p.error role="alert" lang=(lang) { (message) }
+        p { "Code d'erreur : " code #error-code { (code) } }
+        p.muted { "Si le problème persiste, contactez le service que vous tentiez d'utiliser." }
+    };
+    let page = Page::new("Erreur", "FranceConnect", main).render();
+    (StatusCode::BAD_REQUEST, Html(page)).into_response()
 }
 
 /// Recoverable front-channel error: back to the service provider with `error`,

@@ -3,6 +3,7 @@
 //! broker.
 
 use super::*;
+use crate::http::{Markup, Page, html};
 
 pub(super) async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery) -> Response {
     let q = query_pairs(raw.as_deref());
@@ -73,55 +74,89 @@ pub(super) async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery
 }
 
 pub(super) fn login_page(s: &IdpState, uid: &str, acr: &str, error: Option<&str>) -> String {
-    let accounts = &s.listed;
-    let acr_options: String = s
-        .settings
-        .allowed_acr
-        .iter()
-        .map(|a| {
-            format!(
-                "<option value=\"{a}\"{}>{a}</option>",
-                if a == acr { " selected" } else { "" }
-            )
-        })
-        .collect();
-    let buttons: String = accounts
-        .iter()
-        .map(|a| {
-            format!(
-                "<li><form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"uid\" value=\"{uid}\"><input type=\"hidden\" name=\"login\" value=\"{login}\"><input type=\"hidden\" name=\"password\" value=\"123\"><input type=\"hidden\" name=\"acr\" value=\"{acr}\"><button class=\"secondary\" type=\"submit\" data-login=\"{login}\">{label}</button> <span class=\"muted\"><code>{login}</code></span></form></li>",
-                login = escape(&a.login),
-                label = escape(&a.label),
-            )
-        })
-        .collect();
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    page(
-        &s.settings.title,
-        &format!(
-            r#"<h1>Connexion à {title}</h1>{error}
-<form method="post" action="/login" id="login-form">
-<input type="hidden" name="uid" value="{uid}">
-<label for="login">Identifiant</label><input id="login" name="login" autocomplete="username">
-<label for="password">Mot de passe</label><input id="password" name="password" type="password" autocomplete="current-password">
-<label for="acr">Niveau eIDAS</label><select id="acr" name="acr">{acr_options}</select>
-<p><input type="submit" value="Se connecter"></p></form>
-<h2>Comptes de test</h2><p class="muted">Mot de passe : <code>123</code>. Les identifiants magiques (<code>E020009</code>, <code>acr-inconnu</code>, <code>sans-email</code>…) font dysfonctionner le fournisseur.</p>
-<ul class="accounts">{buttons}</ul>
-<h2>Identité personnalisée</h2>
-<form method="post" action="/login/custom" id="custom-identity">
-<input type="hidden" name="uid" value="{uid}">
-<label>Prénoms <input name="given_name" required></label><label>Nom de naissance <input name="family_name" required></label>
-<label>Nom d'usage <input name="preferred_username"></label><label>Date de naissance (AAAA-MM-JJ) <input name="birthdate" required></label>
-<label>Sexe <select name="gender"><option value="female">female</option><option value="male">male</option></select></label>
-<label>Lieu de naissance (COG) <input name="birthplace"></label><label>Pays de naissance (COG) <input name="birthcountry" value="99100"></label>
-<label>Courriel <input name="email" required></label><label>Niveau eIDAS <select name="acr">{acr_options}</select></label>
-<p><input type="submit" value="Se connecter avec cette identité"></p></form>"#,
-            title = escape(&s.settings.title),
-        ),
-    )
+    let levels = &s.settings.allowed_acr;
+    let acr_select = |id: &str| {
+        html! {
+            select id=(id) name="acr" {
+                @for a in levels { option value=(a) selected[a == acr] { (a) } }
+            }
+        }
+    };
+    let main = html! {
+        h1 { "Connexion à " (s.settings.title) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        p.muted { "Les champs marqués « obligatoire » doivent être remplis." }
+        form #login-form method="post" action="/login" {
+            input type="hidden" name="uid" value=(uid);
+            label for="login" { "Identifiant (obligatoire)" }
+            input #login name="login" autocomplete="username" required;
+            label for="password" { "Mot de passe (obligatoire)" span.hint #password-hint { "Comptes de test : 123" } }
+            input #password name="password" type="password" autocomplete="current-password" required aria-describedby="password-hint";
+            label for="acr" { "Niveau eIDAS" }
+            (acr_select("acr"))
+            p { button type="submit" { "Se connecter" } }
+        }
+        h2 { "Comptes de test" }
+        p.muted {
+            "Mot de passe : " code { "123" } ". Les identifiants magiques ("
+            code { "E020009" } ", " code { "acr-inconnu" } ", " code { "sans-email" }
+            "…) font dysfonctionner le fournisseur."
+        }
+        ul.accounts {
+            @for a in s.listed.iter() {
+                li {
+                    form method="post" action="/login" {
+                        input type="hidden" name="uid" value=(uid);
+                        input type="hidden" name="login" value=(a.login);
+                        input type="hidden" name="password" value="123";
+                        input type="hidden" name="acr" value=(acr);
+                        button.secondary type="submit" data-login=(a.login) { (a.label) }
+                        " " span.muted { code { (a.login) } }
+                    }
+                }
+            }
+        }
+        h2 { "Identité personnalisée" }
+        (custom_identity_form(uid, acr_select("custom-acr")))
+    };
+    Page::new("Connexion", &s.settings.title, main).render()
+}
+
+/// The form that signs in with an identity typed by hand; each field says what it needs.
+fn custom_identity_form(uid: &str, acr_select: Markup) -> Markup {
+    let field = |name: &str, label: &str, hint: Option<&str>, auto: &str, required: bool| {
+        let id = format!("custom-{name}");
+        let hint_id = format!("{id}-hint");
+        html! {
+            label for=(id) {
+                (label) @if required { " (obligatoire)" }
+                @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
+            }
+            input id=(id) name=(name) autocomplete=(auto) required[required]
+                aria-describedby=[hint.map(|_| hint_id.as_str())]
+                value=[(name == "birthcountry").then_some("99100")];
+        }
+    };
+    html! {
+        form #custom-identity method="post" action="/login/custom" {
+            input type="hidden" name="uid" value=(uid);
+            (field("given_name", "Prénoms", None, "given-name", true))
+            (field("family_name", "Nom de naissance", None, "family-name", true))
+            (field("preferred_username", "Nom d'usage", None, "off", false))
+            (field("birthdate", "Date de naissance", Some("Format : AAAA-MM-JJ, par exemple 1980-06-15"), "bday", true))
+            label for="custom-gender" { "Sexe" }
+            select #custom-gender name="gender" autocomplete="sex" {
+                option value="female" { "Féminin" }
+                option value="male" { "Masculin" }
+            }
+            (field("birthplace", "Lieu de naissance", Some("Code COG de la commune, 5 caractères, par exemple 75056"), "off", false))
+            (field("birthcountry", "Pays de naissance", Some("Code COG du pays : 99100 pour la France"), "off", false))
+            (field("email", "Courriel", Some("Format : nom@domaine.fr"), "email", true))
+            label for="custom-acr" { "Niveau eIDAS" }
+            (acr_select)
+            p { button type="submit" { "Se connecter avec cette identité" } }
+        }
+    }
 }
 
 pub(super) fn form(body: &Bytes) -> HashMap<String, String> {

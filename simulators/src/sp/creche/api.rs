@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn unknown_nursery(id: &str) -> Response {
+pub(super) fn unknown_nursery(id: &str) -> SpError {
     problem(
         StatusCode::NOT_FOUND,
         "unknown-nursery",
@@ -12,7 +12,7 @@ pub(super) fn unknown_nursery(id: &str) -> Response {
     )
 }
 
-pub(super) fn signed_in(c: &Creche, headers: &HeaderMap) -> Result<SignedIn, Response> {
+pub(super) fn signed_in(c: &Creche, headers: &HeaderMap) -> Result<SignedIn, SpError> {
     c.sessions.require(headers, "/connexion?creche=ID")
 }
 
@@ -47,23 +47,23 @@ pub(super) async fn api_estimate(
     body: Bytes,
 ) -> Response {
     let Some(n) = nursery(&c, &id).cloned() else {
-        return unknown_nursery(&id);
+        return unknown_nursery(&id).into();
     };
     let user = match signed_in(&c, &headers) {
         Ok(u) => u,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     let req: EstimateRequest = if body.is_empty() {
         EstimateRequest::default()
     } else {
         match super::super::json_body(&headers, &body) {
             Ok(r) => r,
-            Err(e) => return e,
+            Err(e) => return e.into(),
         }
     };
     match estimate(&c, &n, &user, req).await {
         Ok(e) => estimate_response(e),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }
 
@@ -74,14 +74,14 @@ pub(super) async fn api_counter(
     body: Bytes,
 ) -> Response {
     let Some(n) = nursery(&c, &id).cloned() else {
-        return unknown_nursery(&id);
+        return unknown_nursery(&id).into();
     };
     let req: CounterRequest = match super::super::json_body(&headers, &body) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     match counter(&c, &n, req).await {
         Ok(e) => estimate_response(e),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }

@@ -39,12 +39,12 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::SpError;
 use super::psu::{Bareme, Bound, Family, Fee};
 use super::{
     FranceConnectClient, Sessions, SignedIn, decimal, euros, oidc, page, problem, see_other,
 };
 use crate::defects::Defect;
-use crate::http::escape;
 use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::population::Population;
 

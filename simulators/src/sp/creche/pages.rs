@@ -1,6 +1,8 @@
 //! The nursery service's pages (French): nurseries, a nursery and its estimate, the counter.
 
 use super::*;
+use crate::http::{Markup, html};
+use crate::sp::{SpError, franceconnect_button};
 
 pub(super) fn error_page(
     c: &Creche,
@@ -8,88 +10,70 @@ pub(super) fn error_page(
     user: Option<&SignedIn>,
     message: &str,
 ) -> Response {
-    page(
-        status,
-        &c.title,
-        user,
-        &format!(
-            r#"<h1>Une erreur est survenue</h1><div class="notice ko" id="error">{}</div><p><a href="/">Retour aux crèches</a></p>"#,
-            escape(message)
-        ),
-    )
+    let main = html! {
+        h1 { "Une erreur est survenue" }
+        div.notice.ko #error role="alert" { (message) }
+        p { a href="/" { "Retour aux crèches" } }
+    };
+    page(status, &c.title, "Erreur", user, main)
 }
 
 pub(super) async fn home(State(c): State<Creche>, headers: HeaderMap) -> Response {
     let user = c.sessions.user(&headers);
-    let rows: String = c
-        .nurseries
-        .iter()
-        .map(|n| {
-            format!(
-                r#"<tr><td><a href="/creches/{id}">{name}</a></td><td>{addr}</td><td>{path}</td></tr>"#,
-                id = escape(&n.id),
-                name = escape(&n.name),
-                addr = escape(&n.address),
-                path = escape(n.data_path.label()),
-            )
-        })
-        .collect();
-    page(
-        StatusCode::OK,
-        &c.title,
-        user.as_ref(),
-        &format!(
-            r#"<h1>Combien coûtera la crèche ?</h1>
-<p>Le tarif horaire des crèches municipales suit le barème national de la CNAF (prestation de service unique) : il dépend de vos ressources et du nombre de vos enfants. Plus besoin de fournir vos justificatifs : connectez-vous avec FranceConnect, la crèche les obtient directement, avec votre accord.</p>
-<table id="nurseries"><thead><tr><th>Crèche</th><th>Adresse</th><th>Données utilisées</th></tr></thead><tbody>{rows}</tbody></table>
-<p class="muted">API JSON : <a href="/openapi.json">openapi.json</a> — barème : <a href="/api/bareme">/api/bareme</a>.</p>"#
-        ),
-    )
+    let main = html! {
+        h1 { "Combien coûtera la crèche ?" }
+        p {
+            "Le tarif horaire des crèches municipales suit le barème national de la CNAF (prestation de service unique) : il dépend de vos ressources et du nombre de vos enfants. Plus besoin de fournir vos justificatifs : connectez-vous avec FranceConnect, la crèche les obtient directement, avec votre accord."
+        }
+        div.table-wrap {
+            table #nurseries {
+                caption.muted { "Les crèches et les données que chacune utilise" }
+                thead { tr { th scope="col" { "Crèche" } th scope="col" { "Adresse" } th scope="col" { "Données utilisées" } } }
+                tbody {
+                    @for n in c.nurseries.iter() {
+                        tr {
+                            td { a href={ "/creches/" (n.id) } { (n.name) } }
+                            td { (n.address) }
+                            td { (n.data_path.label()) }
+                        }
+                    }
+                }
+            }
+        }
+        p.muted {
+            "API JSON : " a href="/openapi.json" { "openapi.json" }
+            " — barème : " a href="/api/bareme" { "/api/bareme" } "."
+        }
+    };
+    page(StatusCode::OK, &c.title, "Les crèches", user.as_ref(), main)
 }
 
-pub(super) fn estimate_html(e: &Estimate) -> String {
-    let lines: String = e
-        .explications
-        .iter()
-        .map(|l| format!("<li>{}</li>", escape(l)))
-        .collect();
-    let (class, headline) = match (e.issue, &e.tarif_horaire) {
-        ("tarif_calcule", Some(_)) => ("ok", String::new()),
-        _ => ("warn", escape(&e.message)),
-    };
-    let fee = match (&e.tarif_horaire, &e.facture_mensuelle) {
-        (Some(h), Some(m)) => format!(
-            r#"<table id="bill"><tr><th>Tarif horaire</th><td class="amount" id="hourly">{} €</td></tr><tr><th>Heures contractualisées</th><td>{} h par an</td></tr><tr><th>Facture mensuelle</th><td class="amount" id="monthly">{} €</td></tr></table>"#,
-            h.replace('.', ","),
-            e.heures_annuelles,
-            m.replace('.', ",")
-        ),
-        _ => String::new(),
-    };
-    let received = e.donnees_recues["champs"]
+pub(super) fn estimate_html(e: &Estimate) -> Markup {
+    let fields: Vec<&str> = e.donnees_recues["champs"]
         .as_array()
-        .map(|f| {
-            format!(
-                r#"<p class="muted" id="received">Données reçues de {} : {}.</p>"#,
-                escape(e.donnees_recues["fournisseur"].as_str().unwrap_or("")),
-                escape(
-                    &f.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            )
-        })
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let notice = if headline.is_empty() {
-        String::new()
-    } else {
-        format!(
-            r#"<div class="notice {class}" id="outcome" data-issue="{}">{headline}</div>"#,
-            e.issue
-        )
-    };
-    format!(r#"<h2>Votre tarif</h2>{notice}{fee}<ol id="explanation">{lines}</ol>{received}"#)
+    let computed = e.issue == "tarif_calcule" && e.tarif_horaire.is_some();
+    html! {
+        h2 { "Votre tarif" }
+        @if !computed {
+            div.notice.warn #outcome role="status" data-issue=(e.issue) { (e.message) }
+        }
+        @if let (Some(h), Some(m)) = (&e.tarif_horaire, &e.facture_mensuelle) {
+            table #bill {
+                tr { th scope="row" { "Tarif horaire" } td.amount #hourly { (h.replace('.', ",")) " €" } }
+                tr { th scope="row" { "Heures contractualisées" } td { (e.heures_annuelles) " h par an" } }
+                tr { th scope="row" { "Facture mensuelle" } td.amount #monthly { (m.replace('.', ",")) " €" } }
+            }
+        }
+        ol #explanation { @for l in &e.explications { li { (l) } } }
+        @if e.donnees_recues["champs"].is_array() {
+            p.muted #received {
+                "Données reçues de " (e.donnees_recues["fournisseur"].as_str().unwrap_or("")) " : "
+                (fields.join(", ")) "."
+            }
+        }
+    }
 }
 
 pub(super) async fn nursery_page(
@@ -101,49 +85,47 @@ pub(super) async fn nursery_page(
     let Some(n) = nursery(&c, &id) else {
         return error_page(&c, StatusCode::NOT_FOUND, user.as_ref(), "Crèche inconnue.");
     };
-    let head = format!(
-        r#"<p><a href="/">← Crèches</a></p><h1>{}</h1><p class="muted">{} — données : {}</p>"#,
-        escape(&n.name),
-        escape(&n.address),
-        escape(n.data_path.label())
-    );
-    let body = match (n.data_path, &user) {
-        (DataPath::ApiParticulierIdentite, _) => format!(
-            r#"<p>Cette crèche calcule le tarif au guichet : <a class="button" href="/creches/{}/guichet">Accès agent</a></p>"#,
-            escape(&n.id)
-        ),
-        (_, None) => format!(
-            r#"<p>Connectez-vous pour que la crèche obtienne {} — et rien d'autre.</p>
-<p><a class="button fc-button" id="franceconnect" href="/connexion?creche={}">S'identifier avec FranceConnect<small>Qu'est-ce que FranceConnect ?</small></a></p>"#,
-            match n.data_path {
-                DataPath::DgfipFranceConnect =>
-                    "votre revenu fiscal de référence et votre nombre de parts",
-                _ => "vos paramètres de calcul CAF/MSA (ressources, enfants à charge, AEEH)",
+    let wanted = match n.data_path {
+        DataPath::DgfipFranceConnect => "votre revenu fiscal de référence et votre nombre de parts",
+        _ => "vos paramètres de calcul CAF/MSA (ressources, enfants à charge, AEEH)",
+    };
+    let main = html! {
+        p { a href="/" { "← Crèches" } }
+        h1 { (n.name) }
+        p.muted { (n.address) " — données : " (n.data_path.label()) }
+        @match (n.data_path, &user) {
+            (DataPath::ApiParticulierIdentite, _) => p {
+                "Cette crèche calcule le tarif au guichet : "
+                a.button href={ "/creches/" (n.id) "/guichet" } { "Accès agent" }
             },
-            escape(&n.id)
-        ),
-        (path, Some(_)) => {
-            let declared = if path == DataPath::DgfipFranceConnect {
-                r#"<label for="enfants">Enfants à charge</label><input id="enfants" name="enfants" type="number" min="1" value="1" required>
-<label for="enfants_aeeh">Dont bénéficiaires de l'AEEH</label><input id="enfants_aeeh" name="enfants_aeeh" type="number" min="0" value="0">"#
-            } else {
-                ""
-            };
-            format!(
-                r#"<form method="post" action="/creches/{id}/estimation" id="estimate-form">
-<label for="heures_annuelles">Heures d'accueil par an (contrat)</label><input id="heures_annuelles" name="heures_annuelles" type="number" min="1" value="{h}">{declared}
-<p><button type="submit">Calculer mon tarif</button></p></form>"#,
-                id = escape(&n.id),
-                h = c.default_hours
-            )
+            (_, None) => {
+                p { "Connectez-vous pour que la crèche obtienne " (wanted) " — et rien d'autre." }
+                (franceconnect_button(&format!("/connexion?creche={}", n.id)))
+            },
+            (path, Some(_)) => (estimate_form_html(&c, n, path)),
         }
     };
-    page(
-        StatusCode::OK,
-        &c.title,
-        user.as_ref(),
-        &format!("{head}{body}"),
-    )
+    page(StatusCode::OK, &c.title, &n.name, user.as_ref(), main)
+}
+
+fn estimate_form_html(c: &Creche, n: &NurseryConfig, path: DataPath) -> Markup {
+    html! {
+        form #estimate-form method="post" action={ "/creches/" (n.id) "/estimation" } {
+            label for="heures_annuelles" {
+                "Heures d'accueil par an (contrat)"
+                span.hint #heures-hint { "Un nombre entier entre 1 et 8 784" }
+            }
+            input #heures_annuelles name="heures_annuelles" type="number" min="1" max="8784"
+                value=(c.default_hours) aria-describedby="heures-hint";
+            @if path == DataPath::DgfipFranceConnect {
+                label for="enfants" { "Enfants à charge (obligatoire)" }
+                input #enfants name="enfants" type="number" min="1" value="1" required;
+                label for="enfants_aeeh" { "Dont bénéficiaires de l'AEEH" }
+                input #enfants_aeeh name="enfants_aeeh" type="number" min="0" value="0";
+            }
+            p { button type="submit" { "Calculer mon tarif" } }
+        }
+    }
 }
 
 pub(super) fn form_of(body: &[u8]) -> Vec<(String, String)> {
@@ -176,57 +158,170 @@ pub(super) async fn estimate_form(
         enfants: number("enfants"),
         enfants_aeeh: number("enfants_aeeh"),
     };
-    let html = match estimate(&c, &n, &user, req).await {
-        Ok(e) => estimate_html(&e),
-        Err(e) => problem_html(e).await,
+    let (title, outcome) = match estimate(&c, &n, &user, req).await {
+        Ok(e) => ("Votre tarif", estimate_html(&e)),
+        Err(e) => ("Erreur", error_notice(&e, &[])),
+    };
+    let main = html! {
+        p { a href={ "/creches/" (n.id) } { "← " (n.name) } }
+        h1 { (n.name) }
+        (outcome)
     };
     page(
         StatusCode::OK,
         &c.title,
+        &format!("{title} — {}", n.name),
         Some(&user),
-        &format!(
-            r#"<p><a href="/creches/{id}">← {name}</a></p><h1>{name}</h1>{html}"#,
-            id = escape(&n.id),
-            name = escape(&n.name)
-        ),
+        main,
     )
 }
 
-pub(super) async fn problem_html(e: Response) -> String {
-    let (_, text) = super::super::problem_text(e).await;
-    format!(
-        r#"<div class="notice ko" id="error">{}</div>"#,
-        escape(&text)
-    )
+/// An error in words, naming the form field it is about by its label (with a link to it).
+fn error_notice(e: &SpError, labels: &[(&str, &str)]) -> Markup {
+    let label = e
+        .field
+        .and_then(|f| labels.iter().find(|(name, _)| *name == f));
+    html! {
+        div.notice.ko #error role="alert" {
+            (e.title)
+            @if let Some((name, label)) = label {
+                " : vérifiez le champ " a href={ "#" (name) } { "« " (label) " »" } "."
+            }
+        }
+    }
+}
+
+/// The counter's fields: name, label, hint, whether required, `autocomplete`.
+const COUNTER_FIELDS: &[(&str, &str, Option<&str>, bool, &str)] = &[
+    (
+        "nom_naissance",
+        "Nom de naissance",
+        None,
+        true,
+        "family-name",
+    ),
+    (
+        "prenoms",
+        "Prénoms",
+        Some("Séparés par des espaces"),
+        true,
+        "given-name",
+    ),
+    (
+        "date_naissance",
+        "Date de naissance",
+        Some("Format : AAAA-MM-JJ"),
+        true,
+        "bday",
+    ),
+    (
+        "code_cog_commune_naissance",
+        "Commune de naissance (code COG)",
+        Some("5 caractères, par exemple 75056 ; à laisser vide si né à l'étranger"),
+        false,
+        "off",
+    ),
+    (
+        "code_cog_pays_naissance",
+        "Pays de naissance (code COG)",
+        Some("99100 pour la France"),
+        false,
+        "off",
+    ),
+    (
+        "heures_annuelles",
+        "Heures d'accueil par an",
+        Some("Un nombre entier entre 1 et 8 784"),
+        false,
+        "off",
+    ),
+];
+
+/// Label of a counter field, by name.
+fn counter_labels() -> Vec<(&'static str, &'static str)> {
+    let mut labels: Vec<_> = COUNTER_FIELDS.iter().map(|f| (f.0, f.1)).collect();
+    labels.push(("sexe", "Sexe à l'état civil"));
+    labels.push(("famille_informee", "La famille a été informée"));
+    labels
+}
+
+/// The counter form, filled with what was typed, the field in error marked.
+fn counter_form_html(
+    c: &Creche,
+    n: &NurseryConfig,
+    values: &[(String, String)],
+    error: Option<&SpError>,
+) -> Markup {
+    let value = |k: &str| field(values, k);
+    let default_hours = c.default_hours.to_string();
+    let wrong = error.and_then(|e| e.field);
+    html! {
+        p.muted { "Les champs marqués « obligatoire » doivent être remplis." }
+        form #counter-form method="post" action={ "/creches/" (n.id) "/guichet" } {
+            @for (name, label, hint, required, auto) in COUNTER_FIELDS {
+                @let hint_id = format!("{name}-hint");
+                @let typed = value(name).or_else(|| match *name {
+                    "code_cog_pays_naissance" => Some("99100".to_string()),
+                    "heures_annuelles" => Some(default_hours.clone()),
+                    _ => None,
+                });
+                label for=(name) {
+                    (label) @if *required { " (obligatoire)" }
+                    @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
+                }
+                input id=(name) name=(name) required[*required] autocomplete=(auto)
+                    type=(if *name == "heures_annuelles" { "number" } else { "text" })
+                    value=[typed]
+                    aria-invalid=[(wrong == Some(*name)).then_some("true")]
+                    aria-describedby=[hint.map(|_| hint_id.as_str())];
+            }
+            label for="sexe" { "Sexe à l'état civil (obligatoire)" }
+            select #sexe name="sexe" required {
+                option value="F" selected[value("sexe").as_deref() == Some("F")] { "F" }
+                option value="M" selected[value("sexe").as_deref() == Some("M")] { "M" }
+            }
+            p {
+                label.check for="famille_informee" {
+                    input #famille_informee type="checkbox" name="famille_informee" value="oui"
+                        aria-invalid=[(wrong == Some("famille_informee")).then_some("true")];
+                    " La famille a été informée des données consultées et de leur base légale (obligatoire)"
+                }
+            }
+            p { button type="submit" { "Calculer le tarif" } }
+        }
+    }
 }
 
 pub(super) async fn counter_page(State(c): State<Creche>, Path(id): Path<String>) -> Response {
     let Some(n) = nursery(&c, &id) else {
         return error_page(&c, StatusCode::NOT_FOUND, None, "Crèche inconnue.");
     };
-    page(
-        StatusCode::OK,
-        &c.title,
-        None,
-        &format!(
-            r#"<p><a href="/creches/{id}">← {name}</a></p><h1>Guichet — {name}</h1>
-<div class="notice">Consultation sans connexion du parent. Base légale : {basis}</div>
-<form method="post" action="/creches/{id}/guichet" id="counter-form">
-<label for="nom_naissance">Nom de naissance</label><input id="nom_naissance" name="nom_naissance" required>
-<label for="prenoms">Prénoms</label><input id="prenoms" name="prenoms" required>
-<label for="sexe">Sexe à l'état civil</label><select id="sexe" name="sexe"><option value="F">F</option><option value="M">M</option></select>
-<label for="date_naissance">Date de naissance</label><input id="date_naissance" name="date_naissance" type="date" required>
-<label for="code_cog_commune_naissance">Commune de naissance (code COG)</label><input id="code_cog_commune_naissance" name="code_cog_commune_naissance">
-<label for="code_cog_pays_naissance">Pays de naissance (code COG)</label><input id="code_cog_pays_naissance" name="code_cog_pays_naissance" value="99100">
-<label for="heures_annuelles">Heures d'accueil par an</label><input id="heures_annuelles" name="heures_annuelles" type="number" value="{h}">
-<label><input type="checkbox" name="famille_informee" value="oui" style="width:auto"> La famille a été informée des données consultées et de leur base légale</label>
-<p><button type="submit">Calculer le tarif</button></p></form>"#,
-            id = escape(&n.id),
-            name = escape(&n.name),
-            basis = escape(&n.legal_basis),
-            h = c.default_hours,
-        ),
-    )
+    counter_response(&c, n, &[], None, None)
+}
+
+/// The counter page: its form (kept as typed), an error above it or the estimate below.
+fn counter_response(
+    c: &Creche,
+    n: &NurseryConfig,
+    values: &[(String, String)],
+    error: Option<&SpError>,
+    estimate: Option<&Estimate>,
+) -> Response {
+    let main = html! {
+        p { a href={ "/creches/" (n.id) } { "← " (n.name) } }
+        h1 { "Guichet — " (n.name) }
+        div.notice { "Consultation sans connexion du parent. Base légale : " (n.legal_basis) }
+        @if let Some(e) = error { (error_notice(e, &counter_labels())) }
+        (counter_form_html(c, n, values, error))
+        @if let Some(e) = estimate { (estimate_html(e)) }
+    };
+    let title = match (error, estimate) {
+        (Some(_), _) => format!("Erreur — Guichet {}", n.name),
+        (None, Some(_)) => format!("Tarif — Guichet {}", n.name),
+        _ => format!("Guichet — {}", n.name),
+    };
+    let status = error.map_or(StatusCode::OK, |e| e.status);
+    page(status, &c.title, &title, None, main)
 }
 
 pub(super) async fn counter_form(
@@ -248,18 +343,8 @@ pub(super) async fn counter_form(
         heures_annuelles: field(&form, "heures_annuelles").and_then(|v| v.parse().ok()),
         famille_informee: field(&form, "famille_informee").is_some(),
     };
-    let html = match counter(&c, &n, req).await {
-        Ok(e) => estimate_html(&e),
-        Err(e) => problem_html(e).await,
-    };
-    page(
-        StatusCode::OK,
-        &c.title,
-        None,
-        &format!(
-            r#"<p><a href="/creches/{id}/guichet">← Guichet</a></p><h1>{name}</h1>{html}"#,
-            id = escape(&n.id),
-            name = escape(&n.name)
-        ),
-    )
+    match counter(&c, &n, req).await {
+        Ok(e) => counter_response(&c, &n, &form, None, Some(&e)),
+        Err(e) => counter_response(&c, &n, &form, Some(&e), None),
+    }
 }

@@ -241,7 +241,7 @@ pub(super) struct EstimateRequest {
     pub(super) enfants_aeeh: Option<u32>,
 }
 
-pub(super) fn check_hours(c: &Creche, hours: Option<u32>) -> Result<u32, Response> {
+pub(super) fn check_hours(c: &Creche, hours: Option<u32>) -> Result<u32, SpError> {
     let h = hours.unwrap_or(c.default_hours);
     if h == 0 || h > 8784 {
         return Err(problem(
@@ -249,7 +249,8 @@ pub(super) fn check_hours(c: &Creche, hours: Option<u32>) -> Result<u32, Respons
             "invalid-hours",
             "Nombre d'heures invalide",
             "heures_annuelles is between 1 and 8784 (a year's hours)",
-        ));
+        )
+        .on_field("heures_annuelles"));
     }
     Ok(h)
 }
@@ -259,7 +260,7 @@ pub(super) async fn estimate(
     n: &NurseryConfig,
     user: &SignedIn,
     req: EstimateRequest,
-) -> Result<Estimate, Response> {
+) -> Result<Estimate, SpError> {
     let hours = check_hours(c, req.heures_annuelles)?;
     let mut e = match n.data_path {
         DataPath::ApiParticulierFranceConnect => {
@@ -333,7 +334,7 @@ pub(super) async fn counter(
     c: &Creche,
     n: &NurseryConfig,
     req: CounterRequest,
-) -> Result<Estimate, Response> {
+) -> Result<Estimate, SpError> {
     if n.data_path != DataPath::ApiParticulierIdentite {
         return Err(problem(
             StatusCode::CONFLICT,
@@ -351,7 +352,8 @@ pub(super) async fn counter(
                 "confirm famille_informee: the family must be told of the data read and its legal basis ({})",
                 n.legal_basis
             ),
-        ));
+        )
+        .on_field("famille_informee"));
     }
     let hours = check_hours(c, req.heures_annuelles)?;
     let date: Vec<&str> = req.date_naissance.split('-').collect();
@@ -361,7 +363,8 @@ pub(super) async fn counter(
             "invalid-birthdate",
             "Date de naissance invalide",
             "date_naissance is AAAA-MM-JJ",
-        ));
+        )
+        .on_field("date_naissance"));
     }
     let mut query: Vec<(String, String)> = vec![
         ("recipient".into(), c.recipient.clone()),

@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn signed_in(m: &Marche, headers: &HeaderMap) -> Result<SignedIn, Response> {
+pub(super) fn signed_in(m: &Marche, headers: &HeaderMap) -> Result<SignedIn, SpError> {
     m.sessions.require(headers, "/connexion")
 }
 
@@ -23,7 +23,8 @@ pub(super) async fn api_tender(State(m): State<Marche>, Path(reference): Path<St
             "unknown-tender",
             "Appel d'offres inconnu",
             &format!("no tender {reference:?}"),
-        ),
+        )
+        .into(),
     }
 }
 
@@ -39,7 +40,7 @@ pub(super) struct NewTender {
     pub(super) deadline: NaiveDate,
 }
 
-pub(super) fn publish(m: &Marche, t: NewTender) -> Result<Tender, Response> {
+pub(super) fn publish(m: &Marche, t: NewTender) -> Result<Tender, SpError> {
     let reference = t.reference.trim().to_string();
     if reference.is_empty()
         || reference.len() > 40
@@ -68,7 +69,8 @@ pub(super) fn publish(m: &Marche, t: NewTender) -> Result<Tender, Response> {
             "invalid-siret",
             "SIRET de l'acheteur invalide",
             "the buyer's SIRET (recipient of every API Entreprise call) must be valid",
-        ));
+        )
+        .on_field("acheteur"));
     }
     let buyer_name = m
         .core
@@ -107,15 +109,15 @@ pub(super) async fn api_publish(
     body: Bytes,
 ) -> Response {
     if let Err(e) = signed_in(&m, &headers) {
-        return e;
+        return e.into();
     }
     let t: NewTender = match super::super::json_body(&headers, &body) {
         Ok(t) => t,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     match publish(&m, t) {
         Ok(t) => json_response(StatusCode::CREATED, &json!(t)),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }
 
@@ -133,18 +135,18 @@ pub(super) async fn api_apply(
 ) -> Response {
     let user = match signed_in(&m, &headers) {
         Ok(u) => u,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     let a: NewApplication = match super::super::json_body(&headers, &body) {
         Ok(a) => a,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     match apply(&m, &reference, &a.siret, &user).await {
         Ok(app) => with_subject(
             json_response(StatusCode::CREATED, &json!(app)),
             app.siret.clone(),
         ),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }
 
@@ -155,11 +157,11 @@ pub(super) async fn api_application(
 ) -> Response {
     let user = match signed_in(&m, &headers) {
         Ok(u) => u,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     match own_application(&m, &id, &user) {
         Some(a) => json_response(StatusCode::OK, &json!(a)),
-        None => unknown_application(&id),
+        None => unknown_application(&id).into(),
     }
 }
 
@@ -170,10 +172,10 @@ pub(super) async fn api_refresh(
 ) -> Response {
     let user = match signed_in(&m, &headers) {
         Ok(u) => u,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     match refresh(&m, &id, &user).await {
         Ok(a) => json_response(StatusCode::OK, &json!(a)),
-        Err(e) => e,
+        Err(e) => e.into(),
     }
 }

@@ -9,7 +9,7 @@ pub(super) async fn apply(
     reference: &str,
     siret: &str,
     user: &SignedIn,
-) -> Result<Application, Response> {
+) -> Result<Application, SpError> {
     let Some(tender) = m.tenders.get(reference) else {
         return Err(problem(
             StatusCode::NOT_FOUND,
@@ -25,7 +25,8 @@ pub(super) async fn apply(
             "invalid-siret",
             "SIRET invalide",
             "a SIRET is 14 digits with a valid check digit (Luhn; La Poste's own rule)",
-        ));
+        )
+        .on_field("siret"));
     }
     if tender.deadline < m.core.clock.now().date_naive() {
         return Err(problem(
@@ -56,7 +57,7 @@ pub(super) async fn apply(
     Ok(app)
 }
 
-pub(super) fn store(m: &Marche, app: &Application) -> Result<(), Response> {
+pub(super) fn store(m: &Marche, app: &Application) -> Result<(), SpError> {
     m.applications.put(&app.id, app.clone()).map_err(|e| {
         problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -74,11 +75,7 @@ pub(super) fn own_application(m: &Marche, id: &str, user: &SignedIn) -> Option<A
         .filter(|a| a.applicant["sub"].as_str() == Some(&user.sub))
 }
 
-pub(super) async fn refresh(
-    m: &Marche,
-    id: &str,
-    user: &SignedIn,
-) -> Result<Application, Response> {
+pub(super) async fn refresh(m: &Marche, id: &str, user: &SignedIn) -> Result<Application, SpError> {
     let Some(mut app) = own_application(m, id, user) else {
         return Err(unknown_application(id));
     };
@@ -95,7 +92,7 @@ pub(super) async fn refresh(
     Ok(app)
 }
 
-pub(super) fn unknown_application(id: &str) -> Response {
+pub(super) fn unknown_application(id: &str) -> SpError {
     problem(
         StatusCode::NOT_FOUND,
         "unknown-application",

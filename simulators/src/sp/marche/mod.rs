@@ -39,10 +39,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::SpError;
 use super::store::Store;
 use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
 use crate::defects::Defect;
-use crate::http::escape;
 use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::population::{Population, ids};
 

@@ -2,6 +2,8 @@
 //! application with its pieces, the buyer's page.
 
 use super::*;
+use crate::http::{Markup, html};
+use crate::sp::{SpError, franceconnect_button};
 
 pub(super) fn error_page(
     m: &Marche,
@@ -9,22 +11,16 @@ pub(super) fn error_page(
     user: Option<&SignedIn>,
     message: &str,
 ) -> Response {
-    page(
-        status,
-        &m.title,
-        user,
-        &format!(
-            r#"<h1>Une erreur est survenue</h1><div class="notice ko" id="error">{}</div><p><a href="/">Retour aux appels d'offres</a></p>"#,
-            escape(message)
-        ),
-    )
+    let main = html! {
+        h1 { "Une erreur est survenue" }
+        div.notice.ko #error role="alert" { (message) }
+        p { a href="/" { "Retour aux appels d'offres" } }
+    };
+    page(status, &m.title, "Erreur", user, main)
 }
 
-pub(super) fn fc_button(return_to: &str) -> String {
-    format!(
-        r#"<p><a class="button fc-button" id="franceconnect" href="/connexion?retour={}">S'identifier avec FranceConnect<small>Qu'est-ce que FranceConnect ?</small></a></p>"#,
-        escape(&urlencode(return_to))
-    )
+pub(super) fn fc_button(return_to: &str) -> Markup {
+    franceconnect_button(&format!("/connexion?retour={}", urlencode(return_to)))
 }
 
 pub(super) fn urlencode(s: &str) -> String {
@@ -35,35 +31,44 @@ pub(super) fn urlencode(s: &str) -> String {
 
 pub(super) async fn home(State(m): State<Marche>, headers: HeaderMap) -> Response {
     let user = m.sessions.user(&headers);
-    let rows: String = m
-        .tenders
-        .all()
-        .iter()
-        .map(|t| {
-            format!(
-                r#"<tr><td><a href="/appels-d-offres/{r}"><code>{r}</code></a></td><td>{title}</td><td>{buyer}</td><td>{deadline}</td></tr>"#,
-                r = escape(&t.reference),
-                title = escape(&t.title),
-                buyer = escape(&t.buyer_name),
-                deadline = t.deadline.format("%d/%m/%Y"),
-            )
-        })
-        .collect();
-    let intro = if user.is_some() {
-        String::new()
-    } else {
-        fc_button("/")
+    let tenders = m.tenders.all();
+    let main = html! {
+        h1 { "Appels d'offres en cours" }
+        p {
+            "Candidatez avec votre seul numéro SIRET : la plateforme récupère vos informations et vos attestations auprès des administrations (API Entreprise). "
+            em { "Dites-le nous une fois." }
+        }
+        @if user.is_none() { (fc_button("/")) }
+        div.table-wrap {
+            table #tenders {
+                caption.muted { "Les appels d'offres ouverts aux candidatures" }
+                thead { tr {
+                    th scope="col" { "Référence" } th scope="col" { "Objet" }
+                    th scope="col" { "Acheteur" } th scope="col" { "Date limite" }
+                } }
+                tbody {
+                    @for t in &tenders {
+                        tr {
+                            td { a href={ "/appels-d-offres/" (t.reference) } { code { (t.reference) } } }
+                            td { (t.title) }
+                            td { (t.buyer_name) }
+                            td { (t.deadline.format("%d/%m/%Y").to_string()) }
+                        }
+                    }
+                }
+            }
+        }
+        p.muted {
+            "Acheteur public ? " a href="/acheteur" { "Publier un appel d'offres" }
+            ". API JSON : " a href="/openapi.json" { "openapi.json" } "."
+        }
     };
     page(
         StatusCode::OK,
         &m.title,
+        "Appels d'offres",
         user.as_ref(),
-        &format!(
-            r#"<h1>Appels d'offres en cours</h1>
-<p>Candidatez avec votre seul numéro SIRET : la plateforme récupère vos informations et vos attestations auprès des administrations (API Entreprise). <em>Dites-le nous une fois.</em></p>{intro}
-<table id="tenders"><thead><tr><th>Référence</th><th>Objet</th><th>Acheteur</th><th>Date limite</th></tr></thead><tbody>{rows}</tbody></table>
-<p class="muted">Acheteur public ? <a href="/acheteur">Publier un appel d'offres</a>. API JSON : <a href="/openapi.json">openapi.json</a>.</p>"#
-        ),
+        main,
     )
 }
 
@@ -73,42 +78,60 @@ pub(super) async fn tender_page(
     headers: HeaderMap,
 ) -> Response {
     let user = m.sessions.user(&headers);
-    let Some(t) = m.tenders.get(&reference) else {
-        return error_page(
-            &m,
-            StatusCode::NOT_FOUND,
-            user.as_ref(),
-            "Appel d'offres inconnu.",
-        );
+    tender_response(&m, &reference, user.as_ref(), None)
+}
+
+/// A tender, with the application form (an error on it above, when there was one).
+fn tender_response(
+    m: &Marche,
+    reference: &str,
+    user: Option<&SignedIn>,
+    error: Option<(&SpError, &str)>,
+) -> Response {
+    let Some(t) = m.tenders.get(reference) else {
+        return error_page(m, StatusCode::NOT_FOUND, user, "Appel d'offres inconnu.");
     };
-    let action = match &user {
-        Some(_) => format!(
-            r#"<h2>Candidater</h2><form method="post" action="/appels-d-offres/{r}/candidater" id="apply-form">
-<label for="siret">Numéro SIRET de votre établissement</label><input id="siret" name="siret" inputmode="numeric" placeholder="14 chiffres" required>
-<p class="muted">C'est tout : identité, extrait RCS, attestations de vigilance et fiscale sont récupérés pour vous.</p>
-<button type="submit">Déposer ma candidature</button></form>"#,
-            r = escape(&t.reference)
-        ),
-        None => format!(
-            "<h2>Candidater</h2><p>Identifiez-vous pour candidater.</p>{}",
-            fc_button(&format!("/appels-d-offres/{}", t.reference))
-        ),
+    let wrong = error.is_some_and(|(e, _)| e.field == Some("siret"));
+    let main = html! {
+        p { a href="/" { "← Appels d'offres" } }
+        h1 { (t.title) }
+        table {
+            tr { th scope="row" { "Référence" } td { code { (t.reference) } } }
+            tr { th scope="row" { "Acheteur" } td { (t.buyer_name) " " span.muted { "(SIRET " (t.buyer_siret) ")" } } }
+            tr { th scope="row" { "Date limite" } td { (t.deadline.format("%d/%m/%Y").to_string()) } }
+            tr { th scope="row" { "Description" } td { (t.description) } }
+        }
+        h2 { "Candidater" }
+        @if let Some((e, _)) = error {
+            div.notice.ko #error role="alert" {
+                (e.title)
+                @if wrong { " : vérifiez le champ " a href="#siret" { "« Numéro SIRET de votre établissement »" } "." }
+            }
+        }
+        @if user.is_some() {
+            form #apply-form method="post" action={ "/appels-d-offres/" (t.reference) "/candidater" } {
+                label for="siret" {
+                    "Numéro SIRET de votre établissement (obligatoire)"
+                    span.hint #siret-hint { "14 chiffres, sans espace" }
+                }
+                input #siret name="siret" inputmode="numeric" autocomplete="off" required
+                    aria-describedby="siret-hint" value=[error.map(|(_, typed)| typed)]
+                    aria-invalid=[wrong.then_some("true")];
+                p.muted { "C'est tout : identité, extrait RCS, attestations de vigilance et fiscale sont récupérés pour vous." }
+                button type="submit" { "Déposer ma candidature" }
+            }
+        } @else {
+            p { "Identifiez-vous pour candidater." }
+            (fc_button(&format!("/appels-d-offres/{}", t.reference)))
+        }
     };
-    page(
-        StatusCode::OK,
-        &m.title,
-        user.as_ref(),
-        &format!(
-            r#"<p><a href="/">← Appels d'offres</a></p><h1>{title}</h1>
-<table><tr><th>Référence</th><td><code>{r}</code></td></tr><tr><th>Acheteur</th><td>{buyer} <span class="muted">(SIRET {siret})</span></td></tr><tr><th>Date limite</th><td>{deadline}</td></tr><tr><th>Description</th><td>{desc}</td></tr></table>{action}"#,
-            title = escape(&t.title),
-            r = escape(&t.reference),
-            buyer = escape(&t.buyer_name),
-            siret = escape(&t.buyer_siret),
-            deadline = t.deadline.format("%d/%m/%Y"),
-            desc = escape(&t.description),
-        ),
-    )
+    let title = if error.is_some() {
+        format!("Erreur — {}", t.title)
+    } else {
+        t.title.clone()
+    };
+    let status = error.map_or(StatusCode::OK, |(e, _)| e.status);
+    page(status, &m.title, &title, user, main)
 }
 
 pub(super) async fn apply_form(
@@ -129,14 +152,16 @@ pub(super) async fn apply_form(
             see_other(&format!("/candidatures/{}", app.id), None),
             app.siret,
         ),
-        Err(e) => problem_page(&m, &user, e).await,
+        Err(e) if e.field.is_some() => {
+            tender_response(&m, &reference, Some(&user), Some((&e, &siret)))
+        }
+        Err(e) => problem_page(&m, &user, e),
     }
 }
 
-/// A JSON API problem shown as a page.
-pub(super) async fn problem_page(m: &Marche, user: &SignedIn, e: Response) -> Response {
-    let (status, text) = super::super::problem_text(e).await;
-    error_page(m, status, Some(user), &text)
+/// An error of the JSON API's checks shown as a page.
+pub(super) fn problem_page(m: &Marche, user: &SignedIn, e: SpError) -> Response {
+    error_page(m, e.status, Some(user), &e.to_string())
 }
 
 pub(super) async fn refresh_form(
@@ -149,11 +174,11 @@ pub(super) async fn refresh_form(
     };
     match refresh(&m, &id, &user).await {
         Ok(app) => see_other(&format!("/candidatures/{}", app.id), None),
-        Err(e) => problem_page(&m, &user, e).await,
+        Err(e) => problem_page(&m, &user, e),
     }
 }
 
-pub(super) fn badge(status: &str) -> String {
+pub(super) fn badge(status: &str) -> Markup {
     let (class, label) = match status {
         "obtenue" | "complete" => ("ok", status),
         "refusee" | "rejetee" | "rejet" | "introuvable" => ("ko", status),
@@ -161,7 +186,7 @@ pub(super) fn badge(status: &str) -> String {
         "a_verifier" => ("warn", "à vérifier"),
         _ => ("warn", status),
     };
-    format!(r#"<span class="badge {class}">{}</span>"#, escape(label))
+    html! { span class={ "badge " (class) } { (label) } }
 }
 
 pub(super) async fn application_page(
@@ -188,13 +213,10 @@ pub(super) async fn application_page(
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default();
     let e = &a.entreprise;
-    let field = |label: &str, v: &Value| {
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Null => "—".into(),
-            other => other.to_string(),
-        };
-        format!("<tr><th>{label}</th><td>{}</td></tr>", escape(&text))
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".into(),
+        other => other.to_string(),
     };
     let officers: String = e["rcs"]["mandataires_sociaux"]
         .as_array()
@@ -211,99 +233,98 @@ pub(super) async fn application_page(
         .collect::<Vec<_>>()
         .join(", ");
     let fields = [
-        field("Raison sociale", &e["raison_sociale"]),
-        field("SIRET", &e["siret"]),
-        field("Forme juridique", &e["forme_juridique"]),
-        field("Activité principale", &e["activite_principale"]),
-        field("Effectif", &e["tranche_effectif"]),
-        field("Siège social", &e["adresse_siege"]),
-        field("Établissement", &e["adresse_etablissement"]),
-        field("Greffe", &e["rcs"]["greffe"]),
-        field("Mandataires sociaux", &json!(officers)),
-    ]
-    .concat();
-    let pieces: String = a
-        .pieces
-        .iter()
-        .map(|p| {
-            let doc = p
-                .document_url
-                .as_ref()
-                .map(|u| format!(r#" — <a href="{}">document</a>"#, escape(u)))
-                .unwrap_or_default();
-            let validity = match (&p.valid_from, &p.valid_until) {
-                (Some(f), Some(u)) => format!(" <span class=\"muted\">(du {f} au {u})</span>"),
-                (Some(f), None) => format!(" <span class=\"muted\">({f})</span>"),
-                _ => String::new(),
-            };
-            format!(
-                r#"<tr data-piece="{k}"><td>{k}</td><td>{src}</td><td>{b}</td><td>{d}{validity}{doc}</td></tr>"#,
-                k = escape(&p.kind),
-                src = escape(&p.source),
-                b = badge(&p.status),
-                d = escape(&p.detail),
-            )
-        })
-        .collect();
-    let findings: String = a
-        .findings
-        .iter()
-        .map(|f| {
-            let class = match f.level.as_str() {
-                "rejet" => "ko",
-                _ => "warn",
-            };
-            format!(
-                r#"<div class="notice {class}" data-finding="{}">{}</div>"#,
-                escape(&f.level),
-                escape(&f.message)
-            )
-        })
-        .collect();
-    let headline = match a.status {
-        Status::Complete => {
-            r#"<div class="notice ok">Candidature complète : toutes les pièces ont été obtenues auprès des administrations.</div>"#
+        ("Raison sociale", text(&e["raison_sociale"])),
+        ("SIRET", text(&e["siret"])),
+        ("Forme juridique", text(&e["forme_juridique"])),
+        ("Activité principale", text(&e["activite_principale"])),
+        ("Effectif", text(&e["tranche_effectif"])),
+        ("Siège social", text(&e["adresse_siege"])),
+        ("Établissement", text(&e["adresse_etablissement"])),
+        ("Greffe", text(&e["rcs"]["greffe"])),
+        ("Mandataires sociaux", text(&json!(officers))),
+    ];
+    let (headline_class, headline) = match a.status {
+        Status::Complete => (
+            "ok",
+            "Candidature complète : toutes les pièces ont été obtenues auprès des administrations.",
+        ),
+        Status::AVerifier => ("warn", "Candidature déposée, à vérifier par l'acheteur."),
+        Status::Rejetee => ("ko", "Candidature irrecevable en l'état."),
+        Status::Incomplete => (
+            "warn",
+            "Candidature enregistrée mais incomplète : un service ne répond pas. Rien n'est perdu ; actualisez plus tard.",
+        ),
+    };
+    let main = html! {
+        p { a href={ "/appels-d-offres/" (a.tender) } { "← " (a.tender) } }
+        h1 { "Candidature " code { (a.id) } " " (badge(&status)) }
+        div class={ "notice " (headline_class) } role="status" { (headline) }
+        @for f in &a.findings {
+            div class={ "notice " (if f.level == "rejet" { "ko" } else { "warn" }) } data-finding=(f.level) { (f.message) }
         }
-        Status::AVerifier => {
-            r#"<div class="notice warn">Candidature déposée, à vérifier par l'acheteur.</div>"#
+        h2 { "Entreprise (pré-remplie)" }
+        table #prefilled {
+            @for (label, value) in &fields { tr { th scope="row" { (label) } td { (value) } } }
         }
-        Status::Rejetee => r#"<div class="notice ko">Candidature irrecevable en l'état.</div>"#,
-        Status::Incomplete => {
-            r#"<div class="notice warn">Candidature enregistrée mais incomplète : un service ne répond pas. Rien n'est perdu ; actualisez plus tard.</div>"#
+        h2 { "Pièces jointes" }
+        div.table-wrap {
+            table #pieces {
+                thead { tr {
+                    th scope="col" { "Pièce" } th scope="col" { "Source" }
+                    th scope="col" { "État" } th scope="col" { "Détail" }
+                } }
+                tbody {
+                    @for p in &a.pieces {
+                        tr data-piece=(p.kind) {
+                            td { (p.kind) }
+                            td { (p.source) }
+                            td { (badge(&p.status)) }
+                            td {
+                                (p.detail)
+                                @match (&p.valid_from, &p.valid_until) {
+                                    (Some(f), Some(u)) => { " " span.muted { "(du " (f) " au " (u) ")" } },
+                                    (Some(f), None) => { " " span.muted { "(" (f) ")" } },
+                                    _ => {},
+                                }
+                                @if let Some(u) = &p.document_url { " — " a href=(u) { "document " (p.kind) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p.muted {
+            "Déposée par " (user.display_name()) " le " (a.created_at[..16.min(a.created_at.len())])
+            " ; " (a.attempts) " collecte(s). Chaque appel à API Entreprise porte context=" (m.context)
+            ", object=" (a.tender) ", recipient=SIRET de l'acheteur."
+        }
+        form method="post" action={ "/candidatures/" (a.id) "/actualiser" } {
+            button.secondary #refresh type="submit" { "Actualiser les pièces" }
         }
     };
     page(
         StatusCode::OK,
         &m.title,
+        &format!("Candidature {}", a.id),
         Some(&user),
-        &format!(
-            r#"<p><a href="/appels-d-offres/{t}">← {t}</a></p><h1>Candidature <code>{id}</code> {badge}</h1>{headline}{findings}
-<h2>Entreprise (pré-remplie)</h2><table id="prefilled">{fields}</table>
-<h2>Pièces jointes</h2><table id="pieces"><thead><tr><th>Pièce</th><th>Source</th><th>État</th><th>Détail</th></tr></thead><tbody>{pieces}</tbody></table>
-<p class="muted">Déposée par {who} le {created} ; {attempts} collecte(s). Chaque appel à API Entreprise porte context={ctx}, object={t}, recipient=SIRET de l'acheteur.</p>
-<form method="post" action="/candidatures/{id}/actualiser"><button class="secondary" id="refresh">Actualiser les pièces</button></form>"#,
-            t = escape(&a.tender),
-            id = escape(&a.id),
-            badge = badge(&status),
-            who = escape(&user.display_name()),
-            created = escape(&a.created_at[..16.min(a.created_at.len())]),
-            attempts = a.attempts,
-            ctx = escape(&m.context),
-        ),
+        main,
     )
 }
 
 pub(super) async fn buyer_page(State(m): State<Marche>, headers: HeaderMap) -> Response {
     let user = m.sessions.user(&headers);
     let Some(u) = &user else {
+        let main = html! {
+            h1 { "Publier un appel d'offres" }
+            p { "Identifiez-vous pour publier." }
+            (fc_button("/acheteur"))
+        };
         return page(
             StatusCode::OK,
             &m.title,
+            "Publier un appel d'offres",
             None,
-            &format!(
-                "<h1>Publier un appel d'offres</h1><p>Identifiez-vous pour publier.</p>{}",
-                fc_button("/acheteur")
-            ),
+            main,
         );
     };
     let buyer = m
@@ -311,20 +332,29 @@ pub(super) async fn buyer_page(State(m): State<Marche>, headers: HeaderMap) -> R
         .first()
         .map(|t| t.buyer_siret.clone())
         .unwrap_or_default();
+    let main = html! {
+        h1 { "Publier un appel d'offres" }
+        p.muted { "Les champs marqués « obligatoire » doivent être remplis." }
+        form #publish-form method="post" action="/acheteur" {
+            label for="reference" { "Référence (obligatoire)" span.hint #reference-hint { "Par exemple 2026-VIN-042" } }
+            input #reference name="reference" required aria-describedby="reference-hint";
+            label for="title" { "Objet (obligatoire)" }
+            input #title name="title" required;
+            label for="description" { "Description" }
+            input #description name="description";
+            label for="acheteur" { "SIRET de l'acheteur (obligatoire)" span.hint #acheteur-hint { "14 chiffres, sans espace" } }
+            input #acheteur name="acheteur" value=(buyer) inputmode="numeric" required aria-describedby="acheteur-hint";
+            label for="deadline" { "Date limite (obligatoire)" span.hint #deadline-hint { "Format : AAAA-MM-JJ" } }
+            input #deadline name="deadline" type="date" required aria-describedby="deadline-hint";
+            p { button type="submit" { "Publier" } }
+        }
+    };
     page(
         StatusCode::OK,
         &m.title,
+        "Publier un appel d'offres",
         Some(u),
-        &format!(
-            r#"<h1>Publier un appel d'offres</h1><form method="post" action="/acheteur" id="publish-form">
-<label for="reference">Référence</label><input id="reference" name="reference" required>
-<label for="title">Objet</label><input id="title" name="title" required>
-<label for="description">Description</label><input id="description" name="description">
-<label for="acheteur">SIRET de l'acheteur</label><input id="acheteur" name="acheteur" value="{buyer}" required>
-<label for="deadline">Date limite</label><input id="deadline" name="deadline" type="date" required>
-<p><button type="submit">Publier</button></p></form>"#,
-            buyer = escape(&buyer)
-        ),
+        main,
     )
 }
 
@@ -360,6 +390,6 @@ pub(super) async fn publish_form(
     };
     match publish(&m, t) {
         Ok(t) => see_other(&format!("/appels-d-offres/{}", t.reference), None),
-        Err(e) => problem_page(&m, &user, e).await,
+        Err(e) => problem_page(&m, &user, e),
     }
 }
