@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod browser;
 pub mod citizen;
 pub mod exchange;
 pub mod judge;

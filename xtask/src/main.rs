@@ -442,11 +442,19 @@ fn test(args: &[String]) -> i32 {
             return 1;
         }
     };
+    let axe = match test_browser() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     eprintln!("== cargo test --workspace --no-fail-fast (every test binary, even after a failure)");
     let status = cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
         .env("BENCH_PYTHON", &python)
+        .env("BENCH_AXE", &axe)
         .status();
     let mut code = match status {
         Ok(s) => s.code().unwrap_or(1),
@@ -463,6 +471,46 @@ fn test(args: &[String]) -> i32 {
         }
     }
     code
+}
+
+/// The axe-core version the accessibility audit runs (npm), pinned so verdicts do not move.
+const AXE_CORE: &str = "axe-core@4.14.1";
+
+/// What the accessibility tests need: headless Chromium and chromedriver (Debian), installed if
+/// missing, and axe-core under `target/test-tools` (npm). Gives the path of `axe.min.js`.
+fn test_browser() -> Result<PathBuf, String> {
+    let present = |exe: &str| {
+        Command::new(exe)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !present("chromedriver") || !present("chromium") {
+        eprintln!("== installing Chromium and chromedriver (Debian) for the accessibility audit");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+            .status();
+    }
+    let tools = workspace_root().join("target/test-tools");
+    let axe = tools.join("node_modules/axe-core/axe.min.js");
+    let pinned = std::fs::read_to_string(tools.join("node_modules/axe-core/package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{}\"", &AXE_CORE[9..])));
+    if !pinned {
+        eprintln!("== installing {AXE_CORE} (npm) in {}", tools.display());
+        let done = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&tools)
+            .arg(AXE_CORE)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !done {
+            return Err(format!(
+                "cannot install {AXE_CORE} with npm in {}",
+                tools.display()
+            ));
+        }
+    }
+    Ok(axe)
 }
 
 /// A Python with jwcrypto in a virtual environment under `target/` (the system's is left alone).

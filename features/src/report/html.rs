@@ -86,7 +86,7 @@ impl RunReport {
     fn latency_table(&self) -> Markup {
         html! {
             h2 { "Latency by party" }
-            table #latency {
+            div.table-wrap { table #latency {
                 thead { tr {
                     th scope="col" { "Party" } th scope="col" { "Exchanges" }
                     th scope="col" { "p50 ms" } th scope="col" { "p95 ms" } th scope="col" { "max ms" }
@@ -102,7 +102,7 @@ impl RunReport {
                         }
                     }
                 }
-            }
+            } }
         }
     }
 }
@@ -117,7 +117,7 @@ fn scenario(s: &ScenarioResult) -> Markup {
                 span class={ "badge " (v) } { (v) } " " (s.name) " "
                 span.muted lang="en" { "line " (s.line) " · " (format!("{:.0}", s.duration_ms)) " ms · " (tags.join(" ")) }
             }
-            table.steps {
+            div.table-wrap { table.steps {
                 caption.visually-hidden lang="en" { "Steps of " (s.name) }
                 thead lang="en" { tr { th scope="col" { "Verdict" } th scope="col" { "Step" } th scope="col" { "Duration" } } }
                 tbody {
@@ -133,7 +133,7 @@ fn scenario(s: &ScenarioResult) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             @for e in &s.errors { div.err lang="en" { (e) } }
             @if !s.exchanges.is_empty() {
                 details lang="en" {
@@ -177,8 +177,9 @@ h1{font-size:1.6rem;overflow-wrap:anywhere}.muted{color:#595959}
 .PASSED{color:#18753c}.FAILED{color:#ce0500}.SKIPPED{color:#a33900}
 .badge{font-weight:700;padding:.1rem .4rem;border-radius:.2rem;background:#f6f6f6}
 details{border:1px solid #ddd;border-radius:.3rem;margin:.4rem 0;padding:.3rem .6rem}
-summary{cursor:pointer}table{border-collapse:collapse;max-width:100%}
-td,th{padding:.2rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+summary{cursor:pointer;overflow-wrap:anywhere}table{border-collapse:collapse}
+.table-wrap{overflow-x:auto;position:relative}h2,code,.muted{overflow-wrap:anywhere}
+td,th{padding:.2rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f0ff}
 pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:20rem;font-size:.8rem;white-space:pre-wrap;word-break:break-all}
 .err{background:#fee;border-left:3px solid #ce0500;padding:.3rem .5rem;white-space:pre-wrap}

@@ -108,9 +108,9 @@ label.check { font-weight: 400; }
 input, select { padding: .45rem; width: 100%; box-sizing: border-box; font-size: 1rem; }
 input[type=checkbox], input[type=radio] { width: auto; }
 fieldset { border: 0; padding: 0; margin: 0; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow-x: auto; position: relative; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
-th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
+th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f0f0ff; } th[scope=row] { width: 35%; }
 .muted { color: #595959; font-size: .9rem; } code { background: #eee; padding: 0 .2rem; overflow-wrap: anywhere; }
 ul.accounts { list-style: none; padding: 0; } ul.accounts li { margin: .3rem 0; }

@@ -60,10 +60,12 @@ pub(super) fn estimate_html(e: &Estimate) -> Markup {
             div.notice.warn #outcome role="status" data-issue=(e.issue) { (e.message) }
         }
         @if let (Some(h), Some(m)) = (&e.tarif_horaire, &e.facture_mensuelle) {
-            table #bill {
-                tr { th scope="row" { "Tarif horaire" } td.amount #hourly { (h.replace('.', ",")) " €" } }
-                tr { th scope="row" { "Heures contractualisées" } td { (e.heures_annuelles) " h par an" } }
-                tr { th scope="row" { "Facture mensuelle" } td.amount #monthly { (m.replace('.', ",")) " €" } }
+            div.table-wrap {
+                table #bill {
+                    tr { th scope="row" { "Tarif horaire" } td.amount #hourly { (h.replace('.', ",")) " €" } }
+                    tr { th scope="row" { "Heures contractualisées" } td { (e.heures_annuelles) " h par an" } }
+                    tr { th scope="row" { "Facture mensuelle" } td.amount #monthly { (m.replace('.', ",")) " €" } }
+                }
             }
         }
         ol #explanation { @for l in &e.explications { li { (l) } } }

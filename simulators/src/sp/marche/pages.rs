@@ -95,12 +95,12 @@ fn tender_response(
     let main = html! {
         p { a href="/" { "← Appels d'offres" } }
         h1 { (t.title) }
-        table {
+        div.table-wrap { table {
             tr { th scope="row" { "Référence" } td { code { (t.reference) } } }
             tr { th scope="row" { "Acheteur" } td { (t.buyer_name) " " span.muted { "(SIRET " (t.buyer_siret) ")" } } }
             tr { th scope="row" { "Date limite" } td { (t.deadline.format("%d/%m/%Y").to_string()) } }
             tr { th scope="row" { "Description" } td { (t.description) } }
-        }
+        } }
         h2 { "Candidater" }
         @if let Some((e, _)) = error {
             div.notice.ko #error role="alert" {
@@ -263,8 +263,10 @@ pub(super) async fn application_page(
             div class={ "notice " (if f.level == "rejet" { "ko" } else { "warn" }) } data-finding=(f.level) { (f.message) }
         }
         h2 { "Entreprise (pré-remplie)" }
-        table #prefilled {
-            @for (label, value) in &fields { tr { th scope="row" { (label) } td { (value) } } }
+        div.table-wrap {
+            table #prefilled {
+                @for (label, value) in &fields { tr { th scope="row" { (label) } td { (value) } } }
+            }
         }
         h2 { "Pièces jointes" }
         div.table-wrap {
