@@ -113,6 +113,51 @@ pub struct PartyApp {
     pub control: Option<Router>,
 }
 
+impl PartyApp {
+    /// A party known to the registry: its role and title come from there.
+    pub fn registered(
+        core: PartyCore,
+        router: Router,
+        openapi: fn(&str, &Population) -> Value,
+    ) -> Self {
+        let known = core.id.known();
+        let role = known.map_or(Role::Provider, |p| p.role);
+        let title = known.map_or("", |p| p.title).into();
+        PartyApp::new(core, role, title, router, openapi)
+    }
+
+    /// A party with nothing to reset and no control routes of its own.
+    pub fn new(
+        core: PartyCore,
+        role: Role,
+        title: std::borrow::Cow<'static, str>,
+        router: Router,
+        openapi: fn(&str, &Population) -> Value,
+    ) -> Self {
+        PartyApp {
+            core,
+            role,
+            title,
+            router,
+            openapi,
+            reset: Arc::new(|| {}),
+            control: None,
+        }
+    }
+
+    /// What `POST /_control/reset` clears besides the journal and the clock.
+    pub fn on_reset(mut self, reset: impl Fn() + Send + Sync + 'static) -> Self {
+        self.reset = Arc::new(reset);
+        self
+    }
+
+    /// The party's own control routes (under `/_control/`).
+    pub fn with_control(mut self, control: Router) -> Self {
+        self.control = Some(control);
+        self
+    }
+}
+
 /// A party running on a port.
 pub struct RunningParty {
     /// Its id.

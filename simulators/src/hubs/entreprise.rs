@@ -26,87 +26,87 @@ use super::{
     CachePolicy, Endpoint, Hub, HubCall, Upstream, envelope, hub_error, json_api, provider_failure,
     query_map,
 };
-use crate::http::{PartyApp, PartyCore, PartyId, Role};
+use crate::http::{PartyApp, PartyCore, PartyId};
 use crate::population::{Population, ids};
 
+/// An endpoint of the `json_resources_entreprise` group: 250 calls a minute, with `context`,
+/// `object` and `recipient` required, as most of API Entreprise's.
+const fn json_resource(
+    route: &'static str,
+    scopes: &'static [&'static str],
+    cache: CachePolicy,
+) -> Endpoint {
+    Endpoint {
+        route,
+        scopes,
+        group: "json_resources_entreprise",
+        limit: 250,
+        period: 60,
+        requires_context: true,
+        cache,
+    }
+}
+
 /// INSEE legal unit (v4).
-pub const UNITE_LEGALE: Endpoint = Endpoint {
-    route: "/v4/insee/sirene/unites_legales/{siren}",
-    scopes: &["entreprises", "unites_legales_etablissements_insee"],
-    group: "json_resources_entreprise",
-    limit: 250,
-    period: 60,
-    requires_context: true,
-    cache: CachePolicy::Seconds(3600),
-};
+pub const UNITE_LEGALE: Endpoint = json_resource(
+    "/v4/insee/sirene/unites_legales/{siren}",
+    &["entreprises", "unites_legales_etablissements_insee"],
+    CachePolicy::Seconds(3600),
+);
 
 /// INSEE establishment (v4).
-pub const ETABLISSEMENT: Endpoint = Endpoint {
-    route: "/v4/insee/sirene/etablissements/{siret}",
-    scopes: &["etablissements", "unites_legales_etablissements_insee"],
-    group: "json_resources_entreprise",
-    limit: 250,
-    period: 60,
-    requires_context: true,
-    cache: CachePolicy::Seconds(3600),
-};
+pub const ETABLISSEMENT: Endpoint = json_resource(
+    "/v4/insee/sirene/etablissements/{siret}",
+    &["etablissements", "unites_legales_etablissements_insee"],
+    CachePolicy::Seconds(3600),
+);
 
 /// URSSAF attestation de vigilance (v4).
 pub const ATTESTATION_VIGILANCE: Endpoint = Endpoint {
-    route: "/v4/urssaf/unites_legales/{siren}/attestation_vigilance",
-    scopes: &["attestations_sociales", "attestation_sociale_urssaf"],
     group: "urssaf_attestation_sociales",
     limit: 100,
-    period: 60,
-    requires_context: true,
     cache: CachePolicy::UntilTomorrow8,
+    ..json_resource(
+        "/v4/urssaf/unites_legales/{siren}/attestation_vigilance",
+        &["attestations_sociales", "attestation_sociale_urssaf"],
+        CachePolicy::None,
+    )
 };
 
 /// Infogreffe RCS extract (Kbis data, v3).
-pub const EXTRAIT_KBIS: Endpoint = Endpoint {
-    route: "/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis",
-    scopes: &["extraits_rcs", "open_data"],
-    group: "json_resources_entreprise",
-    limit: 250,
-    period: 60,
-    requires_context: true,
-    cache: CachePolicy::None,
-};
+pub const EXTRAIT_KBIS: Endpoint = json_resource(
+    "/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis",
+    &["extraits_rcs", "open_data"],
+    CachePolicy::None,
+);
 
 /// MSA contributions compliance (v3).
-pub const CONFORMITE_MSA: Endpoint = Endpoint {
-    route: "/v3/msa/etablissements/{siret}/conformite_cotisations",
-    scopes: &["msa_cotisations", "cotisations_msa"],
-    group: "json_resources_entreprise",
-    limit: 250,
-    period: 60,
-    requires_context: true,
-    cache: CachePolicy::None,
-};
+pub const CONFORMITE_MSA: Endpoint = json_resource(
+    "/v3/msa/etablissements/{siret}/conformite_cotisations",
+    &["msa_cotisations", "cotisations_msa"],
+    CachePolicy::None,
+);
 
 const INSEE_PATH: &str = "/entreprises/sirene/V3.11";
 
 /// DGFiP attestation de régularité fiscale (v4).
 pub const ATTESTATION_FISCALE: Endpoint = Endpoint {
-    route: "/v4/dgfip/unites_legales/{siren}/attestation_fiscale",
-    scopes: &["attestations_fiscales", "attestation_fiscale_dgfip"],
     group: "high_latency_documents_attestation_fiscale",
     limit: 5,
-    period: 60,
-    requires_context: true,
     cache: CachePolicy::UntilTomorrow8,
+    ..json_resource(
+        "/v4/dgfip/unites_legales/{siren}/attestation_fiscale",
+        &["attestations_fiscales", "attestation_fiscale_dgfip"],
+        CachePolicy::None,
+    )
 };
 
 /// DGFiP turnover of the last three financial years (v3).
-pub const CHIFFRES_AFFAIRES: Endpoint = Endpoint {
-    route: "/v3/dgfip/etablissements/{siret}/chiffres_affaires",
-    scopes: &["chiffre_affaires_dgfip", "exercices"],
-    group: "json_resources_entreprise",
-    limit: 250,
-    period: 60,
-    requires_context: true,
-    cache: CachePolicy::Seconds(3600),
-};
+pub const CHIFFRES_AFFAIRES: Endpoint = json_resource(
+    "/v3/dgfip/etablissements/{siret}/chiffres_affaires",
+    &["chiffre_affaires_dgfip", "exercices"],
+    CachePolicy::Seconds(3600),
+);
 
 /// The providers' health checks behind `/ping/{provider}/{source}`.
 pub static PINGS: &[super::Ping] = &[
@@ -178,15 +178,9 @@ pub fn app(
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(hub.clone());
     let reset = hub.clone();
-    PartyApp {
-        core,
-        role: Role::Hub,
-        title: PartyId::API_ENTREPRISE.title().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || reset.reset()),
-        control: Some(super::control(hub)),
-    }
+    PartyApp::registered(core, router, openapi)
+        .on_reset(move || reset.reset())
+        .with_control(super::control(hub))
 }
 
 /// INSEE's answer translated: 200 → data, 404 → `01003`, 403 (never diffused) → 451 `01005`.
@@ -223,47 +217,52 @@ fn insee_answer(
 
 async fn unite_legale(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
     let base = r.base_url();
-    handle(
+    let path = format!("{INSEE_PATH}/siren/{siren}");
+    relay(
         &hub,
         &UNITE_LEGALE,
         r,
         &siren,
         Identifier::Siren,
-        async |call: &mut HubCall| {
-            let outcome = hub
-                .upstream(
-                    call,
-                    &PartyId::INSEE,
-                    &format!("{INSEE_PATH}/siren/{siren}"),
-                    &[],
-                )
-                .await;
-            insee_answer(&outcome, "uniteLegale", &base, shapes::unite_legale)
-        },
+        PartyId::INSEE,
+        path,
+        |o| insee_answer(&o, "uniteLegale", &base, shapes::unite_legale),
     )
     .await
 }
 
 async fn etablissement(State(hub): State<Hub>, Path(siret): Path<String>, r: Incoming) -> Response {
     let base = r.base_url();
-    handle(
+    let path = format!("{INSEE_PATH}/siret/{siret}");
+    relay(
         &hub,
         &ETABLISSEMENT,
         r,
         &siret,
         Identifier::Siret,
-        async |call: &mut HubCall| {
-            let outcome = hub
-                .upstream(
-                    call,
-                    &PartyId::INSEE,
-                    &format!("{INSEE_PATH}/siret/{siret}"),
-                    &[],
-                )
-                .await;
-            insee_answer(&outcome, "etablissement", &base, shapes::etablissement)
-        },
+        PartyId::INSEE,
+        path,
+        |o| insee_answer(&o, "etablissement", &base, shapes::etablissement),
     )
+    .await
+}
+
+/// The course of an endpoint that asks one provider once: the hub's checks, the call, then
+/// `answer` translates the provider's outcome.
+#[allow(clippy::too_many_arguments)] // the endpoint's whole identity, said once per handler
+async fn relay(
+    hub: &Hub,
+    e: &'static Endpoint,
+    r: Incoming,
+    id: &str,
+    kind: Identifier,
+    provider: PartyId,
+    path: String,
+    answer: impl FnOnce(Upstream) -> Response,
+) -> Response {
+    handle(hub, e, r, id, kind, async |call: &mut HubCall| {
+        answer(hub.upstream(call, &provider, &path, &[]).await)
+    })
     .await
 }
 
@@ -485,44 +484,32 @@ async fn attestation_vigilance(
     Path(siren): Path<String>,
     r: Incoming,
 ) -> Response {
-    handle(
+    let path = format!("/api/v1/attestations/vigilance/{siren}");
+    relay(
         &hub,
         &ATTESTATION_VIGILANCE,
         r,
         &siren,
         Identifier::Siren,
-        async |call: &mut HubCall| {
-            let outcome = hub
-                .upstream(
-                    call,
-                    &PartyId::URSSAF,
-                    &format!("/api/v1/attestations/vigilance/{siren}"),
-                    &[],
-                )
-                .await;
-            urssaf_answer(&hub, &outcome)
-        },
+        PartyId::URSSAF,
+        path,
+        |o| urssaf_answer(&hub, &o),
     )
     .await
 }
 
 /// Infogreffe's extract in API Entreprise's shape.
 async fn extrait_kbis(State(hub): State<Hub>, Path(siren): Path<String>, r: Incoming) -> Response {
-    handle(
+    let path = format!("/api/v1/entreprises/{siren}/extrait-rcs");
+    relay(
         &hub,
         &EXTRAIT_KBIS,
         r,
         &siren,
         Identifier::Siren,
-        async |call: &mut HubCall| match hub
-            .upstream(
-                call,
-                &PartyId::INFOGREFFE,
-                &format!("/api/v1/entreprises/{siren}/extrait-rcs"),
-                &[],
-            )
-            .await
-        {
+        PartyId::INFOGREFFE,
+        path,
+        |o| match o {
             Upstream::Answer(200, body) => match serde_json::from_slice::<Value>(&body) {
                 Ok(k) if k["siren"].is_string() => json_api(&shapes::extrait_kbis(&k)),
                 _ => provider_failure("02", "Infogreffe", &Upstream::Answer(200, body)),
@@ -544,33 +531,27 @@ async fn conformite_msa(
     Path(siret): Path<String>,
     r: Incoming,
 ) -> Response {
-    handle(
+    let path = format!("/api/v1/conformite-cotisations/{siret}");
+    relay(
         &hub,
         &CONFORMITE_MSA,
         r,
         &siret,
         Identifier::Siret,
-        async |call: &mut HubCall| match hub
-            .upstream(
-                call,
-                &PartyId::MSA,
-                &format!("/api/v1/conformite-cotisations/{siret}"),
-                &[],
-            )
-            .await
-        {
+        PartyId::MSA,
+        path,
+        |o| match o {
             Upstream::Answer(200, body) => {
                 let status = serde_json::from_slice::<Value>(&body)
                     .ok()
                     .and_then(|v| v["statut"].as_str().map(str::to_string));
-                match status.as_deref() {
-                    Some("A_JOUR") => envelope(json!({"status": "up_to_date"})),
-                    Some("NON_A_JOUR") => envelope(json!({"status": "outdated"})),
-                    Some("EN_COURS_DE_CONTROLE") => {
-                        envelope(json!({"status": "under_investigation"}))
-                    }
-                    _ => provider_failure("10", "MSA", &Upstream::Answer(200, body)),
-                }
+                let ours = match status.as_deref() {
+                    Some("A_JOUR") => "up_to_date",
+                    Some("NON_A_JOUR") => "outdated",
+                    Some("EN_COURS_DE_CONTROLE") => "under_investigation",
+                    _ => return provider_failure("10", "MSA", &Upstream::Answer(200, body)),
+                };
+                envelope(json!({"status": ours}))
             }
             Upstream::Answer(404, _) => hub_error(
                 "10003",

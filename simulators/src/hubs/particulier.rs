@@ -28,7 +28,7 @@ use super::{
     CachePolicy, Endpoint, Hub, HubCall, HubSettings, Upstream, envelope, hub_error,
     provider_failure, query_map,
 };
-use crate::http::{PartyApp, PartyCore, PartyId, Role};
+use crate::http::{PartyApp, PartyCore, PartyId};
 use crate::identity::checktoken_client::FranceConnectLink;
 use crate::population::Population;
 
@@ -162,15 +162,9 @@ pub fn app(
             .method_not_allowed_fallback(super::method_not_allowed)
             .with_state(state);
     let reset = hub.clone();
-    PartyApp {
-        core,
-        role: Role::Hub,
-        title: PartyId::API_PARTICULIER.title().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || reset.reset()),
-        control: Some(super::control(hub)),
-    }
+    PartyApp::registered(core, router, openapi)
+        .on_reset(move || reset.reset())
+        .with_control(super::control(hub))
 }
 
 #[derive(Clone, Copy)]

@@ -203,21 +203,15 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
             )
         })
         .with_state(state);
-    PartyApp {
-        core,
-        role: Role::Idp,
-        title: settings.title.clone().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || {
-            lock(&reset_state.pending).clear();
-            lock(&reset_state.codes).clear();
-            lock(&reset_state.tokens).clear();
-            *reset_state.keys.write().unwrap_or_else(|e| e.into_inner()) =
-                vec![reset_state.settings.signing_key.clone()];
-        }),
-        control: Some(control),
-    }
+    let title = settings.title.clone().into();
+    let app = PartyApp::new(core, Role::Idp, title, router, openapi).with_control(control);
+    app.on_reset(move || {
+        lock(&reset_state.pending).clear();
+        lock(&reset_state.codes).clear();
+        lock(&reset_state.tokens).clear();
+        *reset_state.keys.write().unwrap_or_else(|e| e.into_inner()) =
+            vec![reset_state.settings.signing_key.clone()];
+    })
 }
 
 /// `POST /_control/keys/rotate`: a new ES256 key signs from now on; the old ones stay published.

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::http::openapi;
-use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, pdf_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, json_response, pdf_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
 use crate::population::{Company, Population, RcsEntry, ids, referentials as refs};
@@ -55,15 +55,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
             )
         })
         .with_state(core.clone());
-    PartyApp {
-        core,
-        role: Role::Provider,
-        title: PartyId::INFOGREFFE.title().into(),
-        router,
-        openapi,
-        reset: Arc::new(|| {}),
-        control: None,
-    }
+    PartyApp::registered(core, router, openapi)
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::defects::Defect;
-use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{Company, Diffusion, Establishment, Population, ids};
 
@@ -40,15 +40,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
             wrong_error_format,
         ))
         .with_state(core.clone());
-    PartyApp {
-        core,
-        role: Role::Provider,
-        title: PartyId::INSEE.title().into(),
-        router,
-        openapi,
-        reset: Arc::new(|| {}),
-        control: None,
-    }
+    PartyApp::registered(core, router, openapi)
 }
 
 /// INSEE's error body: the header alone.

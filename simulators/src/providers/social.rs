@@ -18,7 +18,7 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 
 use crate::http::openapi;
-use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
+use crate::http::{PartyApp, PartyCore, PartyId, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{
     Citizen, Gender, Household, MsaStatus, PivotQuery, Population, Regime, ids, tax,
@@ -40,7 +40,6 @@ pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
         Regime::Cnaf => PartyId::CNAF,
         Regime::Msa => PartyId::MSA,
     };
-    let title = id.title().into();
     let core = PartyCore::new(id, population);
     let mut router = Router::new()
         .route(&format!("{BASE}/quotient-familial"), get(quotient_familial))
@@ -75,15 +74,7 @@ pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
         Regime::Cnaf => openapi_cnaf as fn(&str, &Population) -> Value,
         Regime::Msa => openapi_msa,
     };
-    PartyApp {
-        core,
-        role: Role::Provider,
-        title,
-        router,
-        openapi,
-        reset: Arc::new(|| {}),
-        control: None,
-    }
+    PartyApp::registered(core, router, openapi)
 }
 
 fn error(status: StatusCode, code: &str, libelle: impl Into<String>) -> Response {

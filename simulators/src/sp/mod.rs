@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -62,6 +63,26 @@ pub struct FranceConnectClient {
 
 fn default_acr() -> String {
     "eidas1".into()
+}
+
+impl FranceConnectClient {
+    /// The service's relying party at the broker found at `broker_url`, coming back to
+    /// `own_url`, its key cache on the service's clock.
+    pub fn relying_party(
+        &self,
+        broker_url: &str,
+        own_url: &str,
+        clock: crate::http::Clock,
+    ) -> oidc::RelyingParty {
+        oidc::RelyingParty::new(
+            broker_url,
+            &self.client_id,
+            &self.client_secret,
+            own_url,
+            &self.acr,
+            clock,
+        )
+    }
 }
 
 /// A hub habilitation: a JWT as the hub's administrators hand it out, or the `jti` of a token
@@ -359,6 +380,78 @@ pub fn page(
     r.headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));
     r
+}
+
+/// What sign-in and the error page need of a demo service.
+pub(crate) trait Service: Clone + Send + Sync + 'static {
+    /// Its name, in every page's header.
+    fn title(&self) -> &str;
+    /// Who is signed in.
+    fn sessions(&self) -> &Sessions;
+    /// Its client at FranceConnect.
+    fn rp(&self) -> &oidc::RelyingParty;
+    /// Its clock.
+    fn clock(&self) -> &crate::http::Clock;
+    /// Where the error page leads back to: the link and its words.
+    fn way_back(&self) -> (&'static str, &'static str);
+}
+
+/// Implements [`Service`] for a demo service's state with the fields `title`, `sessions`, `rp`
+/// and `core`, and the error page's way back.
+macro_rules! service {
+    ($ty:ty, $href:literal, $words:literal) => {
+        impl $crate::sp::Service for $ty {
+            fn title(&self) -> &str {
+                &self.title
+            }
+            fn sessions(&self) -> &$crate::sp::Sessions {
+                &self.sessions
+            }
+            fn rp(&self) -> &$crate::sp::oidc::RelyingParty {
+                &self.rp
+            }
+            fn clock(&self) -> &$crate::http::Clock {
+                &self.core.clock
+            }
+            fn way_back(&self) -> (&'static str, &'static str) {
+                ($href, $words)
+            }
+        }
+    };
+}
+pub(crate) use service;
+
+/// What went wrong, with the way back.
+pub(crate) fn error_page<S: Service>(
+    s: &S,
+    status: StatusCode,
+    user: Option<&SignedIn>,
+    message: &str,
+) -> Response {
+    let (href, words) = s.way_back();
+    let main = html! {
+        h1 { "Une erreur est survenue" }
+        div.notice.ko #error role="alert" { (message) }
+        p { a href=(href) { (words) } }
+    };
+    page(status, s.title(), "Erreur", user, main)
+}
+
+/// `GET /oidc-callback`: back from FranceConnect.
+pub(crate) async fn callback<S: Service>(
+    State(s): State<S>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let now = s.clock().now().timestamp();
+    oidc::finish(s.sessions(), s.rp(), &headers, q.as_deref(), now)
+        .await
+        .unwrap_or_else(|(status, e)| error_page(&s, status, None, &e))
+}
+
+/// `POST /deconnexion`: signs out here and at FranceConnect.
+pub(crate) async fn sign_out<S: Service>(State(s): State<S>, headers: HeaderMap) -> Response {
+    oidc::end(s.sessions(), s.rp(), &headers).await
 }
 
 /// The FranceConnect button as FranceConnect's guidelines draw it: the button, then apart from

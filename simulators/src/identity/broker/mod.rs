@@ -527,35 +527,29 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
         .route("/_control/keys/rotate", post(rotate_keys))
         .with_state(broker.clone());
     let reset = broker.clone();
-    PartyApp {
-        core,
-        role: Role::Broker,
-        title: settings.title.clone().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || {
-            lock(&reset.interactions).clear();
-            lock(&reset.idp_states).clear();
-            lock(&reset.codes).clear();
-            lock(&reset.used_codes).clear();
-            lock(&reset.tokens).clear();
-            lock(&reset.sessions).clear();
-            lock(&reset.logouts).clear();
-            reset.idp_keys.clear();
-            lock(&reset.issued_jwe).clear();
-            let mut keys = reset.keys.write().unwrap_or_else(|e| e.into_inner());
-            *keys = reset
-                .s
-                .signing_keys
-                .iter()
-                .map(|k| RingKey {
-                    key: k.clone(),
-                    retires_at: None,
-                })
-                .collect();
-        }),
-        control: Some(control),
-    }
+    let title = settings.title.clone().into();
+    let app = PartyApp::new(core, Role::Broker, title, router, openapi).with_control(control);
+    app.on_reset(move || {
+        lock(&reset.interactions).clear();
+        lock(&reset.idp_states).clear();
+        lock(&reset.codes).clear();
+        lock(&reset.used_codes).clear();
+        lock(&reset.tokens).clear();
+        lock(&reset.sessions).clear();
+        lock(&reset.logouts).clear();
+        reset.idp_keys.clear();
+        lock(&reset.issued_jwe).clear();
+        let mut keys = reset.keys.write().unwrap_or_else(|e| e.into_inner());
+        *keys = reset
+            .s
+            .signing_keys
+            .iter()
+            .map(|k| RingKey {
+                key: k.clone(),
+                retires_at: None,
+            })
+            .collect();
+    })
 }
 
 /// Back-channel error (token, userinfo, revocation, checktoken), with FranceConnect's `error_uri`.

@@ -35,8 +35,7 @@ pub use france_connect::SCOPE_FIELDS;
 use super::ymd;
 use crate::http::openapi;
 use crate::http::{
-    Caller, PartyApp, PartyCore, PartyId, Role, json_response, pdf_response, typed_json,
-    with_subject,
+    Caller, PartyApp, PartyCore, PartyId, json_response, pdf_response, typed_json, with_subject,
 };
 use crate::http::{param, query_pairs};
 use crate::pdf::{self, Certificate};
@@ -160,15 +159,8 @@ pub fn app(
             )
         })
         .with_state(state);
-    PartyApp {
-        core,
-        role: Role::Provider,
-        title: PartyId::DGFIP.title().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear()),
-        control: None,
-    }
+    PartyApp::registered(core, router, openapi)
+        .on_reset(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear())
 }
 
 fn correlation_id(headers: &HeaderMap) -> Option<String> {

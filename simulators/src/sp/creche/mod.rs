@@ -42,7 +42,8 @@ use serde_json::{Value, json};
 use super::SpError;
 use super::psu::{Bareme, Bound, Family, Fee};
 use super::{
-    FranceConnectClient, Sessions, SignedIn, decimal, euros, oidc, page, problem, see_other,
+    FranceConnectClient, Sessions, SignedIn, decimal, error_page, euros, oidc, page, problem,
+    see_other,
 };
 use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
@@ -165,14 +166,9 @@ pub fn app(
     let c = Creche {
         core: core.clone(),
         title: title.clone(),
-        rp: oidc::RelyingParty::new(
-            &r.broker_url,
-            &cfg.france_connect.client_id,
-            &cfg.france_connect.client_secret,
-            &r.own_url,
-            &cfg.france_connect.acr,
-            core.clock.clone(),
-        ),
+        rp: cfg
+            .france_connect
+            .relying_party(&r.broker_url, &r.own_url, core.clock.clone()),
         sessions: Sessions::default(),
         nurseries: Arc::new(cfg.nurseries.clone()),
         bareme: Arc::new(cfg.psu.clone()),
@@ -187,8 +183,8 @@ pub fn app(
     let router = Router::new()
         .route("/", get(home))
         .route("/connexion", get(sign_in))
-        .route("/oidc-callback", get(callback))
-        .route("/deconnexion", post(sign_out))
+        .route("/oidc-callback", get(super::callback::<Creche>))
+        .route("/deconnexion", post(super::sign_out::<Creche>))
         .route("/creches/{id}", get(nursery_page))
         .route("/creches/{id}/estimation", post(estimate_form))
         .route(
@@ -204,15 +200,10 @@ pub fn app(
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(c.clone());
     let reset = c.clone();
-    Ok(PartyApp {
-        core,
-        role: Role::Sp,
-        title: title.to_string().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || reset.sessions.clear()),
-        control: None,
-    })
+    Ok(
+        PartyApp::new(core, Role::Sp, title.to_string().into(), router, openapi)
+            .on_reset(move || reset.sessions.clear()),
+    )
 }
 
 // --- Sign-in --------------------------------------------------------------------------------
@@ -254,13 +245,4 @@ async fn sign_in(State(c): State<Creche>, headers: HeaderMap, RawQuery(q): RawQu
     .unwrap_or_else(|e| error_page(&c, StatusCode::BAD_GATEWAY, None, &e.0))
 }
 
-async fn callback(State(c): State<Creche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let now = c.core.clock.now().timestamp();
-    oidc::finish(&c.sessions, &c.rp, &headers, q.as_deref(), now)
-        .await
-        .unwrap_or_else(|(status, e)| error_page(&c, status, None, &e))
-}
-
-async fn sign_out(State(c): State<Creche>, headers: HeaderMap) -> Response {
-    oidc::end(&c.sessions, &c.rp, &headers).await
-}
+crate::sp::service!(Creche, "/", "Retour aux crèches");

@@ -4,20 +4,6 @@ use super::*;
 use crate::http::{Markup, html};
 use crate::sp::{SpError, franceconnect_button};
 
-pub(super) fn error_page(
-    c: &Creche,
-    status: StatusCode,
-    user: Option<&SignedIn>,
-    message: &str,
-) -> Response {
-    let main = html! {
-        h1 { "Une erreur est survenue" }
-        div.notice.ko #error role="alert" { (message) }
-        p { a href="/" { "Retour aux crèches" } }
-    };
-    page(status, &c.title, "Erreur", user, main)
-}
-
 pub(super) async fn home(State(c): State<Creche>, headers: HeaderMap) -> Response {
     let user = c.sessions.user(&headers);
     let main = html! {

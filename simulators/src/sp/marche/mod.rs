@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 
 use super::SpError;
 use super::store::Store;
-use super::{FranceConnectClient, Sessions, SignedIn, oidc, page, problem, see_other};
+use super::{FranceConnectClient, Sessions, SignedIn, error_page, oidc, page, problem, see_other};
 use crate::defects::Defect;
 use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response, with_subject};
 use crate::population::{Population, ids};
@@ -222,14 +222,9 @@ pub fn app(
     }
     let title: Arc<str> = cfg.title.as_str().into();
     let m = Marche {
-        rp: oidc::RelyingParty::new(
-            &r.broker_url,
-            &cfg.france_connect.client_id,
-            &cfg.france_connect.client_secret,
-            &r.own_url,
-            &cfg.france_connect.acr,
-            core.clock.clone(),
-        ),
+        rp: cfg
+            .france_connect
+            .relying_party(&r.broker_url, &r.own_url, core.clock.clone()),
         core: core.clone(),
         title: title.clone(),
         sessions: Sessions::default(),
@@ -245,8 +240,8 @@ pub fn app(
     let router = Router::new()
         .route("/", get(home))
         .route("/connexion", get(sign_in))
-        .route("/oidc-callback", get(callback))
-        .route("/deconnexion", post(sign_out))
+        .route("/oidc-callback", get(super::callback::<Marche>))
+        .route("/deconnexion", post(super::sign_out::<Marche>))
         .route("/appels-d-offres/{reference}", get(tender_page))
         .route("/appels-d-offres/{reference}/candidater", post(apply_form))
         .route("/acheteur", get(buyer_page).post(publish_form))
@@ -265,25 +260,18 @@ pub fn app(
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(m.clone());
     let reset = m.clone();
-    Ok(PartyApp {
-        core,
-        role: Role::Sp,
-        title: title.to_string().into(),
-        router,
-        openapi,
-        reset: Arc::new(move || {
-            reset.sessions.clear();
-            // A reset clears what the bench made; applications kept in a file are the user's.
-            if !reset.applications.is_persistent() {
-                let _ = reset.applications.retain(|_| false);
-            }
-            let _ = reset.tenders.retain(|_| false);
-            for t in reset.initial_tenders.iter() {
-                let _ = reset.tenders.put(&t.reference, t.clone());
-            }
-        }),
-        control: None,
-    })
+    let app = PartyApp::new(core, Role::Sp, title.to_string().into(), router, openapi);
+    Ok(app.on_reset(move || {
+        reset.sessions.clear();
+        // A reset clears what the bench made; applications kept in a file are the user's.
+        if !reset.applications.is_persistent() {
+            let _ = reset.applications.retain(|_| false);
+        }
+        let _ = reset.tenders.retain(|_| false);
+        for t in reset.initial_tenders.iter() {
+            let _ = reset.tenders.put(&t.reference, t.clone());
+        }
+    }))
 }
 
 // --- Sign-in --------------------------------------------------------------------------------
@@ -317,13 +305,4 @@ async fn sign_in(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQu
     .unwrap_or_else(|e| error_page(&m, StatusCode::BAD_GATEWAY, None, &e.0))
 }
 
-async fn callback(State(m): State<Marche>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let now = m.core.clock.now().timestamp();
-    oidc::finish(&m.sessions, &m.rp, &headers, q.as_deref(), now)
-        .await
-        .unwrap_or_else(|(status, e)| error_page(&m, status, None, &e))
-}
-
-async fn sign_out(State(m): State<Marche>, headers: HeaderMap) -> Response {
-    oidc::end(&m.sessions, &m.rp, &headers).await
-}
+crate::sp::service!(Marche, "/", "Retour aux appels d'offres");

@@ -5,20 +5,6 @@ use super::*;
 use crate::http::{Markup, html};
 use crate::sp::{SpError, franceconnect_button};
 
-pub(super) fn error_page(
-    m: &Marche,
-    status: StatusCode,
-    user: Option<&SignedIn>,
-    message: &str,
-) -> Response {
-    let main = html! {
-        h1 { "Une erreur est survenue" }
-        div.notice.ko #error role="alert" { (message) }
-        p { a href="/" { "Retour aux appels d'offres" } }
-    };
-    page(status, &m.title, "Erreur", user, main)
-}
-
 pub(super) fn fc_button(return_to: &str) -> Markup {
     franceconnect_button(&format!("/connexion?retour={}", urlencode(return_to)))
 }
