@@ -11,6 +11,7 @@ mod journal;
 pub mod openapi;
 mod query;
 mod random;
+mod routes;
 pub mod trace;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ pub use html::{Markup, Page, PreEscaped, html};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
 pub use query::{param, query_pairs, url_with};
 pub use random::{random_token, uuid_like};
+pub use routes::{Route, Routes, Served};
 
 use crate::defects::Defects;
 pub use crate::party::{PartyId, Role};
@@ -104,6 +106,10 @@ pub struct PartyApp {
     pub title: std::borrow::Cow<'static, str>,
     /// The party's own routes.
     pub router: Router,
+    /// What they serve (method, path): its OpenAPI document describes each.
+    pub routes: Vec<Route>,
+    /// Its HTML pages, documented from this list.
+    pub pages: Vec<Route>,
     /// Its OpenAPI 3.1 document, given the base URL it is served at (examples come from the
     /// population, so "try it out" works).
     pub openapi: fn(&str, &Population) -> Value,
@@ -117,7 +123,7 @@ impl PartyApp {
     /// A party known to the registry: its role and title come from there.
     pub fn registered(
         core: PartyCore,
-        router: Router,
+        router: Served,
         openapi: fn(&str, &Population) -> Value,
     ) -> Self {
         let known = core.id.known();
@@ -131,14 +137,16 @@ impl PartyApp {
         core: PartyCore,
         role: Role,
         title: std::borrow::Cow<'static, str>,
-        router: Router,
+        served: Served,
         openapi: fn(&str, &Population) -> Value,
     ) -> Self {
         PartyApp {
             core,
             role,
             title,
-            router,
+            router: served.router,
+            routes: served.routes,
+            pages: served.pages,
             openapi,
             reset: Arc::new(|| {}),
             control: None,
@@ -172,6 +180,10 @@ pub struct RunningParty {
     pub addr: SocketAddr,
     /// Its core, shared with the running server (journal, clock, faults).
     pub core: PartyCore,
+    /// The API routes it serves (method, path), besides `/openapi.json` and `/_control/`.
+    pub routes: Vec<Route>,
+    /// Its HTML pages (method, path).
+    pub pages: Vec<Route>,
     task: JoinHandle<()>,
 }
 
@@ -240,7 +252,14 @@ pub fn serve_party(
         clock: app.core.clock.clone(),
     };
     // Built once: the document only depends on the base URL.
-    let document = Arc::new((app.openapi)(&base_url, &app.core.population));
+    let mut document = (app.openapi)(&base_url, &app.core.population);
+    for (path, ops) in routes::page_operations(&app.pages) {
+        let item = &mut document["paths"][&path];
+        for (method, op) in ops.as_object().into_iter().flatten() {
+            item[method] = op.clone();
+        }
+    }
+    let document = Arc::new(document);
     let recorded = app
         .router
         .layer(axum::middleware::from_fn_with_state(
@@ -291,6 +310,8 @@ pub fn serve_party(
         base_url,
         addr,
         core: app.core,
+        routes: app.routes,
+        pages: app.pages,
         task,
     })
 }

@@ -12,11 +12,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
@@ -144,36 +142,29 @@ pub fn app(
     for t in &settings.tokens {
         hub.registry.insert(t.clone());
     }
-    let router = Router::new()
-        .route(UNITE_LEGALE.route, get(unite_legale))
-        .route(ETABLISSEMENT.route, get(etablissement))
-        .route(ATTESTATION_VIGILANCE.route, get(attestation_vigilance))
-        .route(EXTRAIT_KBIS.route, get(extrait_kbis))
-        .route(CONFORMITE_MSA.route, get(conformite_msa))
-        .route(ATTESTATION_FISCALE.route, get(attestation_fiscale))
-        .route(CHIFFRES_AFFAIRES.route, get(chiffres_affaires))
-        .route(
+    let router = crate::http::Routes::new()
+        .get(UNITE_LEGALE.route, unite_legale)
+        .get(ETABLISSEMENT.route, etablissement)
+        .get(ATTESTATION_VIGILANCE.route, attestation_vigilance)
+        .get(EXTRAIT_KBIS.route, extrait_kbis)
+        .get(CONFORMITE_MSA.route, conformite_msa)
+        .get(ATTESTATION_FISCALE.route, attestation_fiscale)
+        .get(CHIFFRES_AFFAIRES.route, chiffres_affaires)
+        .get(
             "/files/{id}",
-            get(
-                |State(hub): State<Hub>, Path(id): Path<String>| async move { hub.file(&id).await },
-            ),
+            |State(hub): State<Hub>, Path(id): Path<String>| async move { hub.file(&id).await },
         )
-        .route(
-            "/pings",
-            get(|State(hub): State<Hub>| async move {
-                hub.pings(PINGS, |p, s| format!("/ping/{p}/{s}"))
-            }),
-        )
-        .route(
+        .get("/pings", |State(hub): State<Hub>| async move {
+            hub.pings(PINGS, |p, s| format!("/ping/{p}/{s}"))
+        })
+        .get(
             "/ping/{provider}/{source}",
-            get(
-                |State(hub): State<Hub>, Path((p, s)): Path<(String, String)>| async move {
-                    hub.ping(PINGS, &p, &s).await
-                },
-            ),
+            |State(hub): State<Hub>, Path((p, s)): Path<(String, String)>| async move {
+                hub.ping(PINGS, &p, &s).await
+            },
         )
-        .route("/privileges", get(privileges))
-        .route("/v2/privileges", get(privileges))
+        .get("/privileges", privileges)
+        .get("/v2/privileges", privileges)
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(hub.clone());

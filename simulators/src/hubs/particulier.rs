@@ -14,11 +14,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -125,39 +123,19 @@ pub fn app(
         france_connect: france_connect.map(|l| l.with_clock(core.clock.clone())),
     };
     let router =
-        Router::new()
-            .route(
-                QF_IDENTITE.route,
-                get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Qf)),
-            )
-            .route(
-                EAJE_IDENTITE.route,
-                get(|s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Eaje)),
-            )
-            .route(
-                QF_FRANCE_CONNECT.route,
-                get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Qf)),
-            )
-            .route(
-                EAJE_FRANCE_CONNECT.route,
-                get(|s, h, q, u| by_france_connect(s, h, q, u, Kind::Eaje)),
-            )
-            .route("/api/introspect", get(introspect))
-            .route(
-                "/api/pings",
-                get(|State(s): State<ApState>| async move {
+        crate::http::Routes::new()
+            .get(QF_IDENTITE.route, |s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Qf))
+            .get(EAJE_IDENTITE.route, |s, h, c, q, u| by_identity(s, h, c, q, u, Kind::Eaje))
+            .get(QF_FRANCE_CONNECT.route, |s, h, q, u| by_france_connect(s, h, q, u, Kind::Qf))
+            .get(EAJE_FRANCE_CONNECT.route, |s, h, q, u| by_france_connect(s, h, q, u, Kind::Eaje))
+            .get("/api/introspect", introspect)
+            .get("/api/pings", |State(s): State<ApState>| async move {
                     s.hub.pings(PINGS, |p, _| format!("/api/{p}/ping"))
-                }),
-            )
-            .route(
-                "/api/{provider}/ping",
-                get(
-                    |State(s): State<ApState>,
+                })
+            .get("/api/{provider}/ping", |State(s): State<ApState>,
                      axum::extract::Path(p): axum::extract::Path<String>| async move {
                         s.hub.ping(PINGS, &p, "default").await
-                    },
-                ),
-            )
+                    },)
             .fallback(super::not_found)
             .method_not_allowed_fallback(super::method_not_allowed)
             .with_state(state);

@@ -29,7 +29,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -185,15 +185,15 @@ pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
     let control = Router::new()
         .route("/_control/keys/rotate", post(rotate_keys))
         .with_state(state.clone());
-    let router = Router::new()
-        .route("/.well-known/openid-configuration", get(discovery))
-        .route("/jwks", get(jwks_route))
-        .route("/authorize", get(authorize))
-        .route("/login", post(login))
-        .route("/login/custom", post(login_custom))
-        .route("/token", post(token))
-        .route("/userinfo", get(userinfo))
-        .route("/session/end", get(end_session))
+    let router = crate::http::Routes::new()
+        .get("/.well-known/openid-configuration", discovery)
+        .get("/jwks", jwks_route)
+        .page_get("/authorize", authorize)
+        .page_post("/login", login)
+        .page_post("/login/custom", login_custom)
+        .post("/token", token)
+        .get("/userinfo", userinfo)
+        .page_get("/session/end", end_session)
         .fallback(|| async { oauth_error(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             oauth_error(

@@ -6,11 +6,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
@@ -29,17 +27,17 @@ const VERIFIABLE_DAYS: i64 = 92;
 /// The Infogreffe party.
 pub fn app(population: Arc<Population>) -> PartyApp {
     let core = PartyCore::new(PartyId::INFOGREFFE, population);
-    let router = Router::new()
-        .route(
+    let router = crate::http::Routes::new()
+        .get(
             &format!("{BASE}/entreprises/{{siren}}/extrait-rcs"),
-            get(extrait_rcs),
+            extrait_rcs,
         )
-        .route(
+        .get(
             &format!("{BASE}/entreprises/{{siren}}/extrait-kbis.pdf"),
-            get(extrait_kbis_pdf),
+            extrait_kbis_pdf,
         )
-        .route(&format!("{BASE}/verification"), get(verification))
-        .route(&format!("{BASE}/ping"), get(ping))
+        .get(&format!("{BASE}/verification"), verification)
+        .get(&format!("{BASE}/ping"), ping)
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,

@@ -8,11 +8,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -28,11 +26,11 @@ const BASE: &str = "/entreprises/sirene/V3.11";
 /// The INSEE party.
 pub fn app(population: Arc<Population>) -> PartyApp {
     let core = PartyCore::new(PartyId::INSEE, population);
-    let router = Router::new()
-        .route(&format!("{BASE}/siren/{{siren}}"), get(unite_legale))
-        .route(&format!("{BASE}/siret/{{siret}}"), get(etablissement))
-        .route(&format!("{BASE}/siret"), get(etablissements))
-        .route(&format!("{BASE}/informations"), get(informations))
+    let router = crate::http::Routes::new()
+        .get(&format!("{BASE}/siren/{{siren}}"), unite_legale)
+        .get(&format!("{BASE}/siret/{{siret}}"), etablissement)
+        .get(&format!("{BASE}/siret"), etablissements)
+        .get(&format!("{BASE}/informations"), informations)
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

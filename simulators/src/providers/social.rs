@@ -9,11 +9,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use chrono::Datelike;
 use serde_json::{Value, json};
 
@@ -41,20 +39,19 @@ pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
         Regime::Msa => PartyId::MSA,
     };
     let core = PartyCore::new(id, population);
-    let mut router = Router::new()
-        .route(&format!("{BASE}/quotient-familial"), get(quotient_familial))
-        .route(
+    let mut router = crate::http::Routes::new()
+        .get(&format!("{BASE}/quotient-familial"), quotient_familial)
+        .get(
             &format!("{BASE}/participation-familiale-eaje"),
-            get(participation_eaje),
+            participation_eaje,
         )
-        .route(
-            &format!("{BASE}/ping"),
-            get(|| async { json_response(StatusCode::OK, &json!({"status": "ok"})) }),
-        );
+        .get(&format!("{BASE}/ping"), || async {
+            json_response(StatusCode::OK, &json!({"status": "ok"}))
+        });
     if regime == Regime::Msa {
-        router = router.route(
+        router = router.get(
             &format!("{BASE}/conformite-cotisations/{{siret}}"),
-            get(conformite_cotisations),
+            conformite_cotisations,
         );
     }
     let router = router

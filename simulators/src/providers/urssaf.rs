@@ -7,11 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
@@ -27,23 +25,19 @@ const BASE: &str = "/api/v1";
 /// The URSSAF party.
 pub fn app(population: Arc<Population>) -> PartyApp {
     let core = PartyCore::new(PartyId::URSSAF, population);
-    let router = Router::new()
-        .route(
+    let router = crate::http::Routes::new()
+        .get(
             &format!("{BASE}/attestations/vigilance/{{siren}}"),
-            get(attestation),
+            attestation,
         )
-        .route(
+        .get(
             &format!("{BASE}/attestations/vigilance/{{siren}}/document.pdf"),
-            get(attestation_pdf),
+            attestation_pdf,
         )
-        .route(
-            &format!("{BASE}/attestations/verification"),
-            get(verification),
-        )
-        .route(
-            &format!("{BASE}/ping"),
-            get(|| async { json_response(StatusCode::OK, &json!({"status": "ok"})) }),
-        )
+        .get(&format!("{BASE}/attestations/verification"), verification)
+        .get(&format!("{BASE}/ping"), || async {
+            json_response(StatusCode::OK, &json!({"status": "ok"}))
+        })
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,

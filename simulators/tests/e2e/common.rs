@@ -169,3 +169,15 @@ pub async fn nursery_franceconnect_token(b: &Bench, scope: &str) -> String {
         .await;
     t.json["access_token"].as_str().unwrap().to_string()
 }
+
+/// A token of `hub` with these scopes, minted through its control API (rate limit lifted).
+pub async fn hub_token(b: &Bench, hub: &str, scopes: &[&str]) -> String {
+    let a = b
+        .send(
+            b.http
+                .post(b.url(hub, "/_control/tokens"))
+                .json(&serde_json::json!({"scopes": scopes, "rate_limit_per_minute": 100_000})),
+        )
+        .await;
+    a.json["token"].as_str().unwrap().to_string()
+}

@@ -3,8 +3,9 @@
 //! contracts (`simulators/src/hubs/contracts/`). Companies, people, every error the hub gives
 //! before or after calling its providers, and the providers failing.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::common::hub_token;
 use crate::common::{Answer, Bench, nursery_franceconnect_token};
 
 /// Counts answers and keeps what did not validate.
@@ -50,17 +51,6 @@ impl Tally {
         );
         assert!(self.checked >= at_least, "only {} answers", self.checked);
     }
-}
-
-async fn hub_token(b: &Bench, hub: &str, scopes: &[&str]) -> String {
-    let a = b
-        .send(
-            b.http
-                .post(b.url(hub, "/_control/tokens"))
-                .json(&json!({"scopes": scopes, "rate_limit_per_minute": 100_000})),
-        )
-        .await;
-    a.json["token"].as_str().unwrap().to_string()
 }
 
 async fn fault(b: &Bench, party: &str, fault: Option<Value>) {

@@ -1,9 +1,24 @@
-//! Each party's OpenAPI document matches what it serves: every documented operation, called with
-//! the document's own examples, answers a documented status with a documented media type.
+//! Each party's OpenAPI document matches what it serves: every route it serves is documented, and
+//! every documented operation, called with the document's own examples and the credential it
+//! names, answers a documented status with a documented media type.
 
 use serde_json::Value;
 
-use crate::common::Bench;
+use simulators::party::Role;
+
+use crate::common::{Bench, hub_token, nursery_franceconnect_token};
+
+/// The scopes an operation's `security` names (any one opens it).
+fn scopes_of(op: &Value) -> Vec<String> {
+    op["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["jwt"].as_array())
+        .flatten()
+        .filter_map(|s| s.as_str().map(String::from))
+        .collect()
+}
 
 fn text(v: &Value) -> String {
     match v {
@@ -24,8 +39,15 @@ async fn every_documented_operation_answers_as_documented() {
     let b = Bench::start().await;
     let token = b.dgfip_token("bench").await;
     let mut checked = 0;
-    let parties: Vec<&str> = b.platform.parties.iter().map(|p| p.id.as_str()).collect();
-    for party in parties {
+    let mut undocumented = Vec::new();
+    let mut pages = 0;
+    let parties: Vec<(&str, Role)> = b
+        .platform
+        .parties
+        .iter()
+        .map(|p| (p.id.as_str(), p.role))
+        .collect();
+    for (party, role) in parties {
         let doc = b.get(party, "/openapi.json").await;
         assert_eq!(doc.status, 200, "{party}");
         let doc = doc.json;
@@ -34,8 +56,19 @@ async fn every_documented_operation_answers_as_documented() {
             doc["servers"][0]["url"],
             b.platform.party(party).unwrap().base_url.as_str()
         );
+        // Every route the party serves is in its document.
+        for (method, path) in &b.platform.party(party).unwrap().routes {
+            if !doc["paths"][path][method].is_object() {
+                undocumented.push(format!("{party} {method} {path}"));
+            }
+        }
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().unwrap() {
+                // Pages are a browser's: the accessibility test walks them in Chromium.
+                if op["tags"][0] == "pages" {
+                    pages += 1;
+                    continue;
+                }
                 let mut url = format!("{}{path}", b.platform.party(party).unwrap().base_url);
                 let mut query = Vec::new();
                 let mut headers = Vec::new();
@@ -70,7 +103,17 @@ async fn every_documented_operation_answers_as_documented() {
                     ]),
                     other => panic!("{party} {path}: unexpected method {other}"),
                 };
-                if op.get("security").is_some() {
+                // The credential the operation names: a hub's token with its scopes, the DGFiP's.
+                let hub = role == Role::Hub && op.get("security").is_some();
+                if hub && path.ends_with("/france_connect") {
+                    // FranceConnect mode: the citizen's access token carries the scopes.
+                    let scope = format!("openid identite_pivot {}", scopes_of(op).join(" "));
+                    request = request.bearer_auth(nursery_franceconnect_token(&b, &scope).await);
+                } else if hub {
+                    let scopes = scopes_of(op);
+                    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                    request = request.bearer_auth(hub_token(&b, party, &scopes).await);
+                } else if op.get("security").is_some() {
                     request = request.bearer_auth(&token);
                 }
                 for (k, v) in headers {
@@ -78,6 +121,11 @@ async fn every_documented_operation_answers_as_documented() {
                 }
                 let a = b.send(request).await;
                 let status = a.status.to_string();
+                assert!(
+                    !(hub && a.status == 401),
+                    "{party} {method} {path}: refused a token with the scopes it documents ({})",
+                    a.json
+                );
                 let documented = &op["responses"][&status];
                 assert!(
                     documented.is_object(),
@@ -100,6 +148,12 @@ async fn every_documented_operation_answers_as_documented() {
             }
         }
     }
+    assert!(
+        undocumented.is_empty(),
+        "served, not in the OpenAPI document: {}",
+        undocumented.join(", ")
+    );
     assert!(checked >= 20, "only {checked} operations documented");
+    assert!(pages >= 30, "only {pages} pages documented");
     b.stop().await;
 }

@@ -34,6 +34,10 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
         )
     };
     let head = company.head_office().siret.clone();
+    let privileges = |id: &str| {
+        json!({"get": {"operationId": id, "summary": "The token's scopes", "security": [{"jwt": []}],
+        "responses": {"200": {"description": "Scopes", "content": {super::super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}})
+    };
     json!({
         "openapi": "3.1.0",
         "info": {"title": "API Entreprise (simulated)", "version": "3.0.0", "description": "API Entreprise over the simulated providers. Get a token with `cargo xtask token --hub api-entreprise --scopes entreprises`."},
@@ -47,8 +51,11 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
             "/ping/{provider}/{source}": {"get": {"operationId": "ping", "summary": "A provider's state (public, not rate limited)",
                 "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": crate::party::PartyId::INSEE.as_str()}, {"name": "source", "in": "path", "required": true, "schema": {"type": "string"}, "example": "sirene"}],
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "last_update"]}}}}, "502": {"description": "bad_gateway", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}, "404": error("Unknown provider")}}},
-            "/privileges": {"get": {"operationId": "privileges", "summary": "The token's scopes", "security": [{"jwt": []}],
-                "responses": {"200": {"description": "Scopes", "content": {super::super::JSON_API: {"schema": {"type": "object", "required": ["data"]}}}}, "401": error("Token invalid, expired or revoked"), "403": error("IP not allowed")}}},
+            "/privileges": privileges("privileges"),
+            "/v2/privileges": privileges("privilegesV2"),
+            "/files/{id}": {"get": {"operationId": "file", "summary": "A document the hub hands out (attestations), for a day",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "expired-or-unknown"}],
+                "responses": {"200": {"description": "The document", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}}, "404": error("Unknown or expired document URL")}}},
             ATTESTATION_FISCALE.route: op(&ATTESTATION_FISCALE, "attestationFiscale", "DGFiP attestation de régularité fiscale (document URL on the hub, 24 h)", &head),
             CHIFFRES_AFFAIRES.route: op(&CHIFFRES_AFFAIRES, "chiffresAffaires", "DGFiP turnover of the last three financial years", &head),
             ATTESTATION_VIGILANCE.route: op(&ATTESTATION_VIGILANCE, "attestationVigilance", "URSSAF attestation de vigilance (validity computed by the hub; manual review: 502 04501)", &head),

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -476,34 +476,28 @@ pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
         issued_jwe: Arc::default(),
     };
     let p = |path: &str| format!("{PREFIX}{path}");
-    let router = Router::new()
-        .route(&p("/.well-known/openid-configuration"), get(discovery))
-        .route(&p("/jwks"), get(jwks_route))
-        .route(&p("/client/.well-known/keys"), get(client_keys))
-        .route(
-            &p("/authorize"),
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route(&p("/redirect-to-idp"), post(idp_client::redirect_to_idp))
-        .route(&p("/oidc-callback"), get(idp_client::oidc_callback))
-        .route(
-            &p("/interaction/{uid}/consent"),
-            get(consent::consent_page).post(consent::consent),
-        )
-        .route(
+    let router = crate::http::Routes::new()
+        .get(&p("/.well-known/openid-configuration"), discovery)
+        .get(&p("/jwks"), jwks_route)
+        .get(&p("/client/.well-known/keys"), client_keys)
+        .page_get(&p("/authorize"), authorize::authorize_get)
+        .page_post(&p("/authorize"), authorize::authorize_post)
+        .page_post(&p("/redirect-to-idp"), idp_client::redirect_to_idp)
+        .page_get(&p("/oidc-callback"), idp_client::oidc_callback)
+        .page_get(&p("/interaction/{uid}/consent"), consent::consent_page)
+        .page_post(&p("/interaction/{uid}/consent"), consent::consent)
+        .page_get(
             &p("/redirect-to-sp-with-error"),
-            get(consent::redirect_to_sp_with_error),
+            consent::redirect_to_sp_with_error,
         )
-        .route(&p("/token"), post(tokens::token))
+        .post(&p("/token"), tokens::token)
         // OIDC Core §5.3.1: userinfo answers GET and POST alike.
-        .route(
-            &p("/userinfo"),
-            get(tokens::userinfo).post(tokens::userinfo_post),
-        )
-        .route(&p("/token/revocation"), post(tokens::revocation))
-        .route(&p("/checktoken"), post(checktoken::checktoken))
-        .route(&p("/session/end"), get(logout::session_end))
-        .route(&p("/client/logout-callback"), get(logout::logout_callback))
+        .get(&p("/userinfo"), tokens::userinfo)
+        .post(&p("/userinfo"), tokens::userinfo_post)
+        .post(&p("/token/revocation"), tokens::revocation)
+        .post(&p("/checktoken"), checktoken::checktoken)
+        .page_get(&p("/session/end"), logout::session_end)
+        .page_get(&p("/client/logout-callback"), logout::logout_callback)
         .fallback(|| async {
             back_channel_error(
                 StatusCode::NOT_FOUND,

@@ -16,12 +16,10 @@ use document::openapi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -104,44 +102,43 @@ pub fn app(
         issued: Arc::default(),
     };
     let tokens = state.tokens.clone();
-    let router = Router::new()
-        .route("/token", post(token))
-        .route(
+    let router = crate::http::Routes::new()
+        .post("/token", token)
+        .get(
             &format!("{IMPOT}/spi/{{spi}}/situations/ir/assiettes/annrev/{{annrev}}"),
-            get(situation),
+            situation,
         )
-        .route(
+        .get(
             &format!("{IMPOT}/spi/{{spi}}/dernieresituation/ir/assiettes/annrev/{{annrev}}"),
-            get(derniere_situation),
+            derniere_situation,
         )
-        .route(
+        .get(
             &format!("{IMPOT}/situations/ir/assiettes/annrev/{{annrev}}"),
-            get(france_connect::situation_fc),
+            france_connect::situation_fc,
         )
-        .route(
+        .get(
             &format!("{IMPOT}/dernieresituation/ir/assiettes/annrev/{{annrev}}"),
-            get(france_connect::derniere_situation_fc),
+            france_connect::derniere_situation_fc,
         )
-        .route(
+        .get(
             &format!("{ENTREPRISES}/attestationfiscale/{{siren}}"),
-            get(attestation_fiscale),
+            attestation_fiscale,
         )
-        .route(
+        .get(
             &format!("{ENTREPRISES}/attestationfiscale/{{siren}}/document.pdf"),
-            get(attestation_fiscale_pdf),
+            attestation_fiscale_pdf,
         )
-        .route(
+        .get(
             &format!("{ENTREPRISES}/attestationfiscale/verification"),
-            get(verification),
+            verification,
         )
-        .route(
+        .get(
             &format!("{ENTREPRISES}/chiffresaffaires/{{siret}}"),
-            get(chiffres_affaires),
+            chiffres_affaires,
         )
-        .route(
-            "/ping",
-            get(|| async { json_response(StatusCode::OK, &json!({"status": "ok"})) }),
-        )
+        .get("/ping", || async {
+            json_response(StatusCode::OK, &json!({"status": "ok"}))
+        })
         .fallback(|headers: HeaderMap| async move {
             error(
                 StatusCode::NOT_FOUND,

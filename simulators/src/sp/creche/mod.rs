@@ -30,12 +30,10 @@ use crate::http::trace::Propagate as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -180,22 +178,20 @@ pub fn app(
         dgfip_client: (cfg.dgfip_client_id.clone(), cfg.dgfip_client_secret.clone()),
         http: super::http_client(Duration::from_secs(30)),
     };
-    let router = Router::new()
-        .route("/", get(home))
-        .route("/connexion", get(sign_in))
-        .route("/oidc-callback", get(super::callback::<Creche>))
-        .route("/deconnexion", post(super::sign_out::<Creche>))
-        .route("/creches/{id}", get(nursery_page))
-        .route("/creches/{id}/estimation", post(estimate_form))
-        .route(
-            "/creches/{id}/guichet",
-            get(counter_page).post(counter_form),
-        )
-        .route("/api/session", get(api_session))
-        .route("/api/creches", get(api_nurseries))
-        .route("/api/bareme", get(api_bareme))
-        .route("/api/creches/{id}/estimation", post(api_estimate))
-        .route("/api/creches/{id}/guichet", post(api_counter))
+    let router = crate::http::Routes::new()
+        .page_get("/", home)
+        .page_get("/connexion", sign_in)
+        .page_get("/oidc-callback", super::callback::<Creche>)
+        .page_post("/deconnexion", super::sign_out::<Creche>)
+        .page_get("/creches/{id}", nursery_page)
+        .page_post("/creches/{id}/estimation", estimate_form)
+        .page_get("/creches/{id}/guichet", counter_page)
+        .page_post("/creches/{id}/guichet", counter_form)
+        .get("/api/session", api_session)
+        .get("/api/creches", api_nurseries)
+        .get("/api/bareme", api_bareme)
+        .post("/api/creches/{id}/estimation", api_estimate)
+        .post("/api/creches/{id}/guichet", api_counter)
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(c.clone());

@@ -29,12 +29,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -237,25 +235,24 @@ pub fn app(
         msa_divisions: Arc::new(cfg.msa_naf_divisions.clone()),
         http: super::http_client(Duration::from_secs(30)),
     };
-    let router = Router::new()
-        .route("/", get(home))
-        .route("/connexion", get(sign_in))
-        .route("/oidc-callback", get(super::callback::<Marche>))
-        .route("/deconnexion", post(super::sign_out::<Marche>))
-        .route("/appels-d-offres/{reference}", get(tender_page))
-        .route("/appels-d-offres/{reference}/candidater", post(apply_form))
-        .route("/acheteur", get(buyer_page).post(publish_form))
-        .route("/candidatures/{id}", get(application_page))
-        .route("/candidatures/{id}/actualiser", post(refresh_form))
-        .route("/api/session", get(api_session))
-        .route("/api/appels-d-offres", get(api_tenders).post(api_publish))
-        .route("/api/appels-d-offres/{reference}", get(api_tender))
-        .route(
-            "/api/appels-d-offres/{reference}/candidatures",
-            post(api_apply),
-        )
-        .route("/api/candidatures/{id}", get(api_application))
-        .route("/api/candidatures/{id}/actualiser", post(api_refresh))
+    let router = crate::http::Routes::new()
+        .page_get("/", home)
+        .page_get("/connexion", sign_in)
+        .page_get("/oidc-callback", super::callback::<Marche>)
+        .page_post("/deconnexion", super::sign_out::<Marche>)
+        .page_get("/appels-d-offres/{reference}", tender_page)
+        .page_post("/appels-d-offres/{reference}/candidater", apply_form)
+        .page_get("/acheteur", buyer_page)
+        .page_post("/acheteur", publish_form)
+        .page_get("/candidatures/{id}", application_page)
+        .page_post("/candidatures/{id}/actualiser", refresh_form)
+        .get("/api/session", api_session)
+        .get("/api/appels-d-offres", api_tenders)
+        .post("/api/appels-d-offres", api_publish)
+        .get("/api/appels-d-offres/{reference}", api_tender)
+        .post("/api/appels-d-offres/{reference}/candidatures", api_apply)
+        .get("/api/candidatures/{id}", api_application)
+        .post("/api/candidatures/{id}/actualiser", api_refresh)
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(m.clone());
