@@ -45,26 +45,17 @@ pub(super) async fn api_estimate(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(n) = nursery(&c, &id).cloned() else {
-        return unknown_nursery(&id).into();
-    };
-    let user = match signed_in(&c, &headers) {
-        Ok(u) => u,
-        Err(e) => return e.into(),
-    };
+) -> Result<Response, SpError> {
+    let n = nursery(&c, &id)
+        .cloned()
+        .ok_or_else(|| unknown_nursery(&id))?;
+    let user = signed_in(&c, &headers)?;
     let req: EstimateRequest = if body.is_empty() {
         EstimateRequest::default()
     } else {
-        match super::super::json_body(&headers, &body) {
-            Ok(r) => r,
-            Err(e) => return e.into(),
-        }
+        super::super::json_body(&headers, &body)?
     };
-    match estimate(&c, &n, &user, req).await {
-        Ok(e) => estimate_response(e),
-        Err(e) => e.into(),
-    }
+    Ok(estimate_response(estimate(&c, &n, &user, req).await?))
 }
 
 pub(super) async fn api_counter(
@@ -72,16 +63,10 @@ pub(super) async fn api_counter(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(n) = nursery(&c, &id).cloned() else {
-        return unknown_nursery(&id).into();
-    };
-    let req: CounterRequest = match super::super::json_body(&headers, &body) {
-        Ok(r) => r,
-        Err(e) => return e.into(),
-    };
-    match counter(&c, &n, req).await {
-        Ok(e) => estimate_response(e),
-        Err(e) => e.into(),
-    }
+) -> Result<Response, SpError> {
+    let n = nursery(&c, &id)
+        .cloned()
+        .ok_or_else(|| unknown_nursery(&id))?;
+    let req: CounterRequest = super::super::json_body(&headers, &body)?;
+    Ok(estimate_response(counter(&c, &n, req).await?))
 }

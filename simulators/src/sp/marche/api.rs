@@ -107,18 +107,10 @@ pub(super) async fn api_publish(
     State(m): State<Marche>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(e) = signed_in(&m, &headers) {
-        return e.into();
-    }
-    let t: NewTender = match super::super::json_body(&headers, &body) {
-        Ok(t) => t,
-        Err(e) => return e.into(),
-    };
-    match publish(&m, t) {
-        Ok(t) => json_response(StatusCode::CREATED, &json!(t)),
-        Err(e) => e.into(),
-    }
+) -> Result<Response, SpError> {
+    signed_in(&m, &headers)?;
+    let t: NewTender = super::super::json_body(&headers, &body)?;
+    Ok(json_response(StatusCode::CREATED, &json!(publish(&m, t)?)))
 }
 
 #[derive(Deserialize)]
@@ -132,50 +124,32 @@ pub(super) async fn api_apply(
     Path(reference): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let user = match signed_in(&m, &headers) {
-        Ok(u) => u,
-        Err(e) => return e.into(),
-    };
-    let a: NewApplication = match super::super::json_body(&headers, &body) {
-        Ok(a) => a,
-        Err(e) => return e.into(),
-    };
-    match apply(&m, &reference, &a.siret, &user).await {
-        Ok(app) => with_subject(
-            json_response(StatusCode::CREATED, &json!(app)),
-            app.siret.clone(),
-        ),
-        Err(e) => e.into(),
-    }
+) -> Result<Response, SpError> {
+    let user = signed_in(&m, &headers)?;
+    let a: NewApplication = super::super::json_body(&headers, &body)?;
+    let app = apply(&m, &reference, &a.siret, &user).await?;
+    let created = json_response(StatusCode::CREATED, &json!(app));
+    Ok(with_subject(created, app.siret))
 }
 
 pub(super) async fn api_application(
     State(m): State<Marche>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let user = match signed_in(&m, &headers) {
-        Ok(u) => u,
-        Err(e) => return e.into(),
-    };
-    match own_application(&m, &id, &user) {
-        Some(a) => json_response(StatusCode::OK, &json!(a)),
-        None => unknown_application(&id).into(),
-    }
+) -> Result<Response, SpError> {
+    let user = signed_in(&m, &headers)?;
+    let a = own_application(&m, &id, &user).ok_or_else(|| unknown_application(&id))?;
+    Ok(json_response(StatusCode::OK, &json!(a)))
 }
 
 pub(super) async fn api_refresh(
     State(m): State<Marche>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let user = match signed_in(&m, &headers) {
-        Ok(u) => u,
-        Err(e) => return e.into(),
-    };
-    match refresh(&m, &id, &user).await {
-        Ok(a) => json_response(StatusCode::OK, &json!(a)),
-        Err(e) => e.into(),
-    }
+) -> Result<Response, SpError> {
+    let user = signed_in(&m, &headers)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!(refresh(&m, &id, &user).await?),
+    ))
 }
