@@ -13,7 +13,7 @@
 
 use axum::Router;
 use axum::handler::Handler;
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, get, post};
 
 /// A route: its method (`get`, `post`…, as OpenAPI writes them) and its path pattern.
 pub type Route = (&'static str, String);
@@ -80,16 +80,6 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self.pages.push(("post", path.to_string()));
         self.router = self.router.route(path, post(h));
         self
-    }
-
-    /// `PUT path`.
-    pub fn put<H: Handler<T, S>, T: 'static>(self, path: &str, h: H) -> Self {
-        self.add("put", path, put(h))
-    }
-
-    /// `DELETE path`.
-    pub fn delete<H: Handler<T, S>, T: 'static>(self, path: &str, h: H) -> Self {
-        self.add("delete", path, delete(h))
     }
 
     /// What answers a path no route serves.
