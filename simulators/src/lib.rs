@@ -17,17 +17,11 @@ pub mod config;
 pub mod defects;
 pub mod http;
 pub mod hubs;
-// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
-#[allow(missing_docs)]
 pub mod identity;
 pub mod jose;
 pub mod party;
 pub mod pdf;
 pub mod platform;
-// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
-#[allow(missing_docs)]
 pub mod population;
 pub mod providers;
-// Still to document (tidy.rs KNOWN_UNDOCUMENTED).
-#[allow(missing_docs)]
 pub mod sp;

@@ -119,6 +119,8 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
 }
 
 /// Renders a certificate as a one-page A4 PDF.
+///
+/// Long: one page drawn top to bottom, in the order its reader reads it.
 pub fn render(cert: &Certificate) -> Vec<u8> {
     let (catalog, tree, page, content_id, regular, bold) = (
         Ref::new(1),

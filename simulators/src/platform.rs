@@ -12,10 +12,12 @@
 //! ```
 
 mod catalog;
-use catalog::{catalog_entries, catalog_html};
+use catalog::catalog_entries;
 
 mod services;
-use services::service_providers;
+
+mod start;
+use start::Files;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -23,21 +25,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::response::Html;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
 use crate::defects::Defect;
-use crate::http::{RunningParty, Shutdown, bind, json_response, serve_party};
-use crate::hubs::{HubsConfig, entreprise, particulier};
-use crate::identity::config::IdentityConfig;
-use crate::identity::{broker, idp};
-use crate::party::{self, PartyId, Role};
+use crate::http::{RunningParty, Shutdown, serve_party};
+use crate::hubs::HubsConfig;
+use crate::party::{PartyId, Role};
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
 use crate::sp::{self, HubToken, SpConfig};
@@ -361,60 +357,8 @@ impl Platform {
         only: Option<&str>,
     ) -> Result<Platform, StartError> {
         let started = Instant::now();
-        let identity = match &config.identity {
-            Some(path) => Some(IdentityConfig::load(path).map_err(StartError::Config)?),
-            None => None,
-        };
-        let mut hubs = match &config.hubs {
-            Some(path) => HubsConfig::load(path).map_err(StartError::Config)?,
-            None => HubsConfig::default(),
-        };
-        if let Some(ms) = config.hub_provider_timeout_ms {
-            for h in [&mut hubs.api_entreprise, &mut hubs.api_particulier]
-                .into_iter()
-                .flatten()
-            {
-                h.provider_timeout_ms = ms;
-            }
-        }
-        let sps = match &config.service_providers {
-            Some(path) => SpConfig::load(path).map_err(StartError::Config)?,
-            None => SpConfig::default(),
-        };
-        // Every party and its port, in catalogue order.
-        let mut plan: Vec<(PartyId, u16)> = party::of_role(Role::Provider)
-            .map(|p| (p.id.clone(), config.ports.of(&p.id)))
-            .collect();
-        for (hub, present) in [
-            (PartyId::API_ENTREPRISE, hubs.api_entreprise.is_some()),
-            (PartyId::API_PARTICULIER, hubs.api_particulier.is_some()),
-        ] {
-            if present {
-                let port = config.ports.of(&hub);
-                plan.push((hub, port));
-            }
-        }
-        if let Some(idc) = &identity {
-            plan.extend(
-                idc.identity_providers
-                    .iter()
-                    .map(|e| (PartyId::configured(&e.id), e.port)),
-            );
-            plan.extend(idc.brokers.keys().map(|id| {
-                let id = PartyId::configured(id);
-                let port = config.ports.of(&id);
-                (id, port)
-            }));
-        }
-        for (sp, present) in [
-            (PartyId::SP_CRECHE, sps.creche.is_some()),
-            (PartyId::SP_MARCHE, sps.marche.is_some()),
-        ] {
-            if present {
-                let port = config.ports.of(&sp);
-                plan.push((sp, port));
-            }
-        }
+        let files = Files::load(config)?;
+        let plan = start::plan(config, &files);
         if let Some(o) = only {
             if !plan.iter().any(|(id, _)| id == o) {
                 return Err(StartError::UnknownParty(
@@ -431,71 +375,8 @@ impl Platform {
             &config.population.generator(),
             personas.as_ref(),
         ));
-        // Bind first: parties name each other's URLs (redirect URIs, issuers), and a free port is
-        // only known once bound. Parties running elsewhere keep their configured address.
-        let mut listeners = HashMap::new();
-        let mut urls = HashMap::new();
-        for (id, port) in &plan {
-            let id = id.to_string();
-            if let Some(url) = config.external.get(&id) {
-                urls.insert(id, url.trim_end_matches('/').to_string());
-            } else if only.is_none_or(|o| o == id) {
-                let listener = bind(&config.host, if config.free_ports { 0 } else { *port })
-                    .await
-                    .map_err(StartError::Io)?;
-                urls.insert(
-                    id.clone(),
-                    format!("http://{}", listener.local_addr().map_err(StartError::Io)?),
-                );
-                listeners.insert(id.clone(), listener);
-            } else {
-                urls.insert(id.clone(), format!("http://{}:{port}", config.host));
-            }
-        }
-        // Parties that do not run here (not configured, or not built yet) are reached at their
-        // configured address.
-        for p in party::REGISTRY {
-            urls.entry(p.id.to_string())
-                .or_insert_with(|| format!("http://{}:{}", config.host, config.ports.of(&p.id)));
-        }
-        let dgfip_fc = match &identity {
-            Some(idc) => idc
-                .checktoken_access(&PartyId::DGFIP, &urls)
-                .map_err(StartError::Config)?
-                .map(providers::dgfip::FranceConnectLink::new),
-            None => None,
-        };
-        let mut apps = providers::all(&population, &config.dgfip.clients, dgfip_fc);
-        if let Some(idc) = &identity {
-            for settings in idc.idp_settings(&urls).map_err(StartError::Config)? {
-                apps.push(idp::app(population.clone(), settings));
-            }
-            for id in idc.brokers.keys() {
-                apps.push(broker::app(
-                    population.clone(),
-                    idc.broker_settings(id, &urls).map_err(StartError::Config)?,
-                ));
-            }
-        }
-        if let Some(settings) = &hubs.api_entreprise {
-            apps.push(entreprise::app(population.clone(), settings, urls.clone()));
-        }
-        if let Some(settings) = &hubs.api_particulier {
-            let fc = match &identity {
-                Some(idc) => idc
-                    .checktoken_access(&PartyId::API_PARTICULIER, &urls)
-                    .map_err(StartError::Config)?
-                    .map(crate::identity::checktoken_client::FranceConnectLink::new),
-                None => None,
-            };
-            apps.push(particulier::app(
-                population.clone(),
-                settings,
-                urls.clone(),
-                fc,
-            ));
-        }
-        apps.extend(service_providers(&sps, config, &hubs, &population, &urls)?);
+        let (mut listeners, urls) = start::bind_plan(config, &plan, only).await?;
+        let apps = start::apps(config, &files, &population, &urls)?;
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
         for app in apps {
@@ -512,36 +393,12 @@ impl Platform {
                 app.core.defects.enable(*d);
             }
             parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
-        } // Catalogue order is the plan's: providers, hubs, identity, service providers.
+        }
+        // Catalogue order is the plan's: providers, hubs, identity, service providers.
         parties.sort_by_key(|p| plan.iter().position(|(id, _)| *id == p.id));
-
         let (catalog, catalog_task) = if only.is_none() {
-            let listener = bind(
-                &config.host,
-                if config.free_ports {
-                    0
-                } else {
-                    config.catalog_port
-                },
-            )
-            .await
-            .map_err(StartError::Io)?;
-            let addr = listener.local_addr().map_err(StartError::Io)?;
-            let entries = Arc::new(catalog_entries(&parties));
-            let html = Arc::new(catalog_html(&parties, &population));
-            let router = Router::new()
-                .route("/catalog", get({
-                    let entries = entries.clone();
-                    move || async move { json_response(StatusCode::OK, &json!({"parties": *entries})) }
-                }))
-                .route("/", get(move || async move { Html((*html).clone()) }))
-                .fallback(|| async { json_response(StatusCode::NOT_FOUND, &json!({"error": "Not Found", "detail": "the catalogue serves / and /catalog"})) });
-            let stop = shutdown.wait();
-            let task = tokio::spawn(async move {
-                let _ = axum::serve(listener, router)
-                    .with_graceful_shutdown(stop)
-                    .await;
-            });
+            let (addr, task) =
+                start::serve_catalog(config, &parties, &population, &shutdown).await?;
             (Some(addr), Some(task))
         } else {
             (None, None)

@@ -141,6 +141,8 @@ impl Hub {
         }
     }
 
+    /// Long: the guard's checks in the hub's order of precedence (token, scopes, tracing parameters,
+    /// rate limit), each with its own code.
     fn admit(
         &self,
         token: TokenRecord,

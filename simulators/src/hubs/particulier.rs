@@ -368,6 +368,8 @@ async fn filter_response(hub: &Hub, kind: Kind, response: Response, scopes: &[St
     r
 }
 
+/// Long: the FranceConnect mode's course in the hub's order: checktoken, refusals, the regimes'
+/// query, the answer filtered by scope.
 async fn by_france_connect(
     State(s): State<ApState>,
     headers: HeaderMap,

@@ -13,14 +13,14 @@ use crate::jose::jwe;
 /// A data provider's link to the FranceConnect brokers: checks citizens' access tokens.
 #[derive(Clone)]
 pub struct FranceConnectLink {
-    pub access: CheckTokenAccess,
+    pub(crate) access: CheckTokenAccess,
     http: reqwest::Client,
     /// Brokers' keys, from their discovery documents, refreshed on an unknown `kid`.
     keys: KeyCache,
 }
 
 impl FranceConnectLink {
-    pub fn new(access: CheckTokenAccess) -> Self {
+    pub(crate) fn new(access: CheckTokenAccess) -> Self {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .user_agent("checktoken-client")

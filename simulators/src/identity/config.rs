@@ -16,114 +16,114 @@ use crate::config::{self, FileError};
 /// The whole file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IdentityConfig {
+pub(crate) struct IdentityConfig {
     #[serde(default)]
-    pub identity_providers: Vec<IdpEntry>,
+    pub(crate) identity_providers: Vec<IdpEntry>,
     /// `[brokers.fc]`, `[brokers.fc-plus]`.
     #[serde(default)]
-    pub brokers: std::collections::BTreeMap<String, BrokerEntry>,
+    pub(crate) brokers: std::collections::BTreeMap<String, BrokerEntry>,
     #[serde(default)]
-    pub service_providers: Vec<ServiceProviderEntry>,
+    pub(crate) service_providers: Vec<ServiceProviderEntry>,
     #[serde(default)]
-    pub data_providers: Vec<DataProviderEntry>,
+    pub(crate) data_providers: Vec<DataProviderEntry>,
     /// Directory the key paths are relative to (the file's own).
     #[serde(skip)]
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
 }
 
 /// `[[identity_providers]]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IdpEntry {
+pub(crate) struct IdpEntry {
     /// Party id, `idp-…`.
-    pub id: String,
-    pub title: String,
-    pub port: u16,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) port: u16,
     /// eIDAS levels it asserts, lowest first.
-    pub allowed_acr: Vec<String>,
+    pub(crate) allowed_acr: Vec<String>,
     /// PKCS#8 PEM file of its signing key.
-    pub signing_key: PathBuf,
-    pub clients: Vec<IdpClient>,
+    pub(crate) signing_key: PathBuf,
+    pub(crate) clients: Vec<IdpClient>,
 }
 
 /// `[brokers.<id>]`: one FranceConnect instance.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BrokerEntry {
-    pub title: String,
+pub(crate) struct BrokerEntry {
+    pub(crate) title: String,
     /// Levels this platform serves, lowest first (FranceConnect: eidas1; FranceConnect+: eidas2, eidas3).
-    pub allowed_acr: Vec<String>,
+    pub(crate) allowed_acr: Vec<String>,
     /// Level used when none of the requested values is known.
-    pub default_acr: String,
+    pub(crate) default_acr: String,
     /// Levels at which a session is reused without signing in again (SSO).
     #[serde(default)]
-    pub sso_acr: Vec<String>,
+    pub(crate) sso_acr: Vec<String>,
     /// Session lifetime, seconds.
-    pub session_lifetime: i64,
+    pub(crate) session_lifetime: i64,
     /// How long the broker waits for an identity provider, milliseconds.
     #[serde(default = "idp_timeout_ms")]
-    pub idp_timeout_ms: u64,
+    pub(crate) idp_timeout_ms: u64,
     /// Secret of the pairwise `sub` computation.
-    pub sub_secret: String,
+    pub(crate) sub_secret: String,
     /// PKCS#8 PEM signing keys (ES256 and/or RS256).
-    pub signing_keys: Vec<PathBuf>,
+    pub(crate) signing_keys: Vec<PathBuf>,
     /// Keys published at `/client/.well-known/keys`, for parties that encrypt to the broker.
     #[serde(default)]
-    pub encryption_keys: Vec<PathBuf>,
+    pub(crate) encryption_keys: Vec<PathBuf>,
     /// Whether ID tokens and userinfo must be encrypted (FranceConnect+).
     #[serde(default)]
-    pub encrypt: bool,
+    pub(crate) encrypt: bool,
     /// Identity providers offered, by party id; the broker's credentials at each are theirs.
-    pub identity_providers: Vec<String>,
+    pub(crate) identity_providers: Vec<String>,
     /// `amr` FranceConnect asserts for each provider (FranceConnect's configuration, not the IdP's).
     #[serde(default)]
-    pub amr: Vec<String>,
+    pub(crate) amr: Vec<String>,
 }
 
 /// `[[service_providers]]`: a client of a broker.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceProviderEntry {
-    pub client_id: String,
-    pub client_secret: String,
+pub(crate) struct ServiceProviderEntry {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
     /// Pairwise unit: clients sharing an entity id get the same `sub`.
-    pub entity_id: String,
-    pub title: String,
+    pub(crate) entity_id: String,
+    pub(crate) title: String,
     /// Broker id (`fc` or `fc-plus`).
-    pub broker: String,
-    pub redirect_uris: Vec<String>,
+    pub(crate) broker: String,
+    pub(crate) redirect_uris: Vec<String>,
     /// A URL serving a JSON array of more redirect URIs (one registration for several domains).
     #[serde(default)]
-    pub sector_identifier_uri: Option<String>,
+    pub(crate) sector_identifier_uri: Option<String>,
     #[serde(default)]
-    pub post_logout_redirect_uris: Vec<String>,
+    pub(crate) post_logout_redirect_uris: Vec<String>,
     /// Scopes it may request.
-    pub scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
     /// Extra claims it may request through `claims` (`amr`).
     #[serde(default)]
-    pub claims: Vec<String>,
+    pub(crate) claims: Vec<String>,
     #[serde(default = "es256")]
-    pub id_token_signed_response_alg: String,
+    pub(crate) id_token_signed_response_alg: String,
     #[serde(default = "es256")]
-    pub userinfo_signed_response_alg: String,
+    pub(crate) userinfo_signed_response_alg: String,
     /// Key management for encrypted ID tokens and userinfo (FranceConnect+): `ECDH-ES`, `RSA-OAEP`, `RSA-OAEP-256`.
     #[serde(default)]
-    pub encryption_alg: Option<String>,
+    pub(crate) encryption_alg: Option<String>,
     /// Its encryption keys (PEM; the broker uses their public part), for simulated clients.
     #[serde(default)]
-    pub encryption_keys: Vec<PathBuf>,
+    pub(crate) encryption_keys: Vec<PathBuf>,
     /// `client_secret_post` (default) or `private_key_jwt`.
     #[serde(default = "client_secret_post")]
-    pub token_endpoint_auth_method: String,
+    pub(crate) token_endpoint_auth_method: AuthMethod,
     /// Keys checking its `private_key_jwt` assertions (PEM; public part used).
     #[serde(default)]
-    pub client_signing_keys: Vec<PathBuf>,
+    pub(crate) client_signing_keys: Vec<PathBuf>,
     /// `prompt` values it may send to skip the information page (`login`).
     #[serde(default)]
-    pub allowed_prompts: Vec<String>,
+    pub(crate) allowed_prompts: Vec<String>,
     /// Identity providers it may name in `idp_hint`.
     #[serde(default)]
-    pub allowed_idp_hints: Vec<String>,
+    pub(crate) allowed_idp_hints: Vec<String>,
 }
 
 fn idp_timeout_ms() -> u64 {
@@ -133,30 +133,42 @@ fn idp_timeout_ms() -> u64 {
 fn es256() -> String {
     "ES256".into()
 }
-fn client_secret_post() -> String {
-    "client_secret_post".into()
+fn client_secret_post() -> AuthMethod {
+    AuthMethod::ClientSecretPost
+}
+
+/// How a service provider authenticates at the broker's token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AuthMethod {
+    /// `client_id` and `client_secret` in the form.
+    ClientSecretPost,
+    /// A JWT assertion signed with one of its `client_signing_keys`.
+    PrivateKeyJwt,
 }
 
 /// `[[data_providers]]`: a party that checks access tokens with `checktoken`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DataProviderEntry {
+pub(crate) struct DataProviderEntry {
     /// The simulated party holding these credentials (`dgfip`), if any.
     #[serde(default)]
-    pub party: Option<String>,
-    pub client_id: String,
-    pub client_secret: String,
-    pub title: String,
+    pub(crate) party: Option<String>,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    /// Its name, for the people reading the file (no page of the broker names data providers).
+    #[allow(dead_code)]
+    pub(crate) title: String,
     /// Broker id.
-    pub broker: String,
+    pub(crate) broker: String,
     /// Its own scopes: the only ones checktoken reveals to it.
-    pub scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
     /// Its encryption key (PEM): the broker encrypts to the public part.
-    pub encryption_key: PathBuf,
+    pub(crate) encryption_key: PathBuf,
     #[serde(default = "es256")]
-    pub checktoken_signed_response_alg: String,
+    pub(crate) checktoken_signed_response_alg: String,
     #[serde(default = "rsa_oaep_256")]
-    pub checktoken_encrypted_response_alg: String,
+    pub(crate) checktoken_encrypted_response_alg: String,
 }
 
 fn rsa_oaep_256() -> String {
@@ -165,16 +177,16 @@ fn rsa_oaep_256() -> String {
 
 /// What a simulated data provider needs to check FranceConnect access tokens.
 #[derive(Clone, Debug)]
-pub struct CheckTokenAccess {
+pub(crate) struct CheckTokenAccess {
     /// Brokers to ask, in order: issuer, client id, client secret.
-    pub brokers: Vec<(String, String, String)>,
+    pub(crate) brokers: Vec<(String, String, String)>,
     /// Its private key, decrypting checktoken answers.
-    pub decryption_key: crate::jose::keys::DecryptionKey,
+    pub(crate) decryption_key: crate::jose::keys::DecryptionKey,
 }
 
 impl IdentityConfig {
     /// The checktoken credentials registered for a simulated party, URLs resolved.
-    pub fn checktoken_access(
+    pub(crate) fn checktoken_access(
         &self,
         party: &str,
         urls: &HashMap<String, String>,
@@ -208,7 +220,7 @@ impl IdentityConfig {
     }
 
     /// Reads the file; errors name the line.
-    pub fn load(path: &Path) -> Result<IdentityConfig, FileError> {
+    pub(crate) fn load(path: &Path) -> Result<IdentityConfig, FileError> {
         let file = path.display().to_string();
         let text = config::read(path)?;
         let mut cfg: IdentityConfig = config::parse_toml(&text, &file)?;
@@ -232,14 +244,8 @@ impl IdentityConfig {
         Ok(cfg)
     }
 
-    /// The repository's file, for tests.
-    pub fn repository() -> IdentityConfig {
-        Self::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/identity.toml"))
-            .expect("the repository's identity.toml is valid")
-    }
-
     /// Settings of every identity provider, URLs resolved.
-    pub fn idp_settings(
+    pub(crate) fn idp_settings(
         &self,
         urls: &HashMap<String, String>,
     ) -> Result<Vec<IdpSettings>, FileError> {
@@ -274,7 +280,7 @@ impl IdentityConfig {
 }
 
 /// Replaces a leading `{party}` with that party's base URL.
-pub fn resolve_url(url: &str, urls: &HashMap<String, String>) -> String {
+pub(crate) fn resolve_url(url: &str, urls: &HashMap<String, String>) -> String {
     if let Some(rest) = url.strip_prefix('{') {
         if let Some((party, tail)) = rest.split_once('}') {
             if let Some(base) = urls.get(party) {

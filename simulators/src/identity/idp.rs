@@ -45,33 +45,33 @@ use crate::jose::keys::{SigningKey, jwks};
 use crate::population::Population;
 
 /// Lifetime of an authorization code, seconds.
-pub const CODE_LIFETIME: i64 = 60;
+pub(crate) const CODE_LIFETIME: i64 = 60;
 /// Lifetime of an access token, seconds.
-pub const TOKEN_LIFETIME: i64 = 300;
+pub(crate) const TOKEN_LIFETIME: i64 = 300;
 
 /// A client of the provider (a FranceConnect broker).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IdpClient {
-    pub client_id: String,
-    pub client_secret: String,
-    pub redirect_uris: Vec<String>,
+pub(crate) struct IdpClient {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) redirect_uris: Vec<String>,
     #[serde(default)]
-    pub post_logout_redirect_uris: Vec<String>,
+    pub(crate) post_logout_redirect_uris: Vec<String>,
 }
 
 /// What makes one provider instance.
 #[derive(Clone, Debug)]
-pub struct IdpSettings {
+pub(crate) struct IdpSettings {
     /// Party id (`idp-impots`).
-    pub id: PartyId,
-    pub title: String,
+    pub(crate) id: PartyId,
+    pub(crate) title: String,
     /// Levels it can assert, lowest first.
-    pub allowed_acr: Vec<String>,
-    pub signing_key: SigningKey,
-    pub clients: Vec<IdpClient>,
+    pub(crate) allowed_acr: Vec<String>,
+    pub(crate) signing_key: SigningKey,
+    pub(crate) clients: Vec<IdpClient>,
     /// Its base URL, which is also its issuer.
-    pub base_url: String,
+    pub(crate) base_url: String,
 }
 
 /// How a magic login makes the provider misbehave.
@@ -170,7 +170,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// An identity-provider party.
-pub fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
+pub(crate) fn app(population: Arc<Population>, settings: IdpSettings) -> PartyApp {
     let core = PartyCore::new(settings.id.clone(), population);
     let state = IdpState {
         listed: Arc::new(listed_accounts(&core.population, 10)),
@@ -308,6 +308,7 @@ fn authenticate<'a>(
         .find(|c| c.client_id == id && c.client_secret == secret)
 }
 
+/// Long: the token endpoint's checks in RFC 6749 §4.1.3's order, each with its own error.
 async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     let Some(client) = authenticate(&s, &headers, &f) else {
@@ -411,6 +412,7 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
     with_subject(response, sub)
 }
 
+/// Long: the bearer checks of RFC 6750, then the claims each scope releases, in order.
 async fn userinfo(State(s): State<IdpState>, headers: HeaderMap) -> Response {
     let bearer = headers
         .get(header::AUTHORIZATION)

@@ -1,10 +1,10 @@
 //! The identity side: identity providers ([`idp`]) over the population, and what the
 //! FranceConnect federation shares: eIDAS levels, the identity pivot, the pairwise `sub`.
 
-pub mod broker;
+pub(crate) mod broker;
 pub mod checktoken_client;
-pub mod config;
-pub mod idp;
+pub(crate) mod config;
+pub(crate) mod idp;
 pub mod rp;
 
 use std::path::Path;
@@ -40,6 +40,7 @@ pub struct Identity {
     pub birthplace: String,
     /// COG country, `99100` for France.
     pub birthcountry: String,
+    /// E-mail address.
     pub email: String,
     /// Usage name, when there is one.
     pub preferred_username: Option<String>,
@@ -199,8 +200,11 @@ pub fn load_decryption_key(path: &Path) -> Result<DecryptionKey, FileError> {
 /// A test account of an identity provider: login, password and identity.
 #[derive(Clone, Debug)]
 pub struct Account {
+    /// The login typed on the identity provider's page.
     pub login: String,
+    /// Its password (local, synthetic).
     pub password: String,
+    /// The identity it signs in as.
     pub identity: Identity,
     /// Persona description, shown on login pages.
     pub label: String,

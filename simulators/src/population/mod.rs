@@ -37,6 +37,7 @@ use generate::{Builder, CompanySpec, HouseholdSpec, PersonSpec, Stream};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PopulationConfig {
+    /// Seed of every random draw: the same seed gives the same population.
     pub seed: u64,
     /// Number of citizens (adults and children), personas included.
     pub citizens: usize,
@@ -64,21 +65,30 @@ pub struct PivotQuery<'a> {
     pub family_name: &'a str,
     /// Given names as sent; matched on the first one.
     pub given_names: &'a str,
+    /// Sex, when sent.
     pub gender: Option<Gender>,
+    /// Birth year, when sent.
     pub birth_year: Option<u16>,
+    /// Birth month, when sent (0: unknown).
     pub birth_month: Option<u8>,
+    /// Birth day, when sent (0: unknown).
     pub birth_day: Option<u8>,
     /// COG commune; ignored when empty or when born abroad.
     pub birthplace: Option<&'a str>,
+    /// COG country of birth (`99100` for France), when sent.
     pub birthcountry: Option<&'a str>,
 }
 
 /// The generated population with its lookup indexes.
 #[derive(Debug)]
 pub struct Population {
+    /// What it was generated from.
     pub config: PopulationConfig,
+    /// Every citizen, indexed by [`CitizenId`].
     pub citizens: Vec<Citizen>,
+    /// Every tax household, indexed by [`HouseholdId`].
     pub households: Vec<Household>,
+    /// Every company, indexed by [`CompanyId`].
     pub companies: Vec<Company>,
     by_nir: HashMap<u64, CitizenId>,
     by_numero_fiscal: HashMap<u64, CitizenId>,
@@ -237,15 +247,19 @@ impl Population {
             .unwrap_or(&self.citizens[0])
     }
 
+    /// A citizen by id (ids come from this population).
     pub fn citizen(&self, id: CitizenId) -> &Citizen {
         &self.citizens[id as usize]
     }
+    /// A household by id.
     pub fn household(&self, id: HouseholdId) -> &Household {
         &self.households[id as usize]
     }
+    /// The household a citizen belongs to.
     pub fn household_of(&self, c: &Citizen) -> &Household {
         self.household(c.household)
     }
+    /// The citizen with this NIR (key included), if any.
     pub fn citizen_by_nir(&self, nir: &str) -> Option<&Citizen> {
         ids::nir_index_key(nir)
             .and_then(|k| self.by_nir.get(&k))
@@ -261,6 +275,7 @@ impl Population {
             .and_then(|k| self.by_numero_fiscal.get(&k))
             .map(|id| self.citizen(*id))
     }
+    /// The company with this SIREN, if any.
     pub fn company_by_siren(&self, siren: &str) -> Option<&Company> {
         self.by_siren
             .get(siren)

@@ -15,7 +15,9 @@ pub type CompanyId = u32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Gender {
+    /// Female (NIR first digit 2).
     Female,
+    /// Male (NIR first digit 1).
     Male,
 }
 
@@ -46,6 +48,7 @@ impl Gender {
 /// A birth date, possibly "presumed": month and/or day unknown (0), as civil status allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BirthDate {
+    /// Year, four digits.
     pub year: u16,
     /// 1–12, or 0 when unknown.
     pub month: u8,
@@ -109,6 +112,7 @@ impl BirthDate {
 /// A postal address in France.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
+    /// Street number; 0 when the address has none.
     pub number: u16,
     /// INSEE street type code (`RUE`, `AV`, `BD`, `ALL`, `IMP`, `PL`, `CHE`).
     pub street_type: String,
@@ -116,7 +120,9 @@ pub struct Address {
     pub street_name: String,
     /// COG code of the commune.
     pub commune_cog: String,
+    /// Postal code (5 digits).
     pub postal_code: String,
+    /// Commune name as the post writes it.
     pub city: String,
 }
 
@@ -151,6 +157,7 @@ impl Address {
 /// A person of the population, adult or child.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Citizen {
+    /// Index in [`Population::citizens`](super::Population::citizens).
     pub id: CitizenId,
     /// Persona key when this citizen comes from `scenarios/personas.toml`.
     pub persona: Option<String>,
@@ -164,13 +171,17 @@ pub struct Citizen {
     pub family_name: String,
     /// Usage name (nom d'usage), upper case, when different.
     pub usage_name: Option<String>,
+    /// Sex as civil status records it.
     pub gender: Gender,
+    /// Birth date, possibly presumed.
     pub birth_date: BirthDate,
     /// COG commune of birth; empty when born abroad.
     pub birthplace: String,
     /// COG country of birth (`99100` for France).
     pub birthcountry: String,
+    /// Contact e-mail, as identity providers release it.
     pub email: String,
+    /// The tax household it belongs to.
     pub household: HouseholdId,
 }
 
@@ -256,6 +267,7 @@ impl Regime {
 /// The household's CAF or MSA file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocialFile {
+    /// CNAF or MSA.
     pub regime: Regime,
     /// Numéro d'allocataire (7 digits).
     pub numero_allocataire: String,
@@ -264,6 +276,7 @@ pub struct SocialFile {
 /// A tax household (foyer fiscal), which is also the family the CAF/MSA knows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Household {
+    /// Index in [`Population::households`](super::Population::households).
     pub id: HouseholdId,
     /// One or two declarants (adults).
     pub declarants: Vec<CitizenId>,
@@ -271,7 +284,9 @@ pub struct Household {
     pub children: Vec<CitizenId>,
     /// Children entitled to AEEH (allocation d'éducation de l'enfant handicapé), a subset of `children`.
     pub aeeh_children: Vec<CitizenId>,
+    /// Family situation on the tax return.
     pub situation: FamilySituation,
+    /// The household's address (every member's).
     pub address: Address,
     /// First income year of `taxable_income`.
     pub first_income_year: u16,
@@ -281,6 +296,7 @@ pub struct Household {
     pub deductions_permille: u16,
     /// Capital income counted in the RFR, per mille of taxable income.
     pub capital_permille: u16,
+    /// Its CAF or MSA file, if any.
     pub social: Option<SocialFile>,
 }
 
@@ -337,8 +353,11 @@ pub enum UrssafStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FiscalStatus {
+    /// Up to date: the attestation is delivered.
     Compliant,
+    /// Not up to date: refused.
     NonCompliant,
+    /// Not followed by the DGFiP for this tax.
     OutsidePerimeter,
 }
 
@@ -346,17 +365,24 @@ pub enum FiscalStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MsaStatus {
+    /// Contributions up to date.
     UpToDate,
+    /// Contributions overdue.
     Outdated,
+    /// Under investigation by the MSA.
     UnderInvestigation,
 }
 
 /// An establishment (établissement) of a company.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Establishment {
+    /// SIRET: SIREN and NIC.
     pub siret: String,
+    /// Whether this is the head office (siège social).
     pub head_office: bool,
+    /// Its address.
     pub address: Address,
+    /// Creation date.
     pub created: NaiveDate,
     /// Closing date; `None` while open.
     pub closed: Option<NaiveDate>,
@@ -374,6 +400,7 @@ impl Establishment {
 /// A company officer (mandataire social) as registered at the RCS.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Officer {
+    /// The citizen holding the office.
     pub citizen: CitizenId,
     /// Role as the greffe writes it ("Président", "Gérant"…).
     pub role: String,
@@ -382,20 +409,28 @@ pub struct Officer {
 /// The company's entry in the Registre du commerce et des sociétés.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RcsEntry {
+    /// Code of the greffe keeping the entry.
     pub greffe_code: String,
+    /// Name of that greffe.
     pub greffe_name: String,
+    /// Registration date.
     pub registered: NaiveDate,
+    /// Date struck off the register, if it was.
     pub struck_off: Option<NaiveDate>,
     /// Share capital in euros.
     pub capital: u64,
+    /// Officers (mandataires sociaux).
     pub officers: Vec<Officer>,
 }
 
 /// A company (unité légale) and what every provider knows of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {
+    /// Index in [`Population::companies`](super::Population::companies).
     pub id: CompanyId,
+    /// Persona key when the company comes from `scenarios/personas.toml`.
     pub persona: Option<String>,
+    /// SIREN (9 digits, Luhn).
     pub siren: String,
     /// Raison sociale (legal persons) or "NOM Prénom" (entrepreneur individuel).
     pub name: String,
@@ -410,14 +445,19 @@ pub struct Company {
     pub naf: String,
     /// Headcount band code.
     pub headcount_band: String,
+    /// Sirene publication status (statut de diffusion).
     pub diffusion: Diffusion,
+    /// Creation date.
     pub created: NaiveDate,
     /// Cessation date of a ceased company.
     pub ceased: Option<NaiveDate>,
     /// Head office first.
     pub establishments: Vec<Establishment>,
+    /// Its RCS entry, if registered.
     pub rcs: Option<RcsEntry>,
+    /// URSSAF attestation de vigilance status.
     pub urssaf: UrssafStatus,
+    /// DGFiP attestation de régularité fiscale status.
     pub fiscal: FiscalStatus,
     /// Present for MSA-affiliated (agricultural) employers.
     pub msa: Option<MsaStatus>,

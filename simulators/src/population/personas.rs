@@ -25,8 +25,10 @@ pub type PersonaError = FileError;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonaFile {
+    /// `[[citizens]]`: the citizen personas, each with a household.
     #[serde(default)]
     pub citizens: Vec<CitizenPersona>,
+    /// `[[companies]]`: the company personas.
     #[serde(default)]
     pub companies: Vec<CompanyPersona>,
     #[serde(skip)]
@@ -104,10 +106,13 @@ impl TryFrom<String> for DateField {
 /// `"CNAF"`, `"MSA"` or `"none"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum RegimeField {
+    /// A CAF file.
     #[serde(rename = "CNAF")]
     Cnaf,
+    /// An MSA file.
     #[serde(rename = "MSA")]
     Msa,
+    /// No family-benefits file.
     #[serde(rename = "none")]
     None,
 }
@@ -118,25 +123,41 @@ pub enum RegimeField {
 pub struct CitizenPersona {
     /// Name scenarios use for this persona.
     pub key: Spanned<String>,
+    /// What the persona stands for, for the people writing scenarios.
     pub description: String,
+    /// Given names in civil-status order; drawn when absent.
     pub given_names: Option<String>,
+    /// Birth family name; drawn when absent.
     pub family_name: Option<String>,
+    /// Usage name (nom d'usage).
     pub usage_name: Option<String>,
+    /// Sex; drawn when absent.
     pub gender: Option<Gender>,
+    /// Birth date; drawn when absent.
     pub birth_date: Option<BirthDateField>,
+    /// COG commune of birth.
     pub birthplace: Option<CommuneField>,
+    /// COG country of birth (`99100` for France).
     pub birthcountry: Option<CountryField>,
+    /// NIR; computed from the identity when absent.
     pub nir: Option<NirField>,
+    /// Numéro fiscal; drawn when absent.
     pub numero_fiscal: Option<NumeroFiscalField>,
+    /// E-mail; made from the names when absent.
     pub email: Option<String>,
+    /// Family situation of the household.
     pub situation: Option<SituationField>,
+    /// Number of dependent children.
     pub children: Option<u32>,
+    /// Of them, children entitled to AEEH.
     pub aeeh_children: Option<u32>,
     /// Annual resources (revenu imposable of reference year − 2), euros.
     pub annual_resources: Option<u32>,
+    /// CAF or MSA file (`none`: no file).
     pub regime: Option<RegimeField>,
     /// Commune (COG) of the household's address.
     pub commune: Option<CommuneField>,
+    /// The spouse, for a couple.
     pub spouse: Option<SpousePersona>,
 }
 
@@ -144,12 +165,19 @@ pub struct CitizenPersona {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpousePersona {
+    /// Given names; drawn when absent.
     pub given_names: Option<String>,
+    /// Birth family name; drawn when absent.
     pub family_name: Option<String>,
+    /// Usage name (nom d'usage).
     pub usage_name: Option<String>,
+    /// Sex; mostly the other one when absent.
     pub gender: Option<Gender>,
+    /// Birth date; near declarant 1's when absent.
     pub birth_date: Option<BirthDateField>,
+    /// COG commune of birth.
     pub birthplace: Option<CommuneField>,
+    /// COG country of birth.
     pub birthcountry: Option<CountryField>,
 }
 
@@ -157,24 +185,38 @@ pub struct SpousePersona {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPersona {
+    /// Name scenarios use for this persona.
     pub key: Spanned<String>,
+    /// What the persona stands for, for the people writing scenarios.
     pub description: String,
+    /// Raison sociale; drawn when absent.
     pub name: Option<String>,
+    /// SIREN; drawn when absent.
     pub siren: Option<SirenField>,
     /// The head office's SIRET, when it must be a known one (a case of the real staging data);
     /// it starts with `siren`.
     pub head_office_siret: Option<SiretField>,
     /// Its acronym (sigle).
     pub sigle: Option<String>,
+    /// Catégorie juridique; drawn when absent.
     pub legal_form: Option<LegalFormField>,
+    /// NAF code; drawn when absent.
     pub naf: Option<NafField>,
+    /// Headcount band; drawn when absent.
     pub headcount_band: Option<HeadcountField>,
+    /// Sirene publication status.
     pub diffusion: Option<Diffusion>,
+    /// URSSAF attestation status.
     pub urssaf: Option<UrssafStatus>,
+    /// DGFiP attestation status.
     pub dgfip: Option<FiscalStatus>,
+    /// MSA compliance (agricultural employers).
     pub msa: Option<MsaStatus>,
+    /// Creation date.
     pub created: Option<DateField>,
+    /// Cessation date (a ceased company).
     pub ceased: Option<DateField>,
+    /// Number of establishments, head office included.
     pub establishments: Option<u32>,
     /// Keys of citizen personas who are its officers (mandataires sociaux).
     pub officers: Option<Vec<Spanned<String>>>,
@@ -182,6 +224,7 @@ pub struct CompanyPersona {
     pub owner: Option<Spanned<String>>,
     /// Turnover of the last three financial years, oldest first.
     pub turnover: Option<Vec<u64>>,
+    /// Commune (COG) of the head office.
     pub commune: Option<CommuneField>,
 }
 
@@ -205,6 +248,8 @@ impl PersonaFile {
     }
 
     /// Cross-field and cross-persona rules.
+    ///
+    /// Long: one check per persona field, in the file's order.
     fn check(&self) -> Result<(), PersonaError> {
         for co in &self.companies {
             if let Some(siret) = &co.head_office_siret {
@@ -317,6 +362,8 @@ impl PersonaFile {
     }
 
     /// Adds the personas to the population being built, each from its own random stream.
+    ///
+    /// Long: one field after the other, in the order the generator draws them.
     pub(crate) fn apply(&self, b: &mut Builder) {
         for c in &self.citizens {
             for id in [

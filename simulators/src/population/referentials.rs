@@ -5,8 +5,11 @@
 
 /// A commune: INSEE COG code, name, postal code.
 pub struct Commune {
+    /// INSEE COG code.
     pub cog: &'static str,
+    /// Name, upper case.
     pub name: &'static str,
+    /// Postal code of its main office.
     pub postal_code: &'static str,
 }
 

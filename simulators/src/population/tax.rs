@@ -61,13 +61,21 @@ pub fn income_tax(taxable: u32, half_parts: u32, income_year: u16) -> u64 {
 /// The income-tax assessment (avis d'imposition) of one income year.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assessment {
+    /// The income year assessed (the tax is paid the year after).
     pub income_year: u16,
+    /// Revenu imposable, euros.
     pub taxable_income: u32,
+    /// Revenu brut global, euros.
     pub gross_income: u32,
+    /// Revenu fiscal de référence, euros.
     pub reference_income: u32,
+    /// Number of parts, in halves (2 parts: 4).
     pub half_parts: u32,
+    /// Impôt sur le revenu net, euros.
     pub tax: u64,
+    /// Family situation that year.
     pub situation: FamilySituation,
+    /// Dependants counted (personnes à charge).
     pub dependants: u32,
 }
 
@@ -129,7 +137,9 @@ pub fn quotient_familial(h: &Household, year: u16) -> Option<u32> {
 /// Parameters of the PSU nursery-fee computation (participation familiale EAJE) for `year`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EajeParameters {
+    /// Children in charge in the household.
     pub children_in_charge: u32,
+    /// Of them, children entitled to AEEH (counted once more).
     pub aeeh_children: u32,
     /// Annual resources of year − 2, in euros.
     pub annual_resources: u32,

@@ -6,11 +6,11 @@
 //! Configured by `scenarios/service_providers.toml` ([`SpConfig`]). Their JSON APIs answer
 //! errors as RFC 9457 problem details (`application/problem+json`).
 
-pub mod creche;
-pub mod marche;
-pub mod oidc;
+pub(crate) mod creche;
+pub(crate) mod marche;
+pub(crate) mod oidc;
 pub mod psu;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,16 +29,16 @@ use crate::http::{Markup, Page, html};
 /// `scenarios/service_providers.toml`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SpConfig {
+pub(crate) struct SpConfig {
     #[serde(rename = "sp-marche")]
-    pub marche: Option<marche::MarcheConfig>,
+    pub(crate) marche: Option<marche::MarcheConfig>,
     #[serde(rename = "sp-creche")]
-    pub creche: Option<creche::CrecheConfig>,
+    pub(crate) creche: Option<creche::CrecheConfig>,
 }
 
 impl SpConfig {
     /// Reads the file; errors name `file:line:column`.
-    pub fn load(path: &Path) -> Result<SpConfig, FileError> {
+    pub(crate) fn load(path: &Path) -> Result<SpConfig, FileError> {
         let file = path.display().to_string();
         let cfg: SpConfig = config::parse_toml(&config::read(path)?, &file)?;
         if let Some(c) = &cfg.creche {
@@ -51,14 +51,14 @@ impl SpConfig {
 /// How a service provider signs in with FranceConnect: its registration at the broker.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FranceConnectClient {
+pub(crate) struct FranceConnectClient {
     /// The broker's party id (`fc`).
-    pub broker: String,
-    pub client_id: String,
-    pub client_secret: String,
+    pub(crate) broker: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
     /// The eIDAS level asked for (`acr_values`).
     #[serde(default = "default_acr")]
-    pub acr: String,
+    pub(crate) acr: String,
 }
 
 fn default_acr() -> String {
@@ -68,7 +68,7 @@ fn default_acr() -> String {
 impl FranceConnectClient {
     /// The service's relying party at the broker found at `broker_url`, coming back to
     /// `own_url`, its key cache on the service's clock.
-    pub fn relying_party(
+    pub(crate) fn relying_party(
         &self,
         broker_url: &str,
         own_url: &str,
@@ -89,16 +89,19 @@ impl FranceConnectClient {
 /// registered with the simulated hub (the platform then signs its JWT at start).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HubToken {
+pub(crate) struct HubToken {
     #[serde(default)]
-    pub jwt: Option<String>,
+    pub(crate) jwt: Option<String>,
     #[serde(default)]
-    pub jti: Option<String>,
+    pub(crate) jti: Option<String>,
 }
 
 /// The organisation a service provider acts for: a persona key of the population (the simulated
 /// world's SIRET) or a SIRET.
-pub fn resolve_siret(population: &crate::population::Population, who: &str) -> Option<String> {
+pub(crate) fn resolve_siret(
+    population: &crate::population::Population,
+    who: &str,
+) -> Option<String> {
     if who.len() == 14 && who.bytes().all(|b| b.is_ascii_digit()) {
         return Some(who.to_string());
     }
@@ -113,27 +116,27 @@ const SESSION_COOKIE: &str = "sp_session";
 
 /// What a signed-in user brought back from FranceConnect.
 #[derive(Clone, Debug, Serialize)]
-pub struct SignedIn {
+pub(crate) struct SignedIn {
     /// Pairwise subject.
-    pub sub: String,
-    pub acr: String,
-    pub amr: Vec<String>,
+    pub(crate) sub: String,
+    pub(crate) acr: String,
+    pub(crate) amr: Vec<String>,
     /// The verified userinfo claims (identity pivot and the rest).
-    pub userinfo: Value,
+    pub(crate) userinfo: Value,
     /// The verified ID token's claims.
-    pub id_token_claims: Value,
+    pub(crate) id_token_claims: Value,
     #[serde(skip)]
-    pub id_token: String,
+    pub(crate) id_token: String,
     /// The access token (FranceConnect mode calls use it); never shown.
     #[serde(skip)]
-    pub access_token: String,
+    pub(crate) access_token: String,
     /// Scopes asked for at sign-in.
-    pub scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
 }
 
 impl SignedIn {
     /// "Prénoms NOM" from the userinfo claims.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         format!(
             "{} {}",
             self.userinfo["given_name"].as_str().unwrap_or(""),
@@ -146,25 +149,25 @@ impl SignedIn {
 
 /// A browser session.
 #[derive(Clone, Debug, Default)]
-pub struct Session {
+pub(crate) struct Session {
     /// A sign-in under way: state, nonce, and where to go back.
-    pub pending: Option<oidc::Pending>,
-    pub user: Option<SignedIn>,
+    pub(crate) pending: Option<oidc::Pending>,
+    pub(crate) user: Option<SignedIn>,
 }
 
 /// Sessions by cookie value.
 #[derive(Clone, Default)]
-pub struct Sessions(Arc<Mutex<HashMap<String, Session>>>);
+pub(crate) struct Sessions(Arc<Mutex<HashMap<String, Session>>>);
 
 impl Sessions {
     /// The session the request's cookie names, if any.
-    pub fn get(&self, headers: &HeaderMap) -> Option<(String, Session)> {
+    pub(crate) fn get(&self, headers: &HeaderMap) -> Option<(String, Session)> {
         let id = cookie(headers, SESSION_COOKIE)?;
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&id).map(|s| (id.clone(), s.clone()))
     }
     /// Stores a session; a new id when `id` is none. Returns the id.
-    pub fn put(&self, id: Option<String>, session: Session) -> String {
+    pub(crate) fn put(&self, id: Option<String>, session: Session) -> String {
         let id = id.unwrap_or_else(crate::http::random_token);
         self.0
             .lock()
@@ -172,18 +175,18 @@ impl Sessions {
             .insert(id.clone(), session);
         id
     }
-    pub fn remove(&self, id: &str) {
+    pub(crate) fn remove(&self, id: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
     /// The signed-in user of the request, if any.
-    pub fn user(&self, headers: &HeaderMap) -> Option<SignedIn> {
+    pub(crate) fn user(&self, headers: &HeaderMap) -> Option<SignedIn> {
         self.get(headers).and_then(|(_, s)| s.user)
     }
     /// The signed-in user, or the JSON API's 401 saying where to sign in (`link`).
-    pub fn require(&self, headers: &HeaderMap, link: &str) -> Result<SignedIn, SpError> {
+    pub(crate) fn require(&self, headers: &HeaderMap, link: &str) -> Result<SignedIn, SpError> {
         self.user(headers).ok_or_else(|| {
             problem(
                 StatusCode::UNAUTHORIZED,
@@ -198,7 +201,7 @@ impl Sessions {
 }
 
 /// The JSON API's answer to a signed-in user's own session: the identity the broker passed.
-pub fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str) -> Response {
+pub(crate) fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str) -> Response {
     match sessions.require(headers, link) {
         Ok(u) => crate::http::json_response(StatusCode::OK, &json!(u)),
         Err(e) => e.into(),
@@ -206,7 +209,7 @@ pub fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str) -> Res
 }
 
 /// Unknown routes, as problem details.
-pub async fn not_found() -> SpError {
+pub(crate) async fn not_found() -> SpError {
     problem(
         StatusCode::NOT_FOUND,
         "not-found",
@@ -216,7 +219,7 @@ pub async fn not_found() -> SpError {
 }
 
 /// Wrong methods, as problem details.
-pub async fn method_not_allowed() -> SpError {
+pub(crate) async fn method_not_allowed() -> SpError {
     problem(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
@@ -226,7 +229,7 @@ pub async fn method_not_allowed() -> SpError {
 }
 
 /// The `Set-Cookie` header of a session.
-pub fn session_cookie(id: &str) -> HeaderValue {
+pub(crate) fn session_cookie(id: &str) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax"
     ))
@@ -234,7 +237,7 @@ pub fn session_cookie(id: &str) -> HeaderValue {
 }
 
 /// Clears the session cookie.
-pub fn expired_cookie() -> HeaderValue {
+pub(crate) fn expired_cookie() -> HeaderValue {
     HeaderValue::from_static("sp_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
@@ -256,29 +259,29 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// problem, the pages show it as they are (no parsing the problem back).
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{title} — {detail}")]
-pub struct SpError {
+pub(crate) struct SpError {
     /// HTTP status of the problem.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The problem type's last segment (`urn:etat-plateforme:sp:{kind}`).
-    pub kind: String,
+    pub(crate) kind: String,
     /// One line for people.
-    pub title: String,
+    pub(crate) title: String,
     /// What happened, in words a user understands.
-    pub detail: String,
+    pub(crate) detail: String,
     /// The form field it is about, when it is about one (its `name`).
-    pub field: Option<&'static str>,
+    pub(crate) field: Option<&'static str>,
 }
 
 impl SpError {
     /// The same error, about the form field `name`.
-    pub fn on_field(mut self, name: &'static str) -> Self {
+    pub(crate) fn on_field(mut self, name: &'static str) -> Self {
         self.field = Some(name);
         self
     }
 }
 
 /// An RFC 9457 problem: the error format of the service providers' JSON APIs.
-pub fn problem(status: StatusCode, kind: &str, title: &str, detail: &str) -> SpError {
+pub(crate) fn problem(status: StatusCode, kind: &str, title: &str, detail: &str) -> SpError {
     SpError {
         status,
         kind: kind.to_string(),
@@ -315,7 +318,7 @@ impl From<SpError> for Response {
 }
 
 /// A JSON body as `T`, or a 400/415 problem saying why not.
-pub fn json_body<T: serde::de::DeserializeOwned>(
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, SpError> {
@@ -342,7 +345,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
 }
 
 /// A 303 to `to`, optionally setting a cookie.
-pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(LOCATION, v);
@@ -355,7 +358,7 @@ pub fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
 
 /// A page of a demo service: its status, the service, what the page is, who is signed in, and
 /// the content, in the platform's shell.
-pub fn page(
+pub(crate) fn page(
     status: StatusCode,
     service: &str,
     title: &str,
@@ -456,7 +459,7 @@ pub(crate) async fn sign_out<S: Service>(State(s): State<S>, headers: HeaderMap)
 
 /// The FranceConnect button as FranceConnect's guidelines draw it: the button, then apart from
 /// it the link that explains FranceConnect.
-pub fn franceconnect_button(href: &str) -> Markup {
+pub(crate) fn franceconnect_button(href: &str) -> Markup {
     html! {
         div.franceconnect {
             p { a.button.fc-button #franceconnect href=(href) { "S'identifier avec FranceConnect" } }
@@ -469,7 +472,7 @@ pub fn franceconnect_button(href: &str) -> Markup {
 }
 
 /// Euros with a comma and two decimals ("1 234,56 €"), from cents.
-pub fn euros(cents: i64) -> String {
+pub(crate) fn euros(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let c = cents.unsigned_abs();
     let units = (c / 100).to_string();
@@ -484,14 +487,14 @@ pub fn euros(cents: i64) -> String {
 }
 
 /// Cents as a decimal string with a point ("1.76"), for JSON.
-pub fn decimal(cents: i64) -> String {
+pub(crate) fn decimal(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let c = cents.unsigned_abs();
     format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
 /// A reqwest client for the service providers' outgoing calls (no redirects, bounded).
-pub fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)

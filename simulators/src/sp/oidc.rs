@@ -22,17 +22,17 @@ use crate::identity::rp::{IdTokenCheck, IdTokenError, KeyCache, KeySource};
 
 /// A sign-in under way, kept in the session until the callback.
 #[derive(Clone, Debug)]
-pub struct Pending {
-    pub state: String,
-    pub nonce: String,
+pub(crate) struct Pending {
+    pub(crate) state: String,
+    pub(crate) nonce: String,
     /// Where to take the user once signed in (a local path).
-    pub return_to: String,
-    pub scopes: Vec<String>,
+    pub(crate) return_to: String,
+    pub(crate) scopes: Vec<String>,
 }
 
 /// Why a sign-in failed (shown to the user; the broker's own error code when it sent one).
 #[derive(Debug)]
-pub struct RpError(pub String);
+pub(crate) struct RpError(pub String);
 
 impl std::fmt::Display for RpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -46,25 +46,25 @@ fn fail<T>(msg: impl Into<String>) -> Result<T, RpError> {
 
 /// The broker's discovery document (what the relying party uses of it).
 #[derive(Clone, Debug, Deserialize)]
-pub struct Discovery {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub userinfo_endpoint: String,
-    pub end_session_endpoint: String,
-    pub jwks_uri: String,
+pub(crate) struct Discovery {
+    pub(crate) issuer: String,
+    pub(crate) authorization_endpoint: String,
+    pub(crate) token_endpoint: String,
+    pub(crate) userinfo_endpoint: String,
+    pub(crate) end_session_endpoint: String,
+    pub(crate) jwks_uri: String,
 }
 
 /// A relying party registered at one broker.
 #[derive(Clone)]
-pub struct RelyingParty {
+pub(crate) struct RelyingParty {
     /// The broker's base URL (`{fc}`); the discovery document is under `/api/v2/`.
-    pub broker_url: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub redirect_uri: String,
-    pub post_logout_redirect_uri: String,
-    pub acr: String,
+    pub(crate) broker_url: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) post_logout_redirect_uri: String,
+    pub(crate) acr: String,
     http: reqwest::Client,
     /// The broker's discovery document, fetched once and kept.
     cache: std::sync::Arc<std::sync::Mutex<BrokerCache>>,
@@ -82,7 +82,7 @@ struct BrokerCache {
 const ALGS: &[&str] = &["ES256", "RS256"];
 
 impl RelyingParty {
-    pub fn new(
+    pub(crate) fn new(
         broker_url: &str,
         client_id: &str,
         client_secret: &str,
@@ -108,7 +108,7 @@ impl RelyingParty {
     }
 
     /// The broker's discovery document (fetched once).
-    pub async fn discovery(&self) -> Result<Discovery, RpError> {
+    pub(crate) async fn discovery(&self) -> Result<Discovery, RpError> {
         if let Some(d) = &self.cached().discovery {
             return Ok(d.clone());
         }
@@ -141,7 +141,7 @@ impl RelyingParty {
     }
 
     /// A new pending sign-in and the URL to send the browser to.
-    pub async fn start(
+    pub(crate) async fn start(
         &self,
         scopes: &[String],
         return_to: &str,
@@ -167,7 +167,7 @@ impl RelyingParty {
     }
 
     /// The callback: `state` checked, code exchanged, ID token and userinfo verified.
-    pub async fn complete(
+    pub(crate) async fn complete(
         &self,
         pending: &Pending,
         query: &[(String, String)],
@@ -254,7 +254,7 @@ impl RelyingParty {
     }
 
     /// The ID token's claims, as OpenID Connect Core §3.1.3.7 lists the checks.
-    pub fn check_id_token(
+    pub(crate) fn check_id_token(
         &self,
         c: &Value,
         issuer: &str,
@@ -323,7 +323,7 @@ impl RelyingParty {
     }
 
     /// Where to send the browser to sign out of FranceConnect too.
-    pub async fn logout_url(&self, id_token: &str) -> Result<String, RpError> {
+    pub(crate) async fn logout_url(&self, id_token: &str) -> Result<String, RpError> {
         let d = self.discovery().await?;
         let q = serde_urlencoded::to_string([
             ("id_token_hint", id_token),
@@ -339,7 +339,7 @@ impl RelyingParty {
 
 /// Starts a sign-in for the browser: a pending sign-in in its session (a new session if it has
 /// none; a previous user is signed out), then a redirect to the broker.
-pub async fn begin(
+pub(crate) async fn begin(
     sessions: &Sessions,
     rp: &RelyingParty,
     headers: &HeaderMap,
@@ -359,7 +359,7 @@ pub async fn begin(
 
 /// The redirect back from the broker: the session's pending sign-in completed, then a redirect
 /// to where the user was going. Errors are (status, message) for the service's error page.
-pub async fn finish(
+pub(crate) async fn finish(
     sessions: &Sessions,
     rp: &RelyingParty,
     headers: &HeaderMap,
@@ -400,7 +400,7 @@ pub async fn finish(
 }
 
 /// Signs out of the service and, when signed in, of FranceConnect (`session/end`).
-pub async fn end(sessions: &Sessions, rp: &RelyingParty, headers: &HeaderMap) -> Response {
+pub(crate) async fn end(sessions: &Sessions, rp: &RelyingParty, headers: &HeaderMap) -> Response {
     let Some((id, session)) = sessions.get(headers) else {
         return see_other("/", None);
     };

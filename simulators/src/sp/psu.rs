@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dated {
+    /// The first day the value applies.
     pub from: NaiveDate,
     /// Euros per month.
     pub monthly: f64,
@@ -53,6 +54,7 @@ pub struct Bareme {
     pub plafonds: Vec<Dated>,
     /// Monthly floor of resources (plancher), by date.
     pub planchers: Vec<Dated>,
+    /// How the hourly fee is rounded to the cent (nearest by default).
     #[serde(default)]
     pub rounding: Rounding,
 }
@@ -100,6 +102,7 @@ pub struct Family {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bound {
+    /// Resources between floor and ceiling: they apply as they are.
     None,
     /// Resources below the floor: the floor applies.
     Plancher,
@@ -112,19 +115,27 @@ pub enum Bound {
 pub struct Fee {
     /// Annual resources / 12, in cents.
     pub monthly_resources_cents: i64,
+    /// The monthly floor that applied, in cents.
     pub plancher_cents: i64,
+    /// The monthly ceiling that applied, in cents.
     pub plafond_cents: i64,
+    /// Which bound, if any, replaced the resources.
     pub bound: Bound,
     /// The resources the rate applies to, in cents.
     pub retained_resources_cents: i64,
+    /// Children in charge.
     pub children: u32,
+    /// Of them, children entitled to AEEH.
     pub aeeh_children: u32,
     /// The rate's row: children in charge plus one per AEEH child.
     pub rate_row: u32,
     /// The effort rate in millionths (619 for 0.0619 %).
     pub taux_effort_millionths: i64,
+    /// The hourly fee (participation familiale), in cents.
     pub hourly_cents: i64,
+    /// Hours a year in the contract.
     pub annual_hours: u32,
+    /// The monthly bill (hourly fee × annual hours / 12), in cents.
     pub monthly_bill_cents: i64,
     /// The date the scale was read at.
     pub date: NaiveDate,

@@ -12,14 +12,14 @@ use serde::de::DeserializeOwned;
 
 /// A keyed collection, optionally persisted.
 #[derive(Clone)]
-pub struct Store<T> {
+pub(crate) struct Store<T> {
     records: Arc<Mutex<BTreeMap<String, T>>>,
     file: Option<PathBuf>,
 }
 
 impl<T: Clone + Serialize + DeserializeOwned> Store<T> {
     /// An in-memory store.
-    pub fn memory() -> Self {
+    pub(crate) fn memory() -> Self {
         Store {
             records: Arc::default(),
             file: None,
@@ -27,7 +27,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Store<T> {
     }
 
     /// A store written through to `file`, loaded from it when it exists.
-    pub fn open(file: &Path) -> Result<Self, String> {
+    pub(crate) fn open(file: &Path) -> Result<Self, String> {
         let records = match std::fs::read(file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| format!("{}: not a store file: {e}", file.display()))?,
@@ -41,36 +41,28 @@ impl<T: Clone + Serialize + DeserializeOwned> Store<T> {
     }
 
     /// Whether records are written to a file (and so outlive the process).
-    pub fn is_persistent(&self) -> bool {
+    pub(crate) fn is_persistent(&self) -> bool {
         self.file.is_some()
     }
 
-    pub fn get(&self, key: &str) -> Option<T> {
+    pub(crate) fn get(&self, key: &str) -> Option<T> {
         self.lock().get(key).cloned()
     }
 
-    pub fn all(&self) -> Vec<T> {
+    pub(crate) fn all(&self) -> Vec<T> {
         self.lock().values().cloned().collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
     }
 
     /// Inserts or replaces; the file is written before this returns. On a write error the
     /// record stays in memory and the error is returned (the caller says so to the user).
-    pub fn put(&self, key: &str, value: T) -> Result<(), String> {
+    pub(crate) fn put(&self, key: &str, value: T) -> Result<(), String> {
         let mut map = self.lock();
         map.insert(key.to_string(), value);
         self.write(&map)
     }
 
     /// Inserts only when the key is new; whether it was.
-    pub fn insert_new(&self, key: &str, value: T) -> Result<bool, String> {
+    pub(crate) fn insert_new(&self, key: &str, value: T) -> Result<bool, String> {
         let mut map = self.lock();
         if map.contains_key(key) {
             return Ok(false);
@@ -80,7 +72,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Store<T> {
     }
 
     /// Empties the store (the control API's reset), keeping `keep`.
-    pub fn retain(&self, keep: impl Fn(&T) -> bool) -> Result<(), String> {
+    pub(crate) fn retain(&self, keep: impl Fn(&T) -> bool) -> Result<(), String> {
         let mut map = self.lock();
         map.retain(|_, v| keep(v));
         self.write(&map)

@@ -1,6 +1,7 @@
 //! Each party's OpenAPI document matches what it serves: every route it serves is documented, and
 //! every documented operation, called with the document's own examples and the credential it
-//! names, answers a documented status with a documented media type.
+//! names, answers a documented status with a documented media type and a body that follows
+//! the schema documented for it.
 
 use serde_json::Value;
 
@@ -34,6 +35,19 @@ fn content_types(response: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What `body` breaks of `schema`, a schema of `doc` (its `#/components/...` refs resolved).
+fn schema_errors(doc: &Value, schema: &Value, body: &Value) -> Option<String> {
+    let mut root = schema.clone();
+    root["components"] = doc["components"].clone();
+    let validator = jsonschema::validator_for(&root).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .take(4)
+        .map(|e| format!("{} {e}", e.instance_path()))
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
 #[tokio::test]
 async fn every_documented_operation_answers_as_documented() {
     let b = Bench::start().await;
@@ -41,6 +55,7 @@ async fn every_documented_operation_answers_as_documented() {
     let mut checked = 0;
     let mut undocumented = Vec::new();
     let mut pages = 0;
+    let mut invalid = Vec::new();
     let parties: Vec<(&str, Role)> = b
         .platform
         .parties
@@ -138,6 +153,14 @@ async fn every_documented_operation_answers_as_documented() {
                     types.contains(&served),
                     "{party} {method} {path}: {served} not among {types:?}"
                 );
+                // The body follows the schema documented for that status (refs into the
+                // document's components resolve against the document).
+                let schema = &documented["content"][&served]["schema"];
+                if schema.is_object() && served.contains("json") {
+                    if let Some(errors) = schema_errors(&doc, schema, &a.json) {
+                        invalid.push(format!("{party} {method} {path} ({status}): {errors}"));
+                    }
+                }
                 for r in op["responses"].as_object().unwrap().values() {
                     assert!(
                         r["description"].is_string(),
@@ -152,6 +175,11 @@ async fn every_documented_operation_answers_as_documented() {
         undocumented.is_empty(),
         "served, not in the OpenAPI document: {}",
         undocumented.join(", ")
+    );
+    assert!(
+        invalid.is_empty(),
+        "answers that do not follow their documented schema:\n{}",
+        invalid.join("\n")
     );
     assert!(checked >= 20, "only {checked} operations documented");
     assert!(pages >= 30, "only {pages} pages documented");

@@ -7,45 +7,18 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::Value;
 
 use super::consent::after_authentication;
 use super::idp_client::go_to_idp;
+use super::request::AuthorizeRequest;
 use super::{
-    Broker, Interaction, PREFIX, Session, error_page, error_page_en, lock, redirect_error,
+    Broker, Interaction, PREFIX, ServiceProvider, Session, error_page, error_page_en, lock,
+    redirect_error,
 };
+use crate::defects::Defect;
 use crate::http::query_pairs;
 use crate::http::{Page, html, random_token};
 use crate::identity::acr_rank;
-
-/// Parameters `/authorize` accepts; anything else is refused (FranceConnect whitelists them).
-const ALLOWED: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "nonce",
-    "acr_values",
-    "prompt",
-    "claims",
-    "idp_hint",
-    "ui_locales",
-];
-
-/// Parameters that must be present and non-empty.
-const REQUIRED: &[&str] = &[
-    "client_id",
-    "redirect_uri",
-    "response_type",
-    "scope",
-    "state",
-    "nonce",
-    "acr_values",
-];
-
-/// Shortest nonce FranceConnect accepts.
-pub(super) const NONCE_MIN: usize = 22;
 
 /// Name of the session cookie.
 pub(super) const SESSION_COOKIE: &str = "fc_session_id";
@@ -135,186 +108,30 @@ pub(super) async fn authorize_post(
 }
 
 async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
-    // 1. The request's shape: whitelist, required parameters, formats. Unrecoverable: Y030007.
-    if let Some((k, _)) = pairs.iter().find(|(k, _)| !ALLOWED.contains(&k.as_str())) {
-        return error_page("Y030007", &format!("Paramètre non autorisé : {k}"));
-    }
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+    let short_nonce = b.core.defects.has(Defect::BrokerAcceptsShortNonce);
+    let req = match AuthorizeRequest::parse(&pairs, short_nonce) {
+        Ok(req) => req,
+        Err(e) => return e,
     };
-    if let Some(missing) = REQUIRED.iter().find(|k| get(k).trim().is_empty()) {
-        return error_page(
-            "Y030007",
-            &format!("Paramètre manquant ou vide : {missing}"),
-        );
-    }
-    if get("nonce").chars().count() < NONCE_MIN
-        && !b
-            .core
-            .defects
-            .has(crate::defects::Defect::BrokerAcceptsShortNonce)
-    {
-        return error_page(
-            "Y030007",
-            &format!("Le nonce doit comporter au moins {NONCE_MIN} caractères"),
-        );
-    }
-    let prompt: Vec<&str> = get("prompt")
-        .split([' ', '+'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if pairs.iter().any(|(k, _)| k == "prompt")
-        && (prompt.is_empty() || prompt.iter().any(|p| !matches!(*p, "login" | "consent")))
-    {
-        return error_page(
-            "Y030007",
-            "prompt accepte login, consent ou « login consent »",
-        );
-    }
-    let claims: Option<Value> = match pairs.iter().find(|(k, _)| k == "claims") {
-        Some((_, c)) => match serde_json::from_str::<Value>(c) {
-            Ok(v) if v.is_object() => Some(v),
-            _ => return error_page("Y030007", "claims doit être un objet JSON"),
-        },
-        None => None,
+    let sp = match client_of(b, &req).await {
+        Ok(sp) => sp,
+        Err(e) => return e,
     };
-    let acr_values: Vec<&str> = get("acr_values")
-        .split(' ')
-        .filter(|a| !a.is_empty())
-        .collect();
-    if acr_values.len() > 64 {
-        return error_page("Y030007", "acr_values compte au plus 64 valeurs");
-    }
-    // 2. The client and its redirect URI. Unrecoverable.
-    let Some(sp) = b.s.sp(get("client_id")) else {
-        return error_page_en("Y04EA6EF", "client is invalid");
+    let granted = match grant(b, sp, &req) {
+        Ok(g) => g,
+        Err(e) => return e,
     };
-    let redirect_uri = get("redirect_uri");
-    let mut registered = sp.redirect_uris.iter().any(|r| r == redirect_uri);
-    if let Some(sector) = &sp.sector_identifier_uri {
-        match sector_redirect_uris(b, sector).await {
-            Some(list) => registered |= list.iter().any(|r| r == redirect_uri),
-            None => {
-                return error_page(
-                    "Y04A8220",
-                    "sector_identifier_uri is unreachable or does not serve a JSON array of URIs",
-                );
-            }
-        }
-    }
-    if !registered {
-        // Wrong on both counts (an unregistered redirect URI and a scope the client may not
-        // ask for): FranceConnect answers with its generic code.
-        let idents = identity_scopes(b.s.encrypt);
-        let scope_refused = get("scope")
-            .split([' ', '+'])
-            .filter(|s| {
-                idents.contains(s) || b.s.dps.iter().any(|d| d.scopes.iter().any(|x| x == s))
-            })
-            .any(|s| !sp.scopes.iter().any(|x| x == s));
-        if scope_refused {
-            return error_page_en("Y040001", "invalid redirect_uri and scope");
-        }
-        return error_page_en("Y04C013C", "redirect_uri is not registered for this client");
-    }
-    // 3. OAuth errors, sent back to the service provider.
-    let state = get("state");
-    let response_type = get("response_type");
-    if response_type != "code" {
-        let fragment = response_type
-            .split(' ')
-            .any(|t| t == "token" || t == "id_token");
-        return redirect_error(
-            b,
-            redirect_uri,
-            "unsupported_response_type",
-            "unsupported response_type requested",
-            state,
-            fragment,
-        );
-    }
-    let scopes: Vec<&str> = get("scope")
-        .split([' ', '+'])
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !scopes.contains(&"openid") {
-        return redirect_error(
-            b,
-            redirect_uri,
-            "invalid_request",
-            "openid scope must be requested when using the acr_values parameter",
-            state,
-            false,
-        );
-    }
-    // Unknown scopes are ignored; known ones must be allowed for this client.
-    let idents = identity_scopes(b.s.encrypt);
-    let known: Vec<&str> = scopes
-        .iter()
-        .copied()
-        .filter(|s| idents.contains(s) || b.s.dps.iter().any(|d| d.scopes.iter().any(|x| x == s)))
-        .collect();
-    if known.iter().any(|s| !sp.scopes.iter().any(|x| x == s)) {
-        return redirect_error(
-            b,
-            redirect_uri,
-            "invalid_scope",
-            "requested scope is not allowed",
-            state,
-            false,
-        );
-    }
-    // The lowest known level asked for; none known: the platform's default.
-    let acr = acr_values
-        .iter()
-        .filter_map(|a| acr_rank(a).map(|r| (r, *a)))
-        .min()
-        .map(|(_, a)| a.to_string())
-        .unwrap_or_else(|| b.s.default_acr.clone());
-    if !b.s.allowed_acr.contains(&acr) {
-        let description = format!(
-            "acr_value is not valid, should be equal one of these values, expected {}, got {acr}",
-            b.s.allowed_acr.join(",")
-        );
-        return redirect_error(b, redirect_uri, "invalid_acr", &description, state, false);
-    }
-    let want_amr = claims
-        .as_ref()
-        .is_some_and(|c| c["id_token"].get("amr").is_some());
-    if want_amr && !sp.claims.iter().any(|c| c == "amr") {
-        return error_page(
-            "Y100009",
-            "Le fournisseur de service n'est pas autorisé à demander la claim amr",
-        );
-    }
-    let idp_hint = get("idp_hint");
-    if !idp_hint.is_empty()
-        && (!sp.allowed_idp_hints.iter().any(|h| h == idp_hint) || b.s.idp(idp_hint).is_none())
-    {
-        return redirect_error(
-            b,
-            redirect_uri,
-            "invalid_idp_hint",
-            "An idp_hint was provided but is not allowed",
-            state,
-            false,
-        );
-    }
     // 4. The interaction.
     let uid = random_token();
-    let skip_consent = prompt == ["login"] && sp.allowed_prompts.iter().any(|p| p == "login");
+    let skip_consent = req.prompt == ["login"] && sp.allowed_prompts.iter().any(|p| p == "login");
     let mut interaction = Interaction {
         client_id: sp.client_id.clone(),
-        redirect_uri: redirect_uri.to_string(),
-        state: state.to_string(),
-        nonce: get("nonce").to_string(),
-        acr: acr.clone(),
-        scopes: known.iter().map(|s| s.to_string()).collect(),
-        want_amr,
+        redirect_uri: req.redirect_uri.clone(),
+        state: req.state.clone(),
+        nonce: req.nonce.clone(),
+        acr: granted.acr.clone(),
+        scopes: granted.scopes,
+        want_amr: granted.want_amr,
         skip_consent,
         idp_nonce: random_token(),
         authenticated: None,
@@ -324,7 +141,7 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
     // 5. SSO: a session at a level this platform shares, high enough for this request.
     if let Some(session) = session_of(b, headers) {
         let a = &session.authenticated;
-        if b.s.sso_acr.contains(&a.acr) && acr_rank(&a.acr) >= acr_rank(&acr) {
+        if b.s.sso_acr.contains(&a.acr) && acr_rank(&a.acr) >= acr_rank(&granted.acr) {
             interaction.authenticated = Some(a.clone());
             lock(&b.interactions).insert(uid.clone(), interaction.clone());
             return after_authentication(b, &uid, interaction);
@@ -332,10 +149,128 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
     }
     lock(&b.interactions).insert(uid.clone(), interaction);
     // 6. A hinted identity provider skips the selection page.
-    if !idp_hint.is_empty() {
-        return go_to_idp(b, &uid, idp_hint);
+    if let Some(hint) = &req.idp_hint {
+        return go_to_idp(b, &uid, hint);
     }
-    selection_page(b, &uid, &acr)
+    selection_page(b, &uid, &granted.acr)
+}
+
+/// Step 2: the client and its redirect URI. Unrecoverable: the error page, not a redirect.
+async fn client_of<'a>(
+    b: &'a Broker,
+    req: &AuthorizeRequest,
+) -> Result<&'a ServiceProvider, Response> {
+    let Some(sp) = b.s.sp(&req.client_id) else {
+        return Err(error_page_en("Y04EA6EF", "client is invalid"));
+    };
+    let mut registered = sp.redirect_uris.contains(&req.redirect_uri);
+    if let Some(sector) = &sp.sector_identifier_uri {
+        let Some(list) = sector_redirect_uris(b, sector).await else {
+            return Err(error_page(
+                "Y04A8220",
+                "sector_identifier_uri is unreachable or does not serve a JSON array of URIs",
+            ));
+        };
+        registered |= list.contains(&req.redirect_uri);
+    }
+    if registered {
+        return Ok(sp);
+    }
+    // Wrong on both counts (an unregistered redirect URI and a scope the client may not ask
+    // for): FranceConnect answers with its generic code.
+    if known_scopes(b, &req.scopes).any(|s| !sp.scopes.iter().any(|x| x == s)) {
+        return Err(error_page_en("Y040001", "invalid redirect_uri and scope"));
+    }
+    Err(error_page_en(
+        "Y04C013C",
+        "redirect_uri is not registered for this client",
+    ))
+}
+
+/// The scopes this platform knows among those asked (identity scopes and data providers').
+fn known_scopes<'a>(b: &'a Broker, scopes: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
+    let idents = identity_scopes(b.s.encrypt);
+    scopes.iter().map(String::as_str).filter(move |s| {
+        idents.contains(s) || b.s.dps.iter().any(|d| d.scopes.iter().any(|x| x == s))
+    })
+}
+
+/// What step 3 grants: the known scopes, the level and whether `amr` is asked.
+struct Granted {
+    scopes: Vec<String>,
+    acr: String,
+    want_amr: bool,
+}
+
+/// Step 3: OAuth errors, sent back to the service provider's redirect URI.
+fn grant(b: &Broker, sp: &ServiceProvider, req: &AuthorizeRequest) -> Result<Granted, Response> {
+    let refuse = |error: &str, description: &str, fragment: bool| {
+        redirect_error(
+            b,
+            &req.redirect_uri,
+            error,
+            description,
+            &req.state,
+            fragment,
+        )
+    };
+    if req.response_type != "code" {
+        let fragment = req
+            .response_type
+            .split(' ')
+            .any(|t| t == "token" || t == "id_token");
+        let why = "unsupported response_type requested";
+        return Err(refuse("unsupported_response_type", why, fragment));
+    }
+    if !req.scopes.iter().any(|s| s == "openid") {
+        let why = "openid scope must be requested when using the acr_values parameter";
+        return Err(refuse("invalid_request", why, false));
+    }
+    // Unknown scopes are ignored; known ones must be allowed for this client.
+    let known: Vec<String> = known_scopes(b, &req.scopes).map(String::from).collect();
+    if known.iter().any(|s| !sp.scopes.contains(s)) {
+        return Err(refuse(
+            "invalid_scope",
+            "requested scope is not allowed",
+            false,
+        ));
+    }
+    // The lowest known level asked for; none known: the platform's default.
+    let acr = req
+        .acr_values
+        .iter()
+        .filter_map(|a| acr_rank(a).map(|r| (r, a)))
+        .min()
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_else(|| b.s.default_acr.clone());
+    if !b.s.allowed_acr.contains(&acr) {
+        let description = format!(
+            "acr_value is not valid, should be equal one of these values, expected {}, got {acr}",
+            b.s.allowed_acr.join(",")
+        );
+        return Err(refuse("invalid_acr", &description, false));
+    }
+    let want_amr = req
+        .claims
+        .as_ref()
+        .is_some_and(|c| c["id_token"].get("amr").is_some());
+    if want_amr && !sp.claims.iter().any(|c| c == "amr") {
+        return Err(error_page(
+            "Y100009",
+            "Le fournisseur de service n'est pas autorisé à demander la claim amr",
+        ));
+    }
+    if let Some(hint) = &req.idp_hint {
+        if !sp.allowed_idp_hints.contains(hint) || b.s.idp(hint).is_none() {
+            let why = "An idp_hint was provided but is not allowed";
+            return Err(refuse("invalid_idp_hint", why, false));
+        }
+    }
+    Ok(Granted {
+        scopes: known,
+        acr,
+        want_amr,
+    })
 }
 
 /// A live interaction (not older than the session lifetime).
@@ -382,15 +317,7 @@ pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
 }
 
 fn selection_page(b: &Broker, uid: &str, acr: &str) -> Response {
-    let rank = acr_rank(acr).unwrap_or(1);
-    let idps = b.s.idps.iter().filter(|i| {
-        i.allowed_acr
-            .iter()
-            .filter_map(|a| acr_rank(a))
-            .max()
-            .unwrap_or(0)
-            >= rank
-    });
+    let idps = b.s.idps.iter().filter(|i| i.reaches(acr));
     let main = html! {
         h1 { "Je choisis un compte pour me connecter" }
         p.muted { "Niveau de garantie demandé : " code { (acr) } }

@@ -17,6 +17,8 @@ use crate::jose::{jwe, jws};
 /// Media type of the answer.
 pub(super) const MEDIA_TYPE: &str = "application/token-introspection+jwt";
 
+/// Long: the checks in the order FranceConnect's errors take precedence (client, token, expiry,
+/// scopes), then the signed and encrypted answer.
 pub(super) async fn checktoken(State(b): State<Broker>, body: Bytes) -> Response {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| {

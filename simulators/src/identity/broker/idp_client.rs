@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::authorize::{SESSION_COOKIE, interaction};
 use super::consent::after_authentication;
 use super::{
-    Authenticated, Broker, Interaction, PREFIX, Session, error_page, lock, redirect_error,
-    see_other,
+    Authenticated, Broker, BrokerIdp, Interaction, PREFIX, Session, error_page, lock,
+    redirect_error, see_other,
 };
 use crate::http::query_pairs;
 use crate::http::random_token;
@@ -43,21 +43,14 @@ pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
             "Votre session a expiré ou est invalide : recommencez depuis le service.",
         );
     };
-    let rank = acr_rank(&interaction.acr).unwrap_or(1);
-    let Some(idp) = b.s.idp(idp_id).filter(|i| {
-        i.allowed_acr
-            .iter()
-            .filter_map(|a| acr_rank(a))
-            .max()
-            .unwrap_or(0)
-            >= rank
-    }) else {
+    let Some(idp) = b.s.idp(idp_id).filter(|i| i.reaches(&interaction.acr)) else {
         return error_page(
             "Y020016",
             "Ce fournisseur d'identité n'est pas disponible pour ce niveau de garantie.",
         );
     };
     // Ask the provider for max(requested level, its lowest level).
+    let rank = acr_rank(&interaction.acr).unwrap_or(1);
     let idp_lowest = idp
         .allowed_acr
         .iter()
@@ -164,49 +157,7 @@ async fn authenticate_at_idp(
     let idp =
         b.s.idp(idp_id)
             .ok_or_else(|| error_page("Y020016", "Fournisseur d'identité inconnu."))?;
-    let callback = format!("{}/oidc-callback", b.s.issuer());
-    let sent = b
-        .http
-        .post(format!("{}/token", idp.base_url))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", &callback),
-            ("client_id", b.s.id.as_str()),
-            ("client_secret", &idp.client_secret),
-        ])
-        .propagate()
-        .send()
-        .await;
-    let tokens: Value = match sent {
-        Err(e) if e.is_timeout() => {
-            return Err(error_page(
-                "Y020004",
-                "Le fournisseur d'identité ne répond pas.",
-            ));
-        }
-        Err(_) => {
-            return Err(error_page(
-                "Y020004",
-                "Le fournisseur d'identité est injoignable.",
-            ));
-        }
-        Ok(r) if !r.status().is_success() => {
-            return Err(error_page(
-                "Y020001",
-                &format!(
-                    "Le fournisseur d'identité a répondu {} à la demande de jeton.",
-                    r.status().as_u16()
-                ),
-            ));
-        }
-        Ok(r) => r.json().await.map_err(|_| {
-            error_page(
-                "Y020001",
-                "Réponse illisible du fournisseur d'identité à la demande de jeton.",
-            )
-        })?,
-    };
+    let tokens = exchange_code(b, idp, code).await?;
     let id_token = tokens["id_token"].as_str().unwrap_or_default();
     let claims = b
         .idp_keys
@@ -237,8 +188,77 @@ async fn authenticate_at_idp(
             &format!("Jeton d'identité du fournisseur invalide : {e}."),
         )
     })?;
-    // The level: known, at least the one asked for, and one this provider may assert.
-    let acr = claims["acr"].as_str().unwrap_or("");
+    let acr = platform_level(
+        b,
+        idp,
+        claims["acr"].as_str().unwrap_or(""),
+        &interaction.acr,
+    )?;
+    let access_token = tokens["access_token"].as_str().unwrap_or_default();
+    let info = userinfo(b, idp, access_token).await?;
+    if info["sub"] != claims["sub"] {
+        return Err(error_page(
+            "Y020005",
+            "Identité incomplète : sub absent ou différent du jeton d'identité.",
+        ));
+    }
+    let identity = identity_of(&info)?;
+    Ok(Authenticated {
+        idp_birthdate: identity.birthdate.clone(),
+        identity,
+        acr,
+        amr: b.s.amr.clone(),
+        idp: idp_id.to_string(),
+        idp_id_token: id_token.to_string(),
+        auth_time: claims["auth_time"].as_i64().unwrap_or(now),
+    })
+}
+
+/// The token request with the provider's code (`client_secret_post`).
+async fn exchange_code(b: &Broker, idp: &BrokerIdp, code: &str) -> Result<Value, Response> {
+    let callback = format!("{}/oidc-callback", b.s.issuer());
+    let sent = b
+        .http
+        .post(format!("{}/token", idp.base_url))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &callback),
+            ("client_id", b.s.id.as_str()),
+            ("client_secret", &idp.client_secret),
+        ])
+        .propagate()
+        .send()
+        .await;
+    match sent {
+        Err(e) if e.is_timeout() => Err(error_page(
+            "Y020004",
+            "Le fournisseur d'identité ne répond pas.",
+        )),
+        Err(_) => Err(error_page(
+            "Y020004",
+            "Le fournisseur d'identité est injoignable.",
+        )),
+        Ok(r) if !r.status().is_success() => Err(error_page(
+            "Y020001",
+            &format!(
+                "Le fournisseur d'identité a répondu {} à la demande de jeton.",
+                r.status().as_u16()
+            ),
+        )),
+        Ok(r) => r.json().await.map_err(|_| {
+            error_page(
+                "Y020001",
+                "Réponse illisible du fournisseur d'identité à la demande de jeton.",
+            )
+        }),
+    }
+}
+
+/// The level the provider asserts must be known, at least the one asked for, and one it may
+/// assert. Gives the platform's level: the provider's if the platform serves it, else the one
+/// asked for.
+fn platform_level(b: &Broker, idp: &BrokerIdp, acr: &str, asked: &str) -> Result<String, Response> {
     match acr_rank(acr) {
         None => {
             return Err(error_page(
@@ -246,13 +266,10 @@ async fn authenticate_at_idp(
                 &format!("Niveau eIDAS inconnu renvoyé par le fournisseur d'identité : {acr}"),
             ));
         }
-        Some(r) if Some(r) < acr_rank(&interaction.acr) => {
+        Some(r) if Some(r) < acr_rank(asked) => {
             return Err(error_page(
                 "Y100001",
-                &format!(
-                    "Niveau eIDAS insuffisant : {acr} pour {} demandé",
-                    interaction.acr
-                ),
+                &format!("Niveau eIDAS insuffisant : {acr} pour {asked} demandé"),
             ));
         }
         Some(_) if !idp.allowed_acr.iter().any(|a| a == acr) => {
@@ -263,13 +280,15 @@ async fn authenticate_at_idp(
         }
         Some(_) => {}
     }
-    // The platform's level: the provider's if the platform serves it, else the one asked for.
-    let platform_acr = if b.s.allowed_acr.iter().any(|a| a == acr) {
-        acr.to_string()
+    if b.s.allowed_acr.iter().any(|a| a == acr) {
+        Ok(acr.to_string())
     } else {
-        interaction.acr.clone()
-    };
-    let access_token = tokens["access_token"].as_str().unwrap_or_default();
+        Ok(asked.to_string())
+    }
+}
+
+/// The provider's userinfo, a JWS verified against its keys.
+async fn userinfo(b: &Broker, idp: &BrokerIdp, access_token: &str) -> Result<Value, Response> {
     let info = b
         .http
         .get(format!("{}/userinfo", idp.base_url))
@@ -295,8 +314,7 @@ async fn authenticate_at_idp(
             ));
         }
     };
-    let info = b
-        .idp_keys
+    b.idp_keys
         .verify(
             &b.http,
             KeySource::Discovery(&idp.base_url),
@@ -310,13 +328,11 @@ async fn authenticate_at_idp(
                 "Y020003",
                 &format!("Identité du fournisseur illisible : {e}"),
             )
-        })?;
-    if info["sub"] != claims["sub"] {
-        return Err(error_page(
-            "Y020005",
-            "Identité incomplète : sub absent ou différent du jeton d'identité.",
-        ));
-    }
+        })
+}
+
+/// The identity pivot the userinfo must carry (birthplace for those born in France).
+fn identity_of(info: &Value) -> Result<Identity, Response> {
     let text = |k: &str| info[k].as_str().unwrap_or("").to_string();
     let mut required = vec![
         "given_name",
@@ -343,7 +359,7 @@ async fn authenticate_at_idp(
             "Identité invalide : birthdate ou gender.",
         ));
     }
-    let identity = Identity {
+    Ok(Identity {
         given_name: text("given_name"),
         family_name: text("family_name"),
         birthdate: text("birthdate"),
@@ -352,14 +368,5 @@ async fn authenticate_at_idp(
         birthcountry: text("birthcountry"),
         email: text("email"),
         preferred_username: info["preferred_username"].as_str().map(str::to_string),
-    };
-    Ok(Authenticated {
-        idp_birthdate: identity.birthdate.clone(),
-        identity,
-        acr: platform_acr,
-        amr: b.s.amr.clone(),
-        idp: idp_id.to_string(),
-        idp_id_token: id_token.to_string(),
-        auth_time: claims["auth_time"].as_i64().unwrap_or(now),
     })
 }

@@ -23,6 +23,7 @@ const ALLOWED: &[&str] = &[
     "ui_locales",
 ];
 
+/// Long: FranceConnect's logout checks in the order its errors take precedence.
 pub(super) async fn session_end(
     State(b): State<Broker>,
     headers: HeaderMap,

@@ -20,6 +20,8 @@ mod checktoken;
 mod consent;
 mod idp_client;
 mod logout;
+mod request;
+mod settings;
 mod tokens;
 
 use std::collections::HashMap;
@@ -32,265 +34,22 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::config::{IdentityConfig, resolve_url};
-use super::{Identity, load_decryption_key, load_signing_key};
-use crate::config::FileError;
+use super::Identity;
 use crate::http::{Page, html, random_token};
-use crate::http::{PartyApp, PartyCore, PartyId, Role, json_response};
-use crate::jose::keys::{DecryptionKey, SigningKey, jwks};
+use crate::http::{PartyApp, PartyCore, Role, json_response};
+use crate::jose::keys::{SigningKey, jwks};
 use crate::population::Population;
 
 /// Path prefix of every route, as on the real platform.
-pub const PREFIX: &str = "/api/v2";
+pub(crate) const PREFIX: &str = "/api/v2";
 /// Lifetimes (seconds), as FranceConnect sets them.
-pub const CODE_LIFETIME: i64 = 30;
-pub const ACCESS_TOKEN_LIFETIME: i64 = 60;
-pub const ID_TOKEN_LIFETIME: i64 = 60;
+pub(crate) const CODE_LIFETIME: i64 = 30;
+pub(crate) const ACCESS_TOKEN_LIFETIME: i64 = 60;
+pub(crate) const ID_TOKEN_LIFETIME: i64 = 60;
 /// How long a rotated-out signing key stays in the JWKS.
-pub const KEY_GRACE_SECONDS: i64 = 3600;
+pub(crate) const KEY_GRACE_SECONDS: i64 = 3600;
 
-/// An identity provider as the broker knows it.
-#[derive(Clone, Debug)]
-pub struct BrokerIdp {
-    pub id: String,
-    pub title: String,
-    pub base_url: String,
-    pub client_secret: String,
-    pub allowed_acr: Vec<String>,
-}
-
-/// A service provider registration, resolved.
-#[derive(Clone, Debug)]
-pub struct ServiceProvider {
-    pub client_id: String,
-    pub client_secret: String,
-    pub entity_id: String,
-    pub title: String,
-    pub redirect_uris: Vec<String>,
-    pub sector_identifier_uri: Option<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub scopes: Vec<String>,
-    pub claims: Vec<String>,
-    pub id_token_alg: String,
-    pub userinfo_alg: String,
-    pub encryption_alg: Option<String>,
-    /// Public encryption JWKs.
-    pub encryption_jwks: Vec<Value>,
-    pub auth_method: String,
-    /// Public JWKs checking `private_key_jwt` assertions.
-    pub client_jwks: Value,
-    pub allowed_prompts: Vec<String>,
-    pub allowed_idp_hints: Vec<String>,
-}
-
-/// A data provider registration, resolved.
-#[derive(Clone, Debug)]
-pub struct DataProvider {
-    pub client_id: String,
-    pub client_secret: String,
-    pub title: String,
-    pub scopes: Vec<String>,
-    pub encryption_jwk: Value,
-    pub signed_alg: String,
-    pub encrypted_alg: String,
-}
-
-/// Everything that makes one broker instance.
-#[derive(Clone, Debug)]
-pub struct BrokerSettings {
-    pub id: PartyId,
-    pub title: String,
-    pub base_url: String,
-    pub allowed_acr: Vec<String>,
-    pub default_acr: String,
-    pub sso_acr: Vec<String>,
-    pub session_lifetime: i64,
-    pub idp_timeout: std::time::Duration,
-    pub sub_secret: String,
-    pub encrypt: bool,
-    pub amr: Vec<String>,
-    pub signing_keys: Vec<SigningKey>,
-    pub encryption_keys: Vec<DecryptionKey>,
-    pub idps: Vec<BrokerIdp>,
-    pub sps: Vec<ServiceProvider>,
-    pub dps: Vec<DataProvider>,
-}
-
-impl BrokerSettings {
-    /// The issuer: `<base>/api/v2`.
-    pub fn issuer(&self) -> String {
-        format!("{}{PREFIX}", self.base_url)
-    }
-    pub fn sp(&self, client_id: &str) -> Option<&ServiceProvider> {
-        self.sps.iter().find(|s| s.client_id == client_id)
-    }
-    pub fn idp(&self, id: &str) -> Option<&BrokerIdp> {
-        self.idps.iter().find(|i| i.id == id)
-    }
-}
-
-fn public_of_pem(path: &std::path::Path, alg: &str) -> Result<Value, FileError> {
-    // A PEM is either a decryption key (ECDH-ES, RSA-OAEP*) or a signing key: both expose a JWK.
-    if alg == "sig" {
-        Ok(load_signing_key(path)?.public_jwk().unwrap_or_default())
-    } else {
-        Ok(load_decryption_key(path)?.public_jwk(alg))
-    }
-}
-
-impl IdentityConfig {
-    /// Settings of a broker instance, URLs resolved.
-    pub fn broker_settings(
-        &self,
-        id: &str,
-        urls: &HashMap<String, String>,
-    ) -> Result<BrokerSettings, FileError> {
-        let file = self.base_dir.join("identity.toml").display().to_string();
-        let entry = self
-            .brokers
-            .get(id)
-            .ok_or_else(|| FileError::file(&file, format!("no [brokers.{id}]")))?;
-        let signing_keys = entry
-            .signing_keys
-            .iter()
-            .map(|p| load_signing_key(&self.base_dir.join(p)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let encryption_keys = entry
-            .encryption_keys
-            .iter()
-            .map(|p| load_decryption_key(&self.base_dir.join(p)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut idps = Vec::new();
-        for idp_id in &entry.identity_providers {
-            let idp = self
-                .identity_providers
-                .iter()
-                .find(|e| &e.id == idp_id)
-                .ok_or_else(|| {
-                    FileError::file(
-                        &file,
-                        format!("broker {id}: unknown identity provider {idp_id}"),
-                    )
-                })?;
-            let client = idp
-                .clients
-                .iter()
-                .find(|c| c.client_id == id)
-                .ok_or_else(|| FileError::file(&file, format!("{idp_id} has no client {id}")))?;
-            idps.push(BrokerIdp {
-                id: idp.id.clone(),
-                title: idp.title.clone(),
-                base_url: urls.get(&idp.id).cloned().unwrap_or_default(),
-                client_secret: client.client_secret.clone(),
-                allowed_acr: idp.allowed_acr.clone(),
-            });
-        }
-        let mut sps = Vec::new();
-        for sp in self.service_providers.iter().filter(|sp| sp.broker == id) {
-            let alg = sp
-                .encryption_alg
-                .clone()
-                .unwrap_or_else(|| "ECDH-ES".into());
-            let encryption_jwks = sp
-                .encryption_keys
-                .iter()
-                .map(|p| public_of_pem(&self.base_dir.join(p), &alg))
-                .collect::<Result<Vec<_>, _>>()?;
-            if entry.encrypt && (sp.encryption_alg.is_none() || encryption_jwks.is_empty()) {
-                return Err(FileError::file(
-                    &file,
-                    format!(
-                        "{}: {id} encrypts ID tokens: give encryption_alg and encryption_keys",
-                        sp.client_id
-                    ),
-                ));
-            }
-            // Every algorithm the client expects must be one the broker signs with; FranceConnect+
-            // signs with ES256 only.
-            for alg in [
-                &sp.id_token_signed_response_alg,
-                &sp.userinfo_signed_response_alg,
-            ] {
-                let signs = signing_keys.iter().any(|k| k.alg() == alg)
-                    && (!entry.encrypt || alg == "ES256");
-                if !signs {
-                    return Err(FileError::file(
-                        &file,
-                        format!("{}: broker {id} has no {alg} signing key", sp.client_id),
-                    ));
-                }
-            }
-            let client_keys = sp
-                .client_signing_keys
-                .iter()
-                .map(|p| public_of_pem(&self.base_dir.join(p), "sig"))
-                .collect::<Result<Vec<_>, _>>()?;
-            sps.push(ServiceProvider {
-                client_id: sp.client_id.clone(),
-                client_secret: sp.client_secret.clone(),
-                entity_id: sp.entity_id.clone(),
-                title: sp.title.clone(),
-                redirect_uris: sp
-                    .redirect_uris
-                    .iter()
-                    .map(|u| resolve_url(u, urls))
-                    .collect(),
-                sector_identifier_uri: sp
-                    .sector_identifier_uri
-                    .as_ref()
-                    .map(|u| resolve_url(u, urls)),
-                post_logout_redirect_uris: sp
-                    .post_logout_redirect_uris
-                    .iter()
-                    .map(|u| resolve_url(u, urls))
-                    .collect(),
-                scopes: sp.scopes.clone(),
-                claims: sp.claims.clone(),
-                id_token_alg: sp.id_token_signed_response_alg.clone(),
-                userinfo_alg: sp.userinfo_signed_response_alg.clone(),
-                encryption_alg: sp.encryption_alg.clone(),
-                encryption_jwks,
-                auth_method: sp.token_endpoint_auth_method.clone(),
-                client_jwks: jwks(client_keys),
-                allowed_prompts: sp.allowed_prompts.clone(),
-                allowed_idp_hints: sp.allowed_idp_hints.clone(),
-            });
-        }
-        let mut dps = Vec::new();
-        for dp in self.data_providers.iter().filter(|dp| dp.broker == id) {
-            dps.push(DataProvider {
-                client_id: dp.client_id.clone(),
-                client_secret: dp.client_secret.clone(),
-                title: dp.title.clone(),
-                scopes: dp.scopes.clone(),
-                encryption_jwk: public_of_pem(
-                    &self.base_dir.join(&dp.encryption_key),
-                    &dp.checktoken_encrypted_response_alg,
-                )?,
-                signed_alg: dp.checktoken_signed_response_alg.clone(),
-                encrypted_alg: dp.checktoken_encrypted_response_alg.clone(),
-            });
-        }
-        Ok(BrokerSettings {
-            id: PartyId::configured(id),
-            title: entry.title.clone(),
-            base_url: urls.get(id).cloned().unwrap_or_default(),
-            allowed_acr: entry.allowed_acr.clone(),
-            default_acr: entry.default_acr.clone(),
-            sso_acr: entry.sso_acr.clone(),
-            session_lifetime: entry.session_lifetime,
-            idp_timeout: std::time::Duration::from_millis(entry.idp_timeout_ms),
-            sub_secret: entry.sub_secret.clone(),
-            encrypt: entry.encrypt,
-            amr: entry.amr.clone(),
-            signing_keys,
-            encryption_keys,
-            idps,
-            sps,
-            dps,
-        })
-    }
-}
+pub(crate) use settings::{BrokerIdp, BrokerSettings, ServiceProvider};
 
 /// A signing key and, once rotated out, when it leaves the JWKS.
 #[derive(Clone, Debug)]
@@ -302,94 +61,94 @@ struct RingKey {
 /// What a signed-in user brings back from an identity provider.
 #[derive(Clone, Debug)]
 pub(crate) struct Authenticated {
-    pub identity: Identity,
+    pub(crate) identity: Identity,
     /// The provider's raw birth date (`idp_birthdate`).
-    pub idp_birthdate: String,
-    pub acr: String,
-    pub amr: Vec<String>,
-    pub idp: String,
-    pub idp_id_token: String,
-    pub auth_time: i64,
+    pub(crate) idp_birthdate: String,
+    pub(crate) acr: String,
+    pub(crate) amr: Vec<String>,
+    pub(crate) idp: String,
+    pub(crate) idp_id_token: String,
+    pub(crate) auth_time: i64,
 }
 
 /// An authorization request in progress.
 #[derive(Clone, Debug)]
 pub(crate) struct Interaction {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub state: String,
-    pub nonce: String,
-    pub acr: String,
-    pub scopes: Vec<String>,
-    pub want_amr: bool,
-    pub skip_consent: bool,
-    pub idp_nonce: String,
-    pub authenticated: Option<Authenticated>,
-    pub csrf: String,
-    pub created: DateTime<Utc>,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: String,
+    pub(crate) nonce: String,
+    pub(crate) acr: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) want_amr: bool,
+    pub(crate) skip_consent: bool,
+    pub(crate) idp_nonce: String,
+    pub(crate) authenticated: Option<Authenticated>,
+    pub(crate) csrf: String,
+    pub(crate) created: DateTime<Utc>,
 }
 
 /// A browser session at the broker (cookie `fc_session_id`).
 #[derive(Clone, Debug)]
 pub(crate) struct Session {
-    pub authenticated: Authenticated,
-    pub expires: DateTime<Utc>,
+    pub(crate) authenticated: Authenticated,
+    pub(crate) expires: DateTime<Utc>,
 }
 
 /// What an authorization code stands for.
 #[derive(Clone, Debug)]
 pub(crate) struct Grant {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub nonce: String,
-    pub scopes: Vec<String>,
-    pub want_amr: bool,
-    pub authenticated: Authenticated,
-    pub expires: DateTime<Utc>,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) nonce: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) want_amr: bool,
+    pub(crate) authenticated: Authenticated,
+    pub(crate) expires: DateTime<Utc>,
 }
 
 /// An access token.
 #[derive(Clone, Debug)]
 pub(crate) struct AccessToken {
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub authenticated: Authenticated,
-    pub jti: String,
-    pub iat: i64,
-    pub exp: i64,
-    pub revoked: bool,
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) authenticated: Authenticated,
+    pub(crate) jti: String,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
+    pub(crate) revoked: bool,
     /// The code it was issued for: replaying the code revokes it.
-    pub code: String,
+    pub(crate) code: String,
 }
 
 /// A logout on its way through the identity provider.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingLogout {
-    pub post_logout_redirect_uri: Option<String>,
-    pub state: String,
-    pub session_id: String,
+    pub(crate) post_logout_redirect_uri: Option<String>,
+    pub(crate) state: String,
+    pub(crate) session_id: String,
 }
 
 /// The broker's state, shared by its handlers.
 #[derive(Clone)]
 pub(crate) struct Broker {
-    pub core: PartyCore,
-    pub s: Arc<BrokerSettings>,
-    pub http: reqwest::Client,
+    pub(crate) core: PartyCore,
+    pub(crate) s: Arc<BrokerSettings>,
+    pub(crate) http: reqwest::Client,
     keys: Arc<RwLock<Vec<RingKey>>>,
-    pub interactions: Arc<Mutex<HashMap<String, Interaction>>>,
-    pub idp_states: Arc<Mutex<HashMap<String, String>>>,
-    pub codes: Arc<Mutex<HashMap<String, Grant>>>,
-    pub used_codes: Arc<Mutex<HashMap<String, ()>>>,
-    pub tokens: Arc<Mutex<HashMap<String, AccessToken>>>,
-    pub sessions: Arc<Mutex<HashMap<String, Session>>>,
-    pub logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
+    pub(crate) interactions: Arc<Mutex<HashMap<String, Interaction>>>,
+    pub(crate) idp_states: Arc<Mutex<HashMap<String, String>>>,
+    pub(crate) codes: Arc<Mutex<HashMap<String, Grant>>>,
+    pub(crate) used_codes: Arc<Mutex<HashMap<String, ()>>>,
+    pub(crate) tokens: Arc<Mutex<HashMap<String, AccessToken>>>,
+    pub(crate) sessions: Arc<Mutex<HashMap<String, Session>>>,
+    pub(crate) logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
     /// Identity providers' key sets, with the broker-clock second they were fetched at.
-    pub idp_keys: crate::identity::rp::KeyCache,
+    pub(crate) idp_keys: crate::identity::rp::KeyCache,
     /// FranceConnect+'s encrypted ID tokens as issued, by digest, with their client: the
     /// broker cannot decrypt a JWE made for a service provider, so `/session/end` recognises an
     /// `id_token_hint` by its exact bytes (a tampered one is unknown).
-    pub issued_jwe: Arc<Mutex<logout::IssuedJwe>>,
+    pub(crate) issued_jwe: Arc<Mutex<logout::IssuedJwe>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -445,7 +204,9 @@ impl Broker {
 }
 
 /// A broker party.
-pub fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
+///
+/// Long: the broker's route table, one route a line.
+pub(crate) fn app(population: Arc<Population>, settings: BrokerSettings) -> PartyApp {
     let core = PartyCore::new(settings.id.clone(), population);
     let keys = settings
         .signing_keys

@@ -1,6 +1,7 @@
 //! The back channel of service providers: `/token`, `/userinfo`, `/token/revocation`.
 
 use crate::defects::Defect;
+use crate::identity::config::AuthMethod;
 use crate::jose::keys::SigningKey;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -68,7 +69,7 @@ fn authenticate<'a>(
         let client_id = claims["iss"].as_str().unwrap_or("");
         let sp =
             b.s.sp(client_id)
-                .filter(|sp| sp.auth_method == "private_key_jwt")
+                .filter(|sp| sp.auth_method == AuthMethod::PrivateKeyJwt)
                 .ok_or_else(|| invalid_client("unknown client or not a private_key_jwt client"))?;
         let algs: &[&str] = if b.s.encrypt {
             &["ES256"]
@@ -104,11 +105,14 @@ fn authenticate<'a>(
         return Err(invalid_client("no client authentication provided"));
     };
     b.s.sp(id)
-        .filter(|sp| sp.client_secret == secret && sp.auth_method == "client_secret_post")
+        .filter(|sp| sp.client_secret == secret && sp.auth_method == AuthMethod::ClientSecretPost)
         .ok_or_else(|| invalid_client("invalid secret provided"))
 }
 
 /// `POST /token`: `authorization_code` only.
+///
+/// Long: the token endpoint's checks in RFC 6749 §4.1.3's order (either client authentication,
+/// code, redirect URI, expiry), each with its own error.
 pub(super) async fn token(State(b): State<Broker>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     let sp = match authenticate(&b, &headers, &f) {

@@ -3,6 +3,8 @@
 use super::*;
 
 /// The OpenAPI 3.1 document of the simulated DGFiP APIs.
+///
+/// Long: the document, one literal.
 pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
     let company = p.example_company();
     let citizen = p.example_citizen();

@@ -41,6 +41,8 @@ pub(super) async fn derniere_situation_fc(
     situation_fc_for(state, path, headers, scopes::RESSOURCE_IR_DERNIERE).await
 }
 
+/// Long: the FranceConnect mode's checks in the DGFiP's order of precedence (gateway token,
+/// checktoken, signature, audience, expiry, scopes, reconciliation), then the answer.
 async fn situation_fc_for(
     State(s): State<DgfipState>,
     Path(annrev): Path<String>,

@@ -183,6 +183,8 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// `POST /token`, `grant_type=client_credentials` with the client's id and secret in the body.
+///
+/// Long: the gateway's client-credentials checks in RFC 6749 §4.4's order, each with its error.
 async fn token(State(s): State<DgfipState>, body: Bytes) -> Response {
     let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,

@@ -50,20 +50,20 @@ use crate::population::Population;
 /// `[sp-creche]` in `scenarios/service_providers.toml`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CrecheConfig {
-    pub title: String,
-    pub france_connect: FranceConnectClient,
+pub(crate) struct CrecheConfig {
+    pub(crate) title: String,
+    pub(crate) france_connect: FranceConnectClient,
     /// The town: `recipient` of API Particulier calls (persona key or SIRET).
-    pub recipient: String,
-    pub api_particulier: super::HubToken,
+    pub(crate) recipient: String,
+    pub(crate) api_particulier: super::HubToken,
     /// The town's client at the DGFiP gateway.
-    pub dgfip_client_id: String,
-    pub dgfip_client_secret: String,
+    pub(crate) dgfip_client_id: String,
+    pub(crate) dgfip_client_secret: String,
     /// Contracted hours a year when the parent does not say (230 days × 9 h).
     #[serde(default = "default_hours")]
-    pub default_annual_hours: u32,
-    pub psu: Bareme,
-    pub nurseries: Vec<NurseryConfig>,
+    pub(crate) default_annual_hours: u32,
+    pub(crate) psu: Bareme,
+    pub(crate) nurseries: Vec<NurseryConfig>,
 }
 
 fn default_hours() -> u32 {
@@ -73,7 +73,7 @@ fn default_hours() -> u32 {
 /// How a nursery reads the family's figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DataPath {
+pub(crate) enum DataPath {
     ApiParticulierFranceConnect,
     DgfipFranceConnect,
     ApiParticulierIdentite,
@@ -110,16 +110,16 @@ impl DataPath {
 /// A nursery of the town.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct NurseryConfig {
-    pub id: String,
-    pub name: String,
+pub(crate) struct NurseryConfig {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub address: String,
-    pub data_path: DataPath,
+    pub(crate) address: String,
+    pub(crate) data_path: DataPath,
     /// The legal basis shown (and recorded) when the agent reads data without the parent
     /// signed in.
     #[serde(default)]
-    pub legal_basis: String,
+    pub(crate) legal_basis: String,
 }
 
 #[derive(Clone)]
@@ -140,16 +140,16 @@ struct Creche {
 }
 
 /// What the platform resolved for the nursery.
-pub struct Resolved {
-    pub own_url: String,
-    pub broker_url: String,
-    pub hub_url: String,
-    pub hub_jwt: String,
-    pub dgfip_url: String,
+pub(crate) struct Resolved {
+    pub(crate) own_url: String,
+    pub(crate) broker_url: String,
+    pub(crate) hub_url: String,
+    pub(crate) hub_jwt: String,
+    pub(crate) dgfip_url: String,
 }
 
 /// The nursery party.
-pub fn app(
+pub(crate) fn app(
     population: Arc<Population>,
     cfg: &CrecheConfig,
     r: Resolved,

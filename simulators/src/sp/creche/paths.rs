@@ -6,6 +6,9 @@ use super::*;
 use crate::party::PartyId;
 
 /// API Particulier's EAJE parameters, by FranceConnect token or by identity pivot.
+///
+/// Long: one data path end to end: the calls, then every answer mapped to the figures and their
+/// explanation.
 pub(super) async fn from_api_particulier(
     c: &Creche,
     n: &NurseryConfig,
@@ -107,6 +110,9 @@ pub(super) async fn from_api_particulier(
 }
 
 /// The DGFiP's FranceConnect-mode tax situation (income year N-2).
+///
+/// Long: one data path end to end: the calls, then every answer mapped to the figures and their
+/// explanation.
 pub(super) async fn from_dgfip(
     c: &Creche,
     n: &NurseryConfig,

@@ -14,12 +14,14 @@
 
 mod api;
 mod applications;
+mod assembly;
 mod openapi;
 mod pages;
 mod pieces;
 
 use api::*;
 use applications::*;
+use assembly::*;
 use openapi::*;
 use pages::*;
 use pieces::*;
@@ -47,22 +49,22 @@ use crate::population::{Population, ids};
 /// `[sp-marche]` in `scenarios/service_providers.toml`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MarcheConfig {
-    pub title: String,
-    pub france_connect: FranceConnectClient,
+pub(crate) struct MarcheConfig {
+    pub(crate) title: String,
+    pub(crate) france_connect: FranceConnectClient,
     /// The marketplace's API Entreprise habilitation.
-    pub api_entreprise: super::HubToken,
+    pub(crate) api_entreprise: super::HubToken,
     /// The `context` tracing parameter.
     #[serde(default = "default_context")]
-    pub context: String,
+    pub(crate) context: String,
     /// NAF divisions of agricultural employers, whose MSA compliance is fetched.
     #[serde(default = "default_msa_divisions")]
-    pub msa_naf_divisions: Vec<String>,
+    pub(crate) msa_naf_divisions: Vec<String>,
     /// Where applications are kept (relative to the configuration file); in memory if absent.
     #[serde(default)]
-    pub store: Option<PathBuf>,
+    pub(crate) store: Option<PathBuf>,
     #[serde(default)]
-    pub tenders: Vec<TenderConfig>,
+    pub(crate) tenders: Vec<TenderConfig>,
 }
 
 fn default_context() -> String {
@@ -75,31 +77,31 @@ fn default_msa_divisions() -> Vec<String> {
 /// A tender published at start.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TenderConfig {
-    pub reference: String,
-    pub title: String,
+pub(crate) struct TenderConfig {
+    pub(crate) reference: String,
+    pub(crate) title: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     /// The buyer: a persona key or a SIRET.
-    pub buyer: String,
-    pub deadline: NaiveDate,
+    pub(crate) buyer: String,
+    pub(crate) deadline: NaiveDate,
 }
 
 /// A published tender.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Tender {
-    pub reference: String,
-    pub title: String,
-    pub description: String,
-    pub buyer_siret: String,
-    pub buyer_name: String,
-    pub deadline: NaiveDate,
+pub(crate) struct Tender {
+    pub(crate) reference: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) buyer_siret: String,
+    pub(crate) buyer_name: String,
+    pub(crate) deadline: NaiveDate,
 }
 
 /// Where an application stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Every piece obtained, nothing to check.
     Complete,
     /// Something for the buyer to check (non-diffusible data, officer not matched…).
@@ -112,53 +114,77 @@ pub enum Status {
 
 /// A piece of the application and how it was obtained.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Piece {
+pub(crate) struct Piece {
     /// `identite_insee`, `extrait_rcs`, `attestation_vigilance`, `attestation_fiscale`,
     /// `conformite_msa`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// `obtenue`, `refusee`, `non_diffusible`, `introuvable`, `indisponible`, `non_applicable`.
-    pub status: String,
-    pub source: String,
-    pub detail: String,
+    pub(crate) status: String,
+    pub(crate) source: String,
+    pub(crate) detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub document_url: Option<String>,
+    pub(crate) document_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub valid_from: Option<String>,
+    pub(crate) valid_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<String>,
+    pub(crate) valid_until: Option<String>,
     /// The hub's error code, when it answered one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// The hub's HTTP status, when it answered an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hub_status: Option<u16>,
+    pub(crate) hub_status: Option<u16>,
 }
 
 /// Why an application is rejected, flagged or incomplete.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Finding {
-    /// `rejet`, `a_verifier` or `indisponible`.
-    pub level: String,
-    pub message: String,
+pub(crate) struct Finding {
+    /// How much it weighs on the application.
+    pub(crate) level: Level,
+    /// What the buyer and the applicant read.
+    pub(crate) message: String,
+}
+
+/// A finding's weight; the worst one gives the application's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Level {
+    /// The application is rejected (`rejet`).
+    Rejet,
+    /// The buyer checks by hand (`a_verifier`).
+    AVerifier,
+    /// A source did not answer: refresh later (`indisponible`).
+    Indisponible,
+}
+
+impl Level {
+    /// The word the JSON API and the pages use.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Level::Rejet => "rejet",
+            Level::AVerifier => "a_verifier",
+            Level::Indisponible => "indisponible",
+        }
+    }
 }
 
 /// An application (candidature).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Application {
-    pub id: String,
-    pub tender: String,
-    pub siret: String,
-    pub status: Status,
+pub(crate) struct Application {
+    pub(crate) id: String,
+    pub(crate) tender: String,
+    pub(crate) siret: String,
+    pub(crate) status: Status,
     /// Who applied, as FranceConnect asserted it.
-    pub applicant: Value,
+    pub(crate) applicant: Value,
     /// The pre-filled fields.
-    pub entreprise: Value,
-    pub pieces: Vec<Piece>,
-    pub findings: Vec<Finding>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub(crate) entreprise: Value,
+    pub(crate) pieces: Vec<Piece>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
     /// How many times the pieces were fetched.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
 }
 
 #[derive(Clone)]
@@ -178,16 +204,18 @@ struct Marche {
 }
 
 /// What the platform resolved for the marketplace.
-pub struct Resolved {
-    pub own_url: String,
-    pub broker_url: String,
-    pub hub_url: String,
-    pub hub_jwt: String,
-    pub store: Option<PathBuf>,
+pub(crate) struct Resolved {
+    pub(crate) own_url: String,
+    pub(crate) broker_url: String,
+    pub(crate) hub_url: String,
+    pub(crate) hub_jwt: String,
+    pub(crate) store: Option<PathBuf>,
 }
 
 /// The marketplace party.
-pub fn app(
+///
+/// Long: the service's route table, one route a line.
+pub(crate) fn app(
     population: Arc<Population>,
     cfg: &MarcheConfig,
     r: Resolved,

@@ -175,6 +175,7 @@ pub(super) fn badge(status: &str) -> Markup {
     html! { span class={ "badge " (class) } { (label) } }
 }
 
+/// Long: one page's template.
 pub(super) async fn application_page(
     State(m): State<Marche>,
     Path(id): Path<String>,
@@ -246,7 +247,7 @@ pub(super) async fn application_page(
         h1 { "Candidature " code { (a.id) } " " (badge(&status)) }
         div class={ "notice " (headline_class) } role="status" { (headline) }
         @for f in &a.findings {
-            div class={ "notice " (if f.level == "rejet" { "ko" } else { "warn" }) } data-finding=(f.level) { (f.message) }
+            div class={ "notice " (if f.level == Level::Rejet { "ko" } else { "warn" }) } data-finding=(f.level.as_str()) { (f.message) }
         }
         h2 { "Entreprise (pré-remplie)" }
         div.table-wrap {
