@@ -1,5 +1,21 @@
-//! OpenAPI operations several parties serve alike: a certificate as PDF, the check of its
-//! verification code, and the ping route. Each party passes its own error responses.
+//! OpenAPI pieces several parties write alike: the document's head, a response whose body is a
+//! component schema, a SIREN path parameter, and the operations they serve alike (a certificate
+//! as PDF, the check of its verification code, the ping route). Each party passes its own error
+//! responses.
+//!
+//! ```
+//! use serde_json::json;
+//! use simulators::http::openapi;
+//! let doc = openapi::document(
+//!     ("Example (simulated)", "1.0", "Synthetic data."),
+//!     "http://127.0.0.1:1",
+//!     json!({"/ping": openapi::ping()}),
+//!     json!({"schemas": {"Error": {"type": "object"}}}),
+//! );
+//! assert_eq!(doc["openapi"], "3.1.0");
+//! let e = openapi::json_ref("Unknown SIREN", "Error");
+//! assert_eq!(e["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error");
+//! ```
 
 use serde_json::{Map, Value, json};
 
@@ -10,6 +26,33 @@ fn responses(ok: Value, errors: &[(&str, Value)]) -> Value {
         r.insert((*status).to_string(), e.clone());
     }
     Value::Object(r)
+}
+
+/// An OpenAPI 3.1 document: `(title, version, description)`, the server, paths and components.
+pub fn document(
+    (title, version, description): (&str, &str, &str),
+    base_url: &str,
+    paths: Value,
+    components: Value,
+) -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": components,
+    })
+}
+
+/// A JSON response whose body is the component schema `schema`.
+pub fn json_ref(description: &str, schema: &str) -> Value {
+    let schema = format!("#/components/schemas/{schema}");
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": schema}}}})
+}
+
+/// The `siren` path parameter (nine digits), with an example.
+pub fn siren_parameter(example: &str) -> Value {
+    json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example})
 }
 
 /// `GET …/document.pdf`: a certificate as PDF.

@@ -270,13 +270,16 @@ async fn ping() -> Response {
 /// The OpenAPI 3.1 document of the simulated Infogreffe API.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
     let example = p.example_company();
-    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Infogreffe RCS (simulated)", "version": "1.0", "description": "Kbis extracts of the RCS. Synthetic data."},
-        "servers": [{"url": base_url}],
-        "paths": {
+    let error = |d: &str| openapi::json_ref(d, "Error");
+    let siren = openapi::siren_parameter(&example.siren);
+    openapi::document(
+        (
+            "Infogreffe RCS (simulated)",
+            "1.0",
+            "Kbis extracts of the RCS. Synthetic data.",
+        ),
+        base_url,
+        json!({
             format!("{BASE}/entreprises/{{siren}}/extrait-rcs"): {"get": {
                 "operationId": "extraitRcs", "summary": "Kbis data",
                 "parameters": [siren],
@@ -287,7 +290,7 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             format!("{BASE}/entreprises/{{siren}}/extrait-kbis.pdf"): openapi::pdf_document("extraitKbisPdf", "Kbis extract as PDF", vec![siren.clone()], &[("400", error("Malformed SIREN")), ("404", error("Unknown or not registered"))]),
             format!("{BASE}/verification"): openapi::code_verification("verification", "Checks an extract's verification code", &example.siren, &[("400", error("Missing parameter or malformed SIREN")), ("404", error("Unknown or not registered"))]),
             format!("{BASE}/ping"): openapi::ping(),
-        },
-        "components": {"schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-    })
+        }),
+        json!({"schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}),
+    )
 }

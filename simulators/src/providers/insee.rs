@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::ymd;
 use crate::defects::Defect;
+use crate::http::openapi;
 use crate::http::{PartyApp, PartyCore, PartyId, json_response, with_subject};
 use crate::http::{param, query_pairs};
 use crate::population::{Company, Diffusion, Establishment, Population, ids};
@@ -537,11 +538,14 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
     let example = p.example_company();
     let header = json!({"type": "object", "required": ["statut", "message"], "properties": {"statut": {"type": "integer"}, "message": {"type": "string"}}});
     let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object", "required": ["header"], "properties": {"header": {"$ref": "#/components/schemas/Header"}}}}}});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "API Sirene (simulated)", "version": "3.11", "description": "INSEE's Sirene register as the platform's hubs see it. Synthetic data."},
-        "servers": [{"url": base_url}],
-        "paths": {
+    openapi::document(
+        (
+            "API Sirene (simulated)",
+            "3.11",
+            "INSEE's Sirene register as the platform's hubs see it. Synthetic data.",
+        ),
+        base_url,
+        json!({
             format!("{BASE}/siren/{{siren}}"): {"get": {
                 "operationId": "uniteLegale", "summary": "Legal unit by SIREN",
                 "parameters": [{"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren}],
@@ -569,7 +573,7 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             format!("{BASE}/informations"): {"get": {
                 "operationId": "informations", "summary": "Service state (ping)",
                 "responses": {"200": {"description": "Service state", "content": {"application/json": {"schema": {"type": "object", "required": ["etatService"]}}}}}}},
-        },
-        "components": {"schemas": {"Header": header}},
-    })
+        }),
+        json!({"schemas": {"Header": header}}),
+    )
 }

@@ -442,7 +442,7 @@ pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
                 && !c.birth_date.is_presumed()
         })
         .unwrap_or(&p.citizens[0]);
-    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
+    let error = |d: &str| openapi::json_ref(d, "Erreur");
     let q = |name: &str, required: bool, example: Value| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "example": example});
     let identity = vec![
         q("nomNaissance", true, json!(c.family_name)),
@@ -503,11 +503,12 @@ pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
             "400": error("Malformed SIRET"), "404": error("No MSA account"),
         }}});
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": format!("{} (simulated)", regime.label()), "version": "1.0", "description": "Family-benefit data by identity pivot. Synthetic data."},
-        "servers": [{"url": base_url}],
-        "paths": paths,
-        "components": {"schemas": {"Erreur": {"type": "object", "required": ["codeRetour", "libelleRetour"], "properties": {"codeRetour": {"type": "string"}, "libelleRetour": {"type": "string"}}}}},
-    })
+    let title = format!("{} (simulated)", regime.label());
+    let description = "Family-benefit data by identity pivot. Synthetic data.";
+    openapi::document(
+        (&title, "1.0", description),
+        base_url,
+        paths,
+        json!({"schemas": {"Erreur": {"type": "object", "required": ["codeRetour", "libelleRetour"], "properties": {"codeRetour": {"type": "string"}, "libelleRetour": {"type": "string"}}}}}),
+    )
 }

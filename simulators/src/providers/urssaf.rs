@@ -252,13 +252,16 @@ async fn verification(State(core): State<PartyCore>, RawQuery(raw): RawQuery) ->
 /// The OpenAPI 3.1 document of the simulated URSSAF attestation API.
 pub fn openapi(base_url: &str, p: &Population) -> Value {
     let example = p.example_company();
-    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}});
-    let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "URSSAF attestations (simulated)", "version": "1.0", "description": "Attestations de vigilance. Synthetic data."},
-        "servers": [{"url": base_url}],
-        "paths": {
+    let error = |d: &str| openapi::json_ref(d, "Errors");
+    let siren = openapi::siren_parameter(&example.siren);
+    openapi::document(
+        (
+            "URSSAF attestations (simulated)",
+            "1.0",
+            "Attestations de vigilance. Synthetic data.",
+        ),
+        base_url,
+        json!({
             format!("{BASE}/attestations/vigilance/{{siren}}"): {"get": {
                 "operationId": "attestationVigilance", "summary": "Attestation status: DELIVREE, REFUS_DE_DELIVRANCE or EN_COURS_DE_TRAITEMENT_MANUEL",
                 "parameters": [siren],
@@ -269,9 +272,9 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             format!("{BASE}/attestations/vigilance/{{siren}}/document.pdf"): openapi::pdf_document("attestationVigilancePdf", "The attestation as PDF", vec![siren.clone()], &[("400", error("Malformed SIREN")), ("404", error("No attestation delivered (FUNC517, FUNC520)"))]),
             format!("{BASE}/attestations/verification"): openapi::code_verification("verification", "Checks a security code", &example.siren, &[("400", error("Missing parameter (FUNC501) or malformed SIREN")), ("404", error("Unknown SIREN (FUNC517)"))]),
             format!("{BASE}/ping"): openapi::ping(),
-        },
-        "components": {"schemas": {"Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["code", "message", "description"]}}}}}},
-    })
+        }),
+        json!({"schemas": {"Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["code", "message", "description"]}}}}}}),
+    )
 }
 
 #[cfg(test)]

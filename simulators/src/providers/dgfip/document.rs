@@ -10,7 +10,7 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
     let citizen = p.example_citizen();
     let spi = citizen.numero_fiscal.clone().unwrap_or_default();
     let year = p.config.reference_year - 2;
-    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
+    let error = |d: &str| openapi::json_ref(d, "Erreur");
     let correlation = json!({"name": "X-Correlation-ID", "in": "header", "required": true, "schema": {"type": "string", "format": "uuid"}, "example": "3fa85f64-5717-4562-b3fc-2c963f66afa6"});
     let situation_op = |id: &str, scope: &str| {
         json!({"get": {
@@ -43,12 +43,15 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
             "502": error("FranceConnect unreachable"), "501": error("FranceConnect mode not configured"),
         }}})
     };
-    let siren = json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": company.siren});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "DGFiP (simulated)", "version": "1.0", "description": "API Impôt particulier and companies' tax attestations. Synthetic data. Get a token with POST /token (client credentials)."},
-        "servers": [{"url": base_url}],
-        "paths": {
+    let siren = openapi::siren_parameter(&company.siren);
+    openapi::document(
+        (
+            "DGFiP (simulated)",
+            "1.0",
+            "API Impôt particulier and companies' tax attestations. Synthetic data. Get a token with POST /token (client credentials).",
+        ),
+        base_url,
+        json!({
             "/token": {"post": {
                 "operationId": "token", "summary": "OAuth2 client credentials",
                 "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {"grant_type": {"const": "client_credentials"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "scope": {"type": "string"}}}}}},
@@ -87,8 +90,8 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
                     "400": error("Malformed SIRET or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("Unknown, ceased or no data"),
                 }}},
             "/ping": {"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}},
-        },
-        "components": {
+        }),
+        json!({
             "securitySchemes": {"gateway": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/token"), "scopes": {
                 scopes::RESSOURCE_IR: "Income-tax situation", scopes::RESSOURCE_IR_DERNIERE: "Latest income-tax situation",
                 scopes::ATTESTATION_FISCALE: "Attestation fiscale", scopes::CHIFFRES_AFFAIRES: "Turnover"}}}}},
@@ -97,6 +100,6 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
                 "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}},
                 "Situation": {"type": "object", "required": ["annRevenu", "rfr", "sitFam", "nbPart", "pac", "revImposable", "montTotIr"]},
             },
-        },
-    })
+        }),
+    )
 }
