@@ -7,3 +7,7 @@ Feature: Identity providers answer the broker as OpenID Connect providers
     And the ID token is meant for the one who asked
     And the ID token's acr is "eidas1"
     And the identity provider's userinfo is a JWT signed with its published keys
+
+  Scenario: The userinfo carries the identity pivot, signed, for the ID token's subject
+    When the broker signs "famille-eaje-aeeh" in at "idp-impots" directly
+    Then the identity provider's userinfo carries the identity pivot for the ID token's sub

@@ -7,6 +7,7 @@
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 use crate::exchange::{self, Answer, Exchange};
+use crate::forms::{Form, forms, forms_matching};
 
 /// Where a sign-in stopped.
 #[derive(Clone, Debug)]
@@ -62,6 +63,8 @@ pub struct Citizen {
     /// The scenario id the browser's requests carry (`X-Bench-Scenario`), so the parties'
     /// journals can tell this scenario's calls from others'.
     pub trace: String,
+    /// How to sign in at identity providers whose login page needs it, by party id.
+    pub logins: std::collections::BTreeMap<String, LoginForm>,
 }
 
 fn host_of(url: &str) -> String {
@@ -87,6 +90,12 @@ impl Citizen {
             trace,
             ..Citizen::default()
         }
+    }
+
+    /// The same citizen, signing in at identity providers as `logins` says.
+    pub fn with_logins(mut self, logins: std::collections::BTreeMap<String, LoginForm>) -> Self {
+        self.logins = logins;
+        self
     }
 
     /// The `Cookie` header the citizen's browser sends to `url`.
@@ -167,7 +176,7 @@ impl Citizen {
         Err("more than 20 redirects".into())
     }
 
-    /// Submits the form around `marker` on `html`: its hidden fields, plus `extra`.
+    /// Submits the form around `marker` on `html`: what it sends as it stands, plus `extra`.
     pub async fn submit(
         &mut self,
         html: &str,
@@ -178,51 +187,50 @@ impl Citizen {
         evidence: &mut Vec<Exchange>,
     ) -> Result<Outcome, String> {
         let page: String = html.chars().take(300).collect();
-        let at = html
-            .find(marker)
-            .ok_or_else(|| format!("no {marker} on the page: {page}"))?;
-        let form_start = html[..at]
-            .rfind("<form")
-            .ok_or_else(|| format!("{marker} is not inside a form"))?;
-        let form_end = html[form_start..]
-            .find("</form>")
-            .ok_or("an unclosed form")?;
-        let form = &html[form_start..form_start + form_end];
-        let action = attribute(form, "action").unwrap_or_default();
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let mut rest = form;
-        while let Some(i) = rest.find("<input") {
-            rest = &rest[i + 6..];
-            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
-            if attribute(tag, "type").as_deref() == Some("hidden") {
-                if let Some(name) = attribute(tag, "name") {
-                    fields.push((name, attribute(tag, "value").unwrap_or_default()));
-                }
-            }
-        }
-        for (k, v) in extra {
-            fields.retain(|(n, _)| n != k);
-            fields.push((k.to_string(), v.to_string()));
-        }
-        let url = if action.starts_with('/') {
-            format!("{}{action}", origin_of(&self.last_url))
-        } else if action.is_empty() {
-            self.last_url.clone()
-        } else {
-            action
-        };
-        if attribute(form, "method").is_some_and(|m| m.eq_ignore_ascii_case("get")) {
-            let q = serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())?;
-            self.go(format!("{url}?{q}"), None, stop_at, party_of, evidence)
+        let form = forms(html)
+            .into_iter()
+            .find(|f| f.html.contains(marker))
+            .ok_or_else(|| format!("no form holding {marker} on the page: {page}"))?;
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.send_form(&form, &extra, stop_at, party_of, evidence)
+            .await
+    }
+
+    /// Sends `form` as a browser would, with `extra` typed in; its action is resolved against
+    /// the page it came from.
+    pub async fn send_form(
+        &mut self,
+        form: &Form,
+        extra: &[(String, String)],
+        stop_at: &str,
+        party_of: PartyOf<'_>,
+        evidence: &mut Vec<Exchange>,
+    ) -> Result<Outcome, String> {
+        let base = reqwest::Url::parse(&self.last_url)
+            .map_err(|e| format!("the page's URL {:?}: {e}", self.last_url))?;
+        let mut url = base
+            .join(&form.action)
+            .map_err(|e| format!("the form's action {:?}: {e}", form.action))?;
+        let fields = form.submission(extra);
+        if form.get {
+            url.set_query(None);
+            url.query_pairs_mut().extend_pairs(&fields);
+            self.go(url.to_string(), None, stop_at, party_of, evidence)
                 .await
         } else {
-            self.go(url, Some(fields), stop_at, party_of, evidence)
+            self.go(url.to_string(), Some(fields), stop_at, party_of, evidence)
                 .await
         }
     }
 
     /// The whole sign-in: authorize URL → identity provider chosen → login (with the `acr` the
     /// citizen picks, when the identity provider offers it) → information and consent → back.
+    /// Any ordinary login page works: the form with a password field takes the login and the
+    /// password; a form with nothing to type (consent, "continue") is then submitted. A
+    /// profile's `[parties.<id>.login]` names the form and fields where that is not enough.
     #[allow(clippy::too_many_arguments)]
     pub async fn sign_in(
         &mut self,
@@ -237,82 +245,111 @@ impl Citizen {
         let mut outcome = self
             .go(authorize_url.to_string(), None, stop_at, party_of, evidence)
             .await?;
-        for _ in 0..5 {
+        // Where the login form was: a consent or "continue" page there follows the login.
+        let mut login_origin: Option<String> = None;
+        for _ in 0..6 {
             let Outcome::Page(200, html) = &outcome else {
                 return Ok(outcome);
             };
             let html = html.clone();
-            outcome = if html.contains("id=\"identity-providers\"") {
-                let marker = format!("data-idp=\"{idp}\"");
-                self.submit(&html, &marker, &[], stop_at, party_of, evidence)
-                    .await?
-            } else if html.contains("id=\"login-form\"") {
-                let mut extra = vec![("login", login), ("password", "123")];
-                if let Some(a) = acr {
-                    extra.push(("acr", a));
-                }
-                self.submit(
-                    &html,
-                    "id=\"login-form\"",
-                    &extra,
-                    stop_at,
-                    party_of,
-                    evidence,
-                )
-                .await?
-            } else if html.contains("id=\"consent-form\"") {
-                self.submit(
-                    &html,
-                    "id=\"consent-form\"",
-                    &[],
-                    stop_at,
-                    party_of,
-                    evidence,
-                )
-                .await?
-            } else {
-                return Ok(outcome);
+            let at = party_of(&self.last_url);
+            let settings = self.logins.get(&at).cloned().unwrap_or_default();
+            let marker = format!("data-idp=\"{idp}\"");
+            if html.contains("id=\"identity-providers\"") && html.contains(&marker) {
+                outcome = self
+                    .submit(&html, &marker, &[], stop_at, party_of, evidence)
+                    .await?;
+                continue;
+            }
+            let candidates = match &settings.form {
+                Some(css) => forms_matching(&html, css)?,
+                None => forms(&html),
             };
+            if let Some(form) = candidates.iter().find(|f| f.password_field().is_some()) {
+                let typed = settings.typed(form, login, acr)?;
+                outcome = self
+                    .send_form(form, &typed, stop_at, party_of, evidence)
+                    .await?;
+                login_origin = Some(origin_of(&self.last_url));
+                continue;
+            }
+            // At the identity provider after the login, or on a consent page, a form with nothing
+            // to type is a consent or "continue" form; anywhere else (the service provider's
+            // sign-out button) it is left alone.
+            let at_idp = login_origin.as_deref() == Some(origin_of(&self.last_url).as_str());
+            let confirmation = candidates
+                .iter()
+                .find(|f| f.is_confirmation() && f.html.contains("consent"))
+                .or_else(|| candidates.iter().find(|f| f.is_confirmation()));
+            match confirmation {
+                Some(form) if at_idp || self.last_url.contains("consent") => {
+                    outcome = self
+                        .send_form(form, &[], stop_at, party_of, evidence)
+                        .await?;
+                }
+                _ => return Ok(outcome),
+            }
         }
         Ok(outcome)
     }
 }
 
-/// An HTML attribute's value (double-quoted, with `&amp;` decoded).
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let needle = format!("{name}=\"");
-    let mut from = 0;
-    while let Some(i) = tag[from..].find(&needle) {
-        let start = from + i;
-        // A whole attribute name, not the end of another (`data-name=`).
-        if start == 0 || tag.as_bytes()[start - 1].is_ascii_whitespace() {
-            let v = start + needle.len();
-            let end = tag[v..].find('"')? + v;
-            return Some(
-                tag[v..end]
-                    .replace("&quot;", "\"")
-                    .replace("&lt;", "<")
-                    .replace("&gt;", ">")
-                    .replace("&#39;", "'")
-                    .replace("&amp;", "&"),
-            );
+/// How the citizen signs in at one identity provider (a profile's `[parties.<id>.login]`):
+/// every field is optional, the defaults read the page.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    /// A CSS selector for the login form; default: the form with a password field.
+    #[serde(default)]
+    pub form: Option<String>,
+    /// The field the login goes in; default: `autocomplete="username"`, a login's usual name,
+    /// else the first text field.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The password field; default: the form's password field.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The password typed; default `123`, the simulated identity providers' test password.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// More fields and the values to type in them.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl LoginForm {
+    /// What the citizen types in `form`: the login, the password, the level asked for (where
+    /// the form has an `acr` field) and the profile's extra fields.
+    fn typed(
+        &self,
+        form: &Form,
+        login: &str,
+        acr: Option<&str>,
+    ) -> Result<Vec<(String, String)>, String> {
+        let username = self.username.as_deref().or(form.username_field()).ok_or(
+            "the login form has no field for the login (set [parties.<id>.login] username)",
+        )?;
+        let password = self
+            .password
+            .as_deref()
+            .or(form.password_field())
+            .ok_or("the login form has no password field")?;
+        let secret = self.secret.as_deref().unwrap_or("123");
+        let mut typed = vec![
+            (username.to_string(), login.to_string()),
+            (password.to_string(), secret.to_string()),
+        ];
+        if let Some(a) = acr.filter(|_| form.fields.iter().any(|(n, _)| n == "acr")) {
+            typed.push(("acr".into(), a.into()));
         }
-        from = start + needle.len();
+        typed.extend(self.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(typed)
     }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attributes_are_read_whole() {
-        let tag = r#"<input data-name="x" type="hidden" name="state" value="a&amp;b">"#;
-        assert_eq!(attribute(tag, "name").as_deref(), Some("state"));
-        assert_eq!(attribute(tag, "value").as_deref(), Some("a&b"));
-        assert_eq!(attribute(tag, "missing"), None);
-    }
 
     #[test]
     fn outcomes_read_codes_and_parameters() {

@@ -13,6 +13,7 @@
 pub mod browser;
 pub mod citizen;
 pub mod exchange;
+pub mod forms;
 pub mod judge;
 pub mod order;
 pub mod profile;

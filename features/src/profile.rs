@@ -97,6 +97,10 @@ pub struct PartyTarget {
     /// names the step library uses (see `features/README.md`).
     #[serde(default)]
     pub credentials: BTreeMap<String, String>,
+    /// How the virtual citizen signs in at this identity provider, when its login page needs
+    /// more than the defaults (see `features/README.md`).
+    #[serde(default)]
+    pub login: Option<crate::citizen::LoginForm>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -243,6 +243,15 @@ impl Target {
             .unwrap_or_else(|| "?".into())
     }
 
+    /// The profile's login settings, by identity provider.
+    pub fn logins(&self) -> BTreeMap<String, crate::citizen::LoginForm> {
+        self.profile
+            .parties
+            .iter()
+            .filter_map(|(id, p)| p.login.clone().map(|l| (id.clone(), l)))
+            .collect()
+    }
+
     /// Whether every party is simulated here (so every hop passes the scenario id on).
     pub fn all_simulated(&self) -> bool {
         self.urls.keys().all(|p| self.simulated.contains(p))

@@ -101,7 +101,7 @@ impl BenchWorld {
             })?;
         let trace = new_trace();
         Ok(BenchWorld {
-            citizen: Citizen::with_trace(trace.clone()),
+            citizen: Citizen::with_trace(trace.clone()).with_logins(target.logins()),
             trace,
             target,
             evidence: Vec::new(),

@@ -47,10 +47,32 @@ impl KeySource<'_> {
     }
 }
 
-/// Issuers' key sets, each kept with the instant it was fetched; shared between clones.
+/// What a relying party reads of a provider's discovery document (OpenID Connect Discovery
+/// 1.0 §3): where to send the citizen, where to exchange the code, where the keys are.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ProviderMetadata {
+    /// The issuer, which the ID tokens' `iss` must equal.
+    pub issuer: String,
+    /// Where the citizen is sent to sign in.
+    pub authorization_endpoint: String,
+    /// Where the code is exchanged.
+    pub token_endpoint: String,
+    /// Where the identity is read, when the provider has one.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// The provider's keys.
+    pub jwks_uri: String,
+    /// Where the citizen is sent to sign out (RP-initiated logout), when it has one.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+}
+
+/// Issuers' discovery documents and key sets, each key set kept with the instant it was
+/// fetched; shared between clones.
 #[derive(Clone, Default)]
 pub struct KeyCache {
     sets: Arc<Mutex<HashMap<String, (Value, i64)>>>,
+    documents: Arc<Mutex<HashMap<String, ProviderMetadata>>>,
     clock: Clock,
 }
 
@@ -59,13 +81,52 @@ impl KeyCache {
     pub fn new(clock: Clock) -> Self {
         KeyCache {
             sets: Arc::default(),
+            documents: Arc::default(),
             clock,
         }
     }
 
-    /// Forgets every key set.
+    /// Forgets every key set and discovery document.
     pub fn clear(&self) {
         self.lock().clear();
+        self.documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The discovery document at `{issuer}/.well-known/openid-configuration`, fetched once and
+    /// kept (a failed fetch is tried again next time). Its `issuer` must be the URL it was
+    /// fetched under (OpenID Connect Discovery 1.0 §4.3).
+    pub async fn metadata(
+        &self,
+        http: &reqwest::Client,
+        issuer: &str,
+    ) -> Result<ProviderMetadata, String> {
+        let kept = self
+            .documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(issuer)
+            .cloned();
+        if let Some(m) = kept {
+            return Ok(m);
+        }
+        let url = format!("{issuer}/.well-known/openid-configuration");
+        let document = get_json(http, &url).await?;
+        let m: ProviderMetadata = serde_json::from_value(document)
+            .map_err(|e| format!("discovery document at {url}: {e}"))?;
+        if m.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
+            return Err(format!(
+                "discovery document at {url}: issuer {} is not {issuer}",
+                m.issuer
+            ));
+        }
+        self.documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(issuer.to_string(), m.clone());
+        Ok(m)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Value, i64)>> {
@@ -105,14 +166,7 @@ impl KeyCache {
         }
         let uri = match source {
             KeySource::Jwks(u) => u.to_string(),
-            KeySource::Discovery(issuer) => {
-                let d =
-                    get_json(http, &format!("{issuer}/.well-known/openid-configuration")).await?;
-                d["jwks_uri"]
-                    .as_str()
-                    .ok_or("no jwks_uri in the discovery document")?
-                    .to_string()
-            }
+            KeySource::Discovery(issuer) => self.metadata(http, issuer).await?.jwks_uri,
         };
         let keys = get_json(http, &uri).await?;
         self.lock()

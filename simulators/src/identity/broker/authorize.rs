@@ -150,7 +150,7 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
     lock(&b.interactions).insert(uid.clone(), interaction);
     // 6. A hinted identity provider skips the selection page.
     if let Some(hint) = &req.idp_hint {
-        return go_to_idp(b, &uid, hint);
+        return go_to_idp(b, &uid, hint).await;
     }
     selection_page(b, &uid, &granted.acr)
 }

@@ -18,7 +18,7 @@ use super::{
 use crate::http::query_pairs;
 use crate::http::random_token;
 use crate::http::url_with;
-use crate::identity::rp::{IdTokenCheck, KeySource};
+use crate::identity::rp::{IdTokenCheck, KeySource, ProviderMetadata};
 use crate::identity::{EIDAS_LEVELS, Identity, acr_rank};
 
 /// Scopes the broker asks identity providers for.
@@ -33,10 +33,10 @@ pub(super) async fn redirect_to_idp(State(b): State<Broker>, body: Bytes) -> Res
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    go_to_idp(&b, &get("uid"), &get("idp"))
+    go_to_idp(&b, &get("uid"), &get("idp")).await
 }
 
-pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
+pub(super) async fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
     let Some(interaction) = interaction(b, uid) else {
         return error_page(
             "Y190001",
@@ -58,11 +58,15 @@ pub(super) fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
         .min()
         .unwrap_or(1);
     let ask = EIDAS_LEVELS[rank.max(idp_lowest) - 1];
+    let metadata = match idp_metadata(b, idp).await {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
     let state = random_token();
     lock(&b.idp_states).insert(state.clone(), format!("{uid} {idp_id}"));
     let callback = format!("{}/oidc-callback", b.s.issuer());
     let url = url_with(
-        &format!("{}/authorize", idp.base_url),
+        &metadata.authorization_endpoint,
         &[
             ("response_type", "code"),
             ("client_id", b.s.id.as_str()),
@@ -147,6 +151,19 @@ pub(super) async fn oidc_callback(State(b): State<Broker>, RawQuery(raw): RawQue
     response
 }
 
+/// The provider's discovery document: its endpoints are where it says, not at fixed paths.
+async fn idp_metadata(b: &Broker, idp: &BrokerIdp) -> Result<ProviderMetadata, Response> {
+    b.idp_keys
+        .metadata(&b.http, &idp.base_url)
+        .await
+        .map_err(|e| {
+            error_page(
+                "Y020004",
+                &format!("Document de découverte du fournisseur d'identité illisible : {e}"),
+            )
+        })
+}
+
 /// Exchanges the provider's code, checks its ID token and userinfo, and returns the identity.
 async fn authenticate_at_idp(
     b: &Broker,
@@ -157,7 +174,8 @@ async fn authenticate_at_idp(
     let idp =
         b.s.idp(idp_id)
             .ok_or_else(|| error_page("Y020016", "Fournisseur d'identité inconnu."))?;
-    let tokens = exchange_code(b, idp, code).await?;
+    let metadata = idp_metadata(b, idp).await?;
+    let tokens = exchange_code(b, idp, &metadata.token_endpoint, code).await?;
     let id_token = tokens["id_token"].as_str().unwrap_or_default();
     let claims = b
         .idp_keys
@@ -177,7 +195,7 @@ async fn authenticate_at_idp(
         })?;
     let now = b.core.clock.now().timestamp();
     let check = IdTokenCheck {
-        issuer: &idp.base_url,
+        issuer: &metadata.issuer,
         client_id: b.s.id.as_str(),
         nonce: &interaction.idp_nonce,
         now,
@@ -195,7 +213,7 @@ async fn authenticate_at_idp(
         &interaction.acr,
     )?;
     let access_token = tokens["access_token"].as_str().unwrap_or_default();
-    let info = userinfo(b, idp, access_token).await?;
+    let info = userinfo(b, idp, &metadata, access_token).await?;
     if info["sub"] != claims["sub"] {
         return Err(error_page(
             "Y020005",
@@ -215,11 +233,16 @@ async fn authenticate_at_idp(
 }
 
 /// The token request with the provider's code (`client_secret_post`).
-async fn exchange_code(b: &Broker, idp: &BrokerIdp, code: &str) -> Result<Value, Response> {
+async fn exchange_code(
+    b: &Broker,
+    idp: &BrokerIdp,
+    token_endpoint: &str,
+    code: &str,
+) -> Result<Value, Response> {
     let callback = format!("{}/oidc-callback", b.s.issuer());
     let sent = b
         .http
-        .post(format!("{}/token", idp.base_url))
+        .post(token_endpoint)
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -287,11 +310,23 @@ fn platform_level(b: &Broker, idp: &BrokerIdp, acr: &str, asked: &str) -> Result
     }
 }
 
-/// The provider's userinfo, a JWS verified against its keys.
-async fn userinfo(b: &Broker, idp: &BrokerIdp, access_token: &str) -> Result<Value, Response> {
+/// The provider's userinfo, a JWS verified against its keys (FranceConnect takes no plain
+/// JSON from identity providers).
+async fn userinfo(
+    b: &Broker,
+    idp: &BrokerIdp,
+    metadata: &ProviderMetadata,
+    access_token: &str,
+) -> Result<Value, Response> {
+    let Some(endpoint) = &metadata.userinfo_endpoint else {
+        return Err(error_page(
+            "Y020003",
+            "Le fournisseur d'identité ne publie pas de userinfo_endpoint.",
+        ));
+    };
     let info = b
         .http
-        .get(format!("{}/userinfo", idp.base_url))
+        .get(endpoint)
         .bearer_auth(access_token)
         .propagate()
         .send()

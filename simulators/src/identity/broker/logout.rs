@@ -90,7 +90,17 @@ pub(super) async fn session_end(
     let a = session.map(|s| s.authenticated);
     let idp = a.as_ref().and_then(|a| b.s.idp(&a.idp));
     let callback = format!("{}/client/logout-callback", b.s.issuer());
-    let Some(idp) = idp else {
+    // Where the provider's discovery document says; one without a logout endpoint is skipped.
+    let end_session = match idp {
+        Some(idp) => b
+            .idp_keys
+            .metadata(&b.http, &idp.base_url)
+            .await
+            .ok()
+            .and_then(|m| m.end_session_endpoint),
+        None => None,
+    };
+    let Some(end_session) = end_session else {
         return see_other(&url_with(&callback, &[("state", &idp_state)]));
     };
     let fields = [
@@ -103,7 +113,7 @@ pub(super) async fn session_end(
     ];
     let main = html! {
         h1 { "Déconnexion en cours…" }
-        form #logout-form method="get" action={ (idp.base_url) "/session/end" } {
+        form #logout-form method="get" action=(end_session) {
             @for (k, v) in &fields { input type="hidden" name=(k) value=(v); }
             noscript { button type="submit" { "Continuer" } }
         }
