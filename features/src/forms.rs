@@ -94,19 +94,16 @@ fn read_form(form: ElementRef<'_>) -> Form {
         let kind = if kind.is_empty() { "text".into() } else { kind };
         let value = attr(&field, "value");
         match kind.as_str() {
-            "submit" | "image" => {
-                if f.button.is_none() {
-                    f.button = Some((name, value));
-                }
+            "submit" | "image" if f.button.is_none() => {
+                f.button = Some((name, value));
             }
-            "button" | "reset" | "file" => {}
             "hidden" if !name.is_empty() => f.fields.push((name, value)),
-            "checkbox" | "radio" => {
-                if field.value().attr("checked").is_some() && !name.is_empty() {
-                    let value = if value.is_empty() { "on".into() } else { value };
-                    f.fields.push((name, value));
-                }
+            "checkbox" | "radio" if field.value().attr("checked").is_some() && !name.is_empty() => {
+                let value = if value.is_empty() { "on".into() } else { value };
+                f.fields.push((name, value));
             }
+            // Other buttons, unchecked boxes, files: nothing sent, nothing to type.
+            "submit" | "image" | "checkbox" | "radio" | "button" | "reset" | "file" => {}
             "select" if !name.is_empty() => {
                 let options: Vec<ElementRef<'_>> = field.select(&selector("option")).collect();
                 let chosen = options
