@@ -4,6 +4,7 @@ Feature: FranceConnect signs citizens in for service providers
   codes, ID tokens signed with a published key, the acr actually authenticated, and a sub
   pairwise per service provider entity.
 
+  @signin
   Scenario: A citizen signs in through impots.gouv.fr
     When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots"
     Then the ID token verifies against the broker's published keys

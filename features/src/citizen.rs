@@ -31,25 +31,57 @@ impl Outcome {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
     }
-    /// The FranceConnect error code (`Y…`) shown on an error page.
+    /// The FranceConnect error code (`Y…`) shown on an error page: the `#error-code` element,
+    /// else the first `Y` and six hexadecimal digits of the page's text.
     pub fn error_code(&self) -> Option<String> {
         let Outcome::Page(_, html) = self else {
             return None;
         };
-        let start = html.find("id=\"error-code\">")? + 16;
-        Some(
-            html[start..start + html[start..].find('<')?]
-                .trim()
-                .to_string(),
-        )
+        let page = scraper::Html::parse_document(html);
+        let by_id = scraper::Selector::parse("#error-code").expect("a valid selector");
+        if let Some(e) = page.select(&by_id).next() {
+            return Some(e.text().collect::<String>().trim().to_string());
+        }
+        let text: String = page.root_element().text().collect();
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .find(|w| {
+                w.len() == 7
+                    && w.starts_with('Y')
+                    && w[1..]
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+            })
+            .map(String::from)
     }
-    /// For failure messages.
+    /// For failure messages: where it went, or the page it stopped on, read as text (its
+    /// title, its alert, its error code).
     pub fn describe(&self) -> String {
         match self {
             Outcome::Redirected(u) => format!("redirected to {}", exchange::redact_url(u)),
             Outcome::Page(s, html) => {
-                let text: String = html.chars().take(300).collect();
-                format!("stopped on a {s} page: {text}")
+                let page = scraper::Html::parse_document(html);
+                let text_of = |css: &str| {
+                    let sel = scraper::Selector::parse(css).expect("a valid selector");
+                    page.select(&sel).next().map(|e| {
+                        let t: Vec<String> = e.text().map(|t| t.trim().to_string()).collect();
+                        t.into_iter()
+                            .filter(|t| !t.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                };
+                let title = text_of("title").unwrap_or_default();
+                let said = text_of("[role=alert]")
+                    .or_else(|| text_of("main"))
+                    .or_else(|| text_of("body"))
+                    .unwrap_or_default();
+                let said: String = said.chars().take(240).collect();
+                match self.error_code() {
+                    Some(code) => {
+                        format!("stopped on an error page ({s}) with code {code}: {said}")
+                    }
+                    None => format!("stopped on a {s} page \"{title}\": {said}"),
+                }
             }
         }
     }

@@ -147,6 +147,13 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
             profile.name, profile.platform.seed, profile.platform.clock, options.order
         );
     }
+    let registrations = target.registrations();
+    if options.progress && !registrations.is_empty() {
+        println!("the external parties register or call:");
+        for r in &registrations {
+            println!("  {r}");
+        }
+    }
     let collector = BenchWorld::cucumber::<PathBuf>()
         .with_parser::<_, PathBuf>(order::Ordered(options.order))
         .with_writer(writer)
@@ -217,6 +224,7 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         scenarios,
         errors: collector.errors,
+        registrations,
     };
     if let Some(dir) = &options.reports {
         report
@@ -642,6 +650,7 @@ mod tests {
             duration_ms: 1.0,
             scenarios: vec![scenario("a.feature", 1), scenario("b.feature", 2)],
             errors: vec![],
+            registrations: vec![],
         };
         let report = MutationReport {
             clean,

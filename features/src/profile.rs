@@ -68,6 +68,23 @@ pub struct PlatformSettings {
     /// `/_control/reset` comes back to it, so verdicts do not depend on the machine's date.
     /// `"now"` runs on the machine's time instead (a verdict may then change with the date).
     pub clock: String,
+    /// `"free"` (default): every simulated party on a free port; `"fixed"`: on the registry's
+    /// ports (7101…), so an external party can register the simulated ones' URLs once.
+    pub ports: PortsMode,
+    /// Ports pinned per simulated party (`[platform.port] fc = 7301`), kept even when `ports`
+    /// is `"free"`.
+    pub port: BTreeMap<String, u16>,
+}
+
+/// How the simulated parties get their ports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortsMode {
+    /// Free ports, chosen at start.
+    #[default]
+    Free,
+    /// The registry's ports.
+    Fixed,
 }
 
 /// The instant `default.toml` and a profile without `clock` pin the platform clock to.
@@ -81,6 +98,8 @@ impl Default for PlatformSettings {
             companies: 300,
             hub_provider_timeout_ms: 1_000,
             clock: DEFAULT_CLOCK.into(),
+            ports: PortsMode::Free,
+            port: BTreeMap::new(),
         }
     }
 }

@@ -90,6 +90,9 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioResult>,
     /// Errors before any scenario ran (a feature file that does not parse).
     pub errors: Vec<String>,
+    /// What the external parties had to register of the simulated ones (printed before the
+    /// run): callbacks, redirect URIs, the URLs they call.
+    pub registrations: Vec<String>,
 }
 
 /// Latency of one party over the run.
@@ -297,6 +300,12 @@ impl RunReport {
         if !self.defects.is_empty() {
             let _ = writeln!(m, "- defects injected: {}", self.defects.join(", "));
         }
+        if !self.registrations.is_empty() {
+            let _ = writeln!(m, "- URLs the external parties register or call:");
+            for r in &self.registrations {
+                let _ = writeln!(m, "  - {r}");
+            }
+        }
         if let Some(t) = &self.tags {
             let _ = writeln!(m, "- tags: `{t}`");
         }
@@ -411,6 +420,7 @@ mod tests {
                 ),
             ],
             errors: vec![],
+            registrations: vec![],
         }
     }
 

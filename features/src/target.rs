@@ -10,7 +10,7 @@ use simulators::defects::Defect;
 use simulators::platform::{Platform, PlatformConfig, PopulationSection};
 use simulators::population::Population;
 
-use crate::profile::Profile;
+use crate::profile::{PortsMode, Profile};
 
 /// A named hub habilitation: the scopes a step asks for by name. External hubs give a token per
 /// name in their credentials (`token.<name>`).
@@ -157,6 +157,24 @@ fn simulated_credentials() -> BTreeMap<String, BTreeMap<String, String>> {
     ])
 }
 
+/// The ports the profile pins (`[platform.port]`); an unknown party is an error naming it.
+fn pinned_ports(profile: &Profile) -> Result<simulators::platform::Ports, String> {
+    let mut ports = simulators::platform::Ports::default();
+    for (id, port) in &profile.platform.port {
+        let Some(party) = simulators::party::REGISTRY
+            .iter()
+            .find(|p| p.id == id.as_str())
+        else {
+            return Err(format!(
+                "{}: [platform.port] names {id:?}, not a party of the registry",
+                profile.file.display()
+            ));
+        };
+        ports.set(party.id.clone(), *port);
+    }
+    Ok(ports)
+}
+
 impl Target {
     /// Starts the simulated parties of `profile` (with `defects`) and resolves every URL.
     pub async fn start(
@@ -176,7 +194,8 @@ impl Target {
             identity: Some(scenarios.join("identity.toml")),
             hubs: Some(scenarios.join("hubs.toml")),
             service_providers: Some(scenarios.join("service_providers.toml")),
-            free_ports: true,
+            free_ports: profile.platform.ports == PortsMode::Free,
+            ports: pinned_ports(&profile)?,
             external: simulators::party::REGISTRY
                 .iter()
                 .filter_map(|p| {
@@ -241,6 +260,45 @@ impl Target {
             .find(|(_, base)| url.starts_with(base.as_str()))
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| "?".into())
+    }
+
+    /// What an external party must register or know of the simulated ones, one line each:
+    /// the brokers' callbacks at an external identity provider, the service providers'
+    /// redirect URIs at an external broker, the providers an external hub calls, the broker
+    /// and hubs an external service provider calls. Empty when every party is simulated.
+    pub fn registrations(&self) -> Vec<String> {
+        use simulators::party::{REGISTRY, Role};
+        let role = |id: &str| REGISTRY.iter().find(|p| p.id == id).map(|p| p.role);
+        let simulated = |r: Role| {
+            self.simulated
+                .iter()
+                .filter(move |id| role(id) == Some(r))
+                .map(|id| (id.as_str(), self.urls[id].as_str()))
+        };
+        let mut lines = Vec::new();
+        for (id, base) in &self.urls {
+            if self.simulated.contains(id) {
+                continue;
+            }
+            match role(id) {
+                Some(Role::Idp) => lines.extend(simulated(Role::Broker).map(|(b, u)| {
+                    format!("{id} ({base}): client {b}, redirect URI {u}/api/v2/oidc-callback, post-logout redirect URI {u}/api/v2/client/logout-callback")
+                })),
+                Some(Role::Broker) => lines.extend(simulated(Role::Sp).map(|(sp, u)| {
+                    format!("{id} ({base}): client {sp}, redirect URI {u}/oidc-callback, post-logout redirect URI {u}/")
+                })),
+                Some(Role::Hub) => lines.extend(simulated(Role::Provider).map(|(p, u)| {
+                    format!("{id} ({base}) calls {p} at {u}")
+                })),
+                Some(Role::Sp) => lines.extend(
+                    simulated(Role::Broker)
+                        .chain(simulated(Role::Hub))
+                        .map(|(p, u)| format!("{id} ({base}) calls {p} at {u}")),
+                ),
+                Some(Role::Provider) | None => {}
+            }
+        }
+        lines
     }
 
     /// The profile's login settings, by identity provider.

@@ -69,7 +69,8 @@ pub struct PlatformConfig {
     /// The demo service providers (marketplace, nursery), relative to this file.
     #[serde(default)]
     pub service_providers: Option<PathBuf>,
-    /// Bind every party to a free port instead of its configured one (tests, parallel runs).
+    /// Bind every party to a free port instead of its configured one (tests, parallel runs);
+    /// a port set in `[ports]` is kept.
     #[serde(default)]
     pub free_ports: bool,
     /// Parties that run elsewhere (an implementation under test): id → base URL. They are not
@@ -139,6 +140,10 @@ impl Ports {
             .copied()
             .or_else(|| party.known().map(|p| p.default_port))
             .unwrap_or(0)
+    }
+    /// Whether the party's port is set here (it is then kept even with `free_ports`).
+    pub fn pinned(&self, party: &PartyId) -> bool {
+        self.0.get(party).is_some_and(|p| *p != 0)
     }
     /// Sets a party's port.
     pub fn set(&mut self, party: PartyId, port: u16) {

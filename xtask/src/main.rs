@@ -449,12 +449,21 @@ fn test(args: &[String]) -> i32 {
             return 1;
         }
     };
+    let node = match test_node() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     eprintln!("== cargo test --workspace --no-fail-fast (every test binary, even after a failure)");
     let status = cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
         .env("BENCH_PYTHON", &python)
         .env("BENCH_AXE", &axe)
+        .env("BENCH_NODE", &node.0)
+        .env("BENCH_OIDC_PROVIDER", &node.1)
         .status();
     let mut code = match status {
         Ok(s) => s.code().unwrap_or(1),
@@ -511,6 +520,59 @@ fn test_browser() -> Result<PathBuf, String> {
         }
     }
     Ok(axe)
+}
+
+/// The oidc-provider version the vendor identity-provider test plugs in (npm), pinned.
+const OIDC_PROVIDER: &str = "oidc-provider@9.13.3";
+
+/// Node 20 or later and oidc-provider under `target/test-tools`, for the test that plugs a
+/// certified OpenID provider in as an identity provider. The machine's `node` when recent
+/// enough, else npm's `node` package. Gives the node binary and the `node_modules` directory.
+fn test_node() -> Result<(PathBuf, PathBuf), String> {
+    let tools = workspace_root().join("target/test-tools");
+    let recent = |node: &Path| {
+        Command::new(node)
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|v| {
+                v.trim()
+                    .trim_start_matches('v')
+                    .split('.')
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .is_some_and(|major| major >= 20)
+    };
+    let npm = |package: &str| {
+        eprintln!("== installing {package} (npm) in {}", tools.display());
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&tools)
+            .arg(package)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut node = PathBuf::from("node");
+    if !recent(&node) {
+        node = tools.join("node_modules/.bin/node");
+        let installed = recent(&node) || (npm("node@20") && recent(&node));
+        if !installed {
+            return Err("cannot find or install Node 20 or later (npm's node package)".into());
+        }
+    }
+    let modules = tools.join("node_modules");
+    let pinned = std::fs::read_to_string(modules.join("oidc-provider/package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{}\"", &OIDC_PROVIDER[14..])));
+    if !pinned && !npm(OIDC_PROVIDER) {
+        return Err(format!(
+            "cannot install {OIDC_PROVIDER} with npm in {}",
+            tools.display()
+        ));
+    }
+    Ok((node, modules))
 }
 
 /// A Python with jwcrypto in a virtual environment under `target/` (the system's is left alone).

@@ -74,6 +74,12 @@ impl RunReport {
                 " · " (format!("{:.1}", self.duration_ms / 1000.0)) " s"
                 @if !self.defects.is_empty() { " · " b { "defects injected: " (self.defects.join(", ")) } }
             }
+            @if !self.registrations.is_empty() {
+                details {
+                    summary { "URLs the external parties register or call" }
+                    ul { @for r in &self.registrations { li { code { (r) } } } }
+                }
+            }
             p {
                 span.badge.PASSED { (self.count(Verdict::Passed)) " passed" } " "
                 span.badge.FAILED { (self.count(Verdict::Failed)) " failed" } " "

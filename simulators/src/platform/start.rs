@@ -121,7 +121,8 @@ pub(super) async fn bind_plan(
         if let Some(url) = config.external.get(&id) {
             urls.insert(id, url.trim_end_matches('/').to_string());
         } else if only.is_none_or(|o| o == id) {
-            let listener = bind(&config.host, if config.free_ports { 0 } else { *port })
+            let free = config.free_ports && !config.ports.pinned(&PartyId::configured(&id));
+            let listener = bind(&config.host, if free { 0 } else { *port })
                 .await
                 .map_err(StartError::Io)?;
             let addr = listener.local_addr().map_err(StartError::Io)?;

@@ -1,0 +1,105 @@
+// A vendor's identity provider for the bench to judge: node `oidc-provider` (a certified
+// OpenID Provider), with its own login and consent pages, its own paths (/auth, /token, /me,
+// /jwks, /session/end) and signed userinfo, as FranceConnect asks of identity providers.
+// Written for features/tests/vendor_idp.rs, which passes everything it needs in the environment:
+// PORT, NODE_MODULES (where oidc-provider is installed), ACCOUNTS (a JSON file: login ->
+// claims), FC_CALLBACK, FC_LOGOUT_CALLBACK, FC_SECRET, BENCH_REDIRECT, BENCH_SECRET.
+import { createRequire } from 'node:module';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const env = process.env;
+const require = createRequire(path.join(env.NODE_MODULES, 'noop.js'));
+const { default: Provider } = await import(require.resolve('oidc-provider'));
+
+const accounts = JSON.parse(readFileSync(env.ACCOUNTS, 'utf8'));
+const issuer = `http://127.0.0.1:${env.PORT}`;
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const key = { ...privateKey.export({ format: 'jwk' }), kid: 'vendor-es256', alg: 'ES256', use: 'sig' };
+
+const client = (client_id, client_secret, redirect_uris, post_logout_redirect_uris) => ({
+  client_id, client_secret, redirect_uris, post_logout_redirect_uris,
+  token_endpoint_auth_method: 'client_secret_post',
+  id_token_signed_response_alg: 'ES256',
+  userinfo_signed_response_alg: 'ES256',
+});
+
+const provider = new Provider(issuer, {
+  clients: [
+    client('fc', env.FC_SECRET, [env.FC_CALLBACK], [env.FC_LOGOUT_CALLBACK]),
+    client('bench-client', env.BENCH_SECRET, [env.BENCH_REDIRECT], []),
+  ],
+  jwks: { keys: [key] },
+  cookies: { keys: ['vendor-idp-local-only'] },
+  acrValues: ['eidas1'],
+  scopes: ['openid', 'profile', 'email', 'birth', 'preferred_username', 'given_name',
+    'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'],
+  claims: {
+    profile: ['given_name', 'family_name', 'birthdate', 'gender', 'preferred_username'],
+    birth: ['birthplace', 'birthcountry'],
+    email: ['email'],
+    preferred_username: ['preferred_username'],
+    given_name: ['given_name'], family_name: ['family_name'], birthdate: ['birthdate'],
+    gender: ['gender'], birthplace: ['birthplace'], birthcountry: ['birthcountry'],
+  },
+  features: { devInteractions: { enabled: false }, jwtUserinfo: { enabled: true } },
+  pkce: { required: () => false },
+  routes: { authorization: '/auth', userinfo: '/me' },
+  interactions: { url: (ctx, interaction) => `/signin/${interaction.uid}` },
+  async findAccount(ctx, id) {
+    const claims = accounts[id];
+    if (!claims) return undefined;
+    return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
+  },
+});
+
+const page = (title, body) => `<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
+
+const form = async (req) => {
+  let raw = '';
+  for await (const chunk of req) raw += chunk;
+  return Object.fromEntries(new URLSearchParams(raw));
+};
+
+// The vendor's own pages: an ordinary sign-in form (its own field names), then a consent form.
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^\/signin\/([^/]+)(\/login|\/confirm)?$/);
+  if (!m) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const [, uid, step] = m;
+  if (ctx.method === 'GET') {
+    ctx.type = 'html';
+    ctx.body = details.prompt.name === 'login'
+      ? page('Connexion', `<form class="signin" method="post" action="/signin/${uid}/login">
+          <p><label>Identifiant <input type="text" name="username" autocomplete="username"></label></p>
+          <p><label>Mot de passe <input type="password" name="pwd"></label></p>
+          <p><button type="submit">Se connecter</button></p></form>`)
+      : page('Autoriser', `<form method="post" action="/signin/${uid}/confirm">
+          <p>FranceConnect recevra votre identité.</p><button type="submit">Continuer</button></form>`);
+    return;
+  }
+  let result;
+  if (step === '/login') {
+    const { username, pwd } = await form(ctx.req);
+    if (!accounts[username] || pwd !== '123') {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = page('Connexion refusée', '<p>Identifiant ou mot de passe inconnu.</p>');
+      return;
+    }
+    result = { login: { accountId: username, acr: 'eidas1', amr: ['pwd'] } };
+  } else {
+    const { prompt: { details: missing }, params, session } = details;
+    const grant = new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    result = { consent: { grantId: await grant.save() } };
+  }
+  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.set('Location', to);
+});
+
+provider.listen(Number(env.PORT), '127.0.0.1', () => console.log(`listening ${issuer}`));
