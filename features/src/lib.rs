@@ -15,6 +15,7 @@ pub mod citizen;
 pub mod exchange;
 pub mod forms;
 pub mod judge;
+pub mod list;
 pub mod order;
 pub mod profile;
 pub mod report;
@@ -235,11 +236,11 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
 }
 
 /// Whether a scenario name is selected.
-type NameFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
+pub(crate) type NameFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// A substring or `^…$`-anchored name filter (cucumber's regex crate is not re-exported; names
 /// are matched case-insensitively on their text).
-fn regex_lite(pattern: &str) -> Result<NameFilter, String> {
+pub(crate) fn regex_lite(pattern: &str) -> Result<NameFilter, String> {
     if pattern.is_empty() {
         return Err("--name needs a pattern".into());
     }

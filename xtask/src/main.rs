@@ -88,6 +88,9 @@ struct ConformArgs {
     /// Run the suite once per defect of the catalogue and print the mutation score.
     #[arg(long)]
     mutants: bool,
+    /// List the scenarios --tags and --name select (file:line, tags, name), run nothing.
+    #[arg(long)]
+    list: bool,
     /// Where the reports go.
     #[arg(long, default_value = "reports")]
     reports: std::path::PathBuf,
@@ -283,12 +286,16 @@ fn conform(args: ConformArgs) -> i32 {
         name,
         defect,
         mutants,
+        list,
         reports,
         concurrency,
         order,
     } = args;
     use conformance::report::Verdict;
     use simulators::defects::{CATALOGUE, Defect};
+    if list {
+        return list_scenarios(tags.as_deref(), name.as_deref());
+    }
     if defect.iter().any(|d| d == "list") {
         for (_, name, party, what) in CATALOGUE {
             println!("{name:<38} {party:<16} {what}");
@@ -668,6 +675,30 @@ fn hermetic_runs() -> i32 {
         }
     }
     code
+}
+
+/// `conform --list`: what a run with these filters would take.
+fn list_scenarios(tags: Option<&str>, name: Option<&str>) -> i32 {
+    match conformance::list::list(&workspace_root(), tags, name) {
+        Ok(listed) => {
+            for l in &listed {
+                let tags: Vec<String> = l.tags.iter().map(|t| format!("@{t}")).collect();
+                println!(
+                    "{:<44} {:<40} {} › {}",
+                    l.at,
+                    tags.join(" "),
+                    l.feature,
+                    l.name
+                );
+            }
+            println!("{} scenarios", listed.len());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
 }
 
 /// The path of the built Gherkin test binary.
