@@ -212,6 +212,10 @@ pub async fn send(
         }
         Err(e) => Err(if e.is_timeout() {
             format!("{url}: no answer within {} s", TIMEOUT.as_secs())
+        } else if e.is_connect() {
+            format!(
+                "{url}: nothing answers there (connection refused): is the party running, and is its base_url right?"
+            )
         } else {
             format!("{url}: {e}")
         }),

@@ -205,6 +205,17 @@ impl Target {
                         .map(|u| (p.id.to_string(), u))
                 })
                 .collect(),
+            // The demo services' tokens at a hub under test: the ones its vendor issued.
+            external_hub_tokens: [
+                (ids::API_ENTREPRISE, "token.marketplace"),
+                (ids::API_PARTICULIER, "token.nursery"),
+            ]
+            .into_iter()
+            .filter_map(|(hub, name)| {
+                let jwt = profile.external(hub)?.credentials.get(name)?;
+                Some((hub.to_string(), jwt.clone()))
+            })
+            .collect(),
             hub_provider_timeout_ms: Some(profile.platform.hub_provider_timeout_ms),
             clock: profile
                 .clock()
@@ -358,6 +369,38 @@ impl Target {
             .take();
         if let Some(p) = platform {
             p.shutdown().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Mode;
+
+    /// Every example profile of `scenarios/targets/` starts its simulated platform as its
+    /// comments say, and one with an external party says what that party must register.
+    #[tokio::test]
+    async fn every_example_profile_starts() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dir: Vec<_> = std::fs::read_dir(root.join("scenarios/targets"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dir.sort();
+        for path in dir {
+            let profile = Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let external = profile.parties.values().any(|t| t.mode == Mode::External);
+            let target = Target::start(profile, &[], &root)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                external,
+                !target.registrations().is_empty(),
+                "{}",
+                path.display()
+            );
+            target.stop().await;
         }
     }
 }

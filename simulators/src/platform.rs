@@ -73,6 +73,10 @@ pub struct PlatformConfig {
     /// a port set in `[ports]` is kept.
     #[serde(default)]
     pub free_ports: bool,
+    /// The JWTs the demo service providers present to hubs that run elsewhere, by hub id (a
+    /// hub under test issues its own; the simulated hubs' are signed here).
+    #[serde(default)]
+    pub external_hub_tokens: BTreeMap<String, String>,
     /// Parties that run elsewhere (an implementation under test): id → base URL. They are not
     /// started here, and the simulated parties reach them at that URL.
     #[serde(default)]
@@ -249,6 +253,7 @@ impl Default for PlatformConfig {
             service_providers: None,
             free_ports: false,
             external: BTreeMap::new(),
+            external_hub_tokens: BTreeMap::new(),
             hub_provider_timeout_ms: None,
             defects: Vec::new(),
         }
