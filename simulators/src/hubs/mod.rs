@@ -219,6 +219,12 @@ impl Hub {
         }
     }
 
+    /// A call refused before it had a caller (FranceConnect mode: no token, checktoken down),
+    /// journalled like any other.
+    pub(crate) fn refuse(&self, e: &Endpoint, response: Response) -> Response {
+        self.finish(HubCall::new(e), "", response)
+    }
+
     /// `GET /privileges`: the token's scopes.
     pub fn privileges(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Response {
         match self.token_of(headers, peer) {

@@ -378,7 +378,9 @@ async fn by_france_connect(
     kind: Kind,
 ) -> Response {
     let endpoint = kind.endpoints().1;
-    let unauthorized = |detail: &str| hub_error("00101", detail, None, None);
+    // Every refusal is journalled, as the ones the guard makes.
+    let refuse = |r: Response| s.hub.refuse(endpoint, r);
+    let unauthorized = |detail: &str| refuse(hub_error("00101", detail, None, None));
     let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -388,23 +390,23 @@ async fn by_france_connect(
         return unauthorized("Le jeton FranceConnect est absent (Authorization: Bearer)");
     };
     let Some(link) = &s.france_connect else {
-        return hub_error(
+        return refuse(hub_error(
             "00501",
             "Aucun compte checktoken n'est configuré pour ce hub",
             None,
             None,
-        );
+        ));
     };
     let introspection = match link.introspect(bearer).await {
         Ok(Some(i)) => i,
         Ok(None) => return unauthorized("Le jeton FranceConnect est inconnu, expiré ou révoqué"),
         Err(e) => {
-            return hub_error(
+            return refuse(hub_error(
                 "00501",
                 &format!("Vérification du jeton impossible : {e}"),
                 None,
                 Some(json!({"retry_in": 10})),
-            );
+            ));
         }
     };
     // The FranceConnect token's scopes are the caller's (identity scopes dropped).

@@ -431,6 +431,8 @@ fn openapi_msa(base_url: &str, p: &Population) -> Value {
 }
 
 /// The OpenAPI 3.1 document of the simulated CNAF or MSA API.
+///
+/// Long: the document, its operations written out one after the other.
 pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
     let c = p
         .citizens

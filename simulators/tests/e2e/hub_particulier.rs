@@ -239,6 +239,27 @@ async fn franceconnect_mode_takes_scopes_and_identity_from_the_citizen_token() {
         (unknown.status, unknown.json["errors"][0]["code"].as_str()),
         (401, Some("00101"))
     );
+    // Every call is in the hub journal, the refusal before checktoken answered too.
+    let journal = b.get("api-particulier", "/_control/hub-journal").await;
+    let statuses: Vec<(u64, &str)> = journal.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_u64().unwrap(),
+                e["endpoint"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (200, "/v3/dss/participation_familiale_eaje/france_connect"),
+            (403, "/v3/dss/quotient_familial/france_connect"),
+            (401, "/v3/dss/quotient_familial/france_connect"),
+        ]
+    );
     b.stop().await;
 }
 
