@@ -3,13 +3,17 @@
 // /jwks, /session/end) and signed userinfo, as FranceConnect asks of identity providers.
 // Written for features/tests/vendor_idp.rs, which passes everything it needs in the environment:
 // PORT, NODE_MODULES (where oidc-provider is installed), ACCOUNTS (a JSON file: login ->
-// claims), FC_CALLBACK, FC_LOGOUT_CALLBACK, FC_SECRET, BENCH_REDIRECT, BENCH_SECRET.
+// claims), FC_CALLBACK, FC_LOGOUT_CALLBACK, FC_SECRET, BENCH_REDIRECT, BENCH_SECRET, and
+// DEVIATION, one way to break FranceConnect's rules on purpose: `no-acr` (the ID token carries
+// no acr), `plain-userinfo` (userinfo as plain JSON), `missing-birthplace` (a claim of the
+// identity pivot left out), `hs256` (tokens signed with the client secret).
 import { createRequire } from 'node:module';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const env = process.env;
+const deviation = env.DEVIATION || '';
 const require = createRequire(path.join(env.NODE_MODULES, 'noop.js'));
 const { default: Provider } = await import(require.resolve('oidc-provider'));
 
@@ -18,11 +22,12 @@ const issuer = `http://127.0.0.1:${env.PORT}`;
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = { ...privateKey.export({ format: 'jwk' }), kid: 'vendor-es256', alg: 'ES256', use: 'sig' };
 
+const alg = deviation === 'hs256' ? 'HS256' : 'ES256';
 const client = (client_id, client_secret, redirect_uris, post_logout_redirect_uris) => ({
   client_id, client_secret, redirect_uris, post_logout_redirect_uris,
   token_endpoint_auth_method: 'client_secret_post',
-  id_token_signed_response_alg: 'ES256',
-  userinfo_signed_response_alg: 'ES256',
+  id_token_signed_response_alg: alg,
+  ...(deviation === 'plain-userinfo' ? {} : { userinfo_signed_response_alg: alg }),
 });
 
 const provider = new Provider(issuer, {
@@ -44,12 +49,17 @@ const provider = new Provider(issuer, {
     gender: ['gender'], birthplace: ['birthplace'], birthcountry: ['birthcountry'],
   },
   features: { devInteractions: { enabled: false }, jwtUserinfo: { enabled: true } },
+  enabledJWA: {
+    idTokenSigningAlgValues: ['ES256', 'HS256'],
+    userinfoSigningAlgValues: ['ES256', 'HS256'],
+  },
   pkce: { required: () => false },
   routes: { authorization: '/auth', userinfo: '/me' },
   interactions: { url: (ctx, interaction) => `/signin/${interaction.uid}` },
   async findAccount(ctx, id) {
-    const claims = accounts[id];
-    if (!claims) return undefined;
+    const claims = { ...accounts[id] };
+    if (!accounts[id]) return undefined;
+    if (deviation === 'missing-birthplace') delete claims.birthplace;
     return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
   },
 });
@@ -89,7 +99,8 @@ provider.use(async (ctx, next) => {
       ctx.body = page('Connexion refusée', '<p>Identifiant ou mot de passe inconnu.</p>');
       return;
     }
-    result = { login: { accountId: username, acr: 'eidas1', amr: ['pwd'] } };
+    const acr = deviation === 'no-acr' ? {} : { acr: 'eidas1' };
+    result = { login: { accountId: username, ...acr, amr: ['pwd'] } };
   } else {
     const { prompt: { details: missing }, params, session } = details;
     const grant = new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
