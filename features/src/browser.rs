@@ -114,6 +114,29 @@ impl Browser {
             .map_err(|e| e.to_string())
     }
 
+    /// The page's cookies (HttpOnly ones included), as `name=value`.
+    pub async fn cookies(&self) -> Result<Vec<String>, String> {
+        let all = self
+            .client
+            .get_all_cookies()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(all
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect())
+    }
+
+    /// Sets a cookie (`name=value`) for the page's host, on every path. Through the page
+    /// (`document.cookie`): Chromium refuses WebDriver cookies for an IP address.
+    pub async fn add_cookie(&self, pair: &str) -> Result<(), String> {
+        let script = format!(
+            "document.cookie = {}; return 'ok';",
+            json!(format!("{pair}; path=/"))
+        );
+        self.eval(&script).await.map(|_| ())
+    }
+
     /// Runs a script in the page and returns its value.
     pub async fn eval(&self, script: &str) -> Result<Value, String> {
         self.client

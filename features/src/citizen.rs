@@ -97,6 +97,9 @@ pub struct Citizen {
     pub trace: String,
     /// How to sign in at identity providers whose login page needs it, by party id.
     pub logins: std::collections::BTreeMap<String, LoginForm>,
+    /// Every URL requested since the sign-in began (the browser driver starts over from the
+    /// first one at the identity provider).
+    trail: Vec<String>,
 }
 
 fn host_of(url: &str) -> String {
@@ -175,6 +178,7 @@ impl Citizen {
             if url.starts_with(stop_at) {
                 return Ok(Outcome::Redirected(url));
             }
+            self.trail.push(url.clone());
             let cookie = self.cookie_header(&url);
             let mut request = match form.take() {
                 Some(f) => exchange::client().post(&url).form(&f),
@@ -274,6 +278,7 @@ impl Citizen {
         party_of: PartyOf<'_>,
         evidence: &mut Vec<Exchange>,
     ) -> Result<Outcome, String> {
+        self.trail.clear();
         let mut outcome = self
             .go(authorize_url.to_string(), None, stop_at, party_of, evidence)
             .await?;
@@ -291,6 +296,13 @@ impl Citizen {
                 outcome = self
                     .submit(&html, &marker, &[], stop_at, party_of, evidence)
                     .await?;
+                continue;
+            }
+            if settings.driver == Driver::Browser && !forms(&html).is_empty() {
+                outcome = self
+                    .sign_in_in_browser(&settings, login, stop_at, party_of, evidence)
+                    .await?;
+                login_origin = Some(origin_of(&self.last_url));
                 continue;
             }
             let candidates = match &settings.form {
@@ -324,6 +336,90 @@ impl Citizen {
         }
         Ok(outcome)
     }
+
+    /// Signs in on the identity provider's page in headless Chromium: the page's cookies go
+    /// to the browser, the page's own JavaScript runs, and once the browser leaves the
+    /// identity provider its cookies come back and the citizen carries on from there.
+    async fn sign_in_in_browser(
+        &mut self,
+        settings: &LoginForm,
+        login: &str,
+        stop_at: &str,
+        party_of: PartyOf<'_>,
+        evidence: &mut Vec<Exchange>,
+    ) -> Result<Outcome, String> {
+        let browser = crate::browser::Browser::start().await?;
+        let left_at = self.drive(&browser, settings, login).await;
+        browser.stop().await;
+        let url = left_at?;
+        if url.starts_with(stop_at) {
+            return Ok(Outcome::Redirected(url));
+        }
+        self.go(url, None, stop_at, party_of, evidence).await
+    }
+
+    /// Fills and submits the login form in `browser`, confirms a consent form if one comes,
+    /// and gives the first URL outside the identity provider.
+    async fn drive(
+        &mut self,
+        browser: &crate::browser::Browser,
+        settings: &LoginForm,
+        login: &str,
+    ) -> Result<String, String> {
+        let page = self.last_url.clone();
+        let origin = origin_of(&page);
+        let host = host_of(&page);
+        // The browser starts over from the request that first reached the identity provider
+        // (its authorization request), so its session there is its own.
+        let entry = self
+            .trail
+            .iter()
+            .find(|u| origin_of(u) == origin)
+            .cloned()
+            .unwrap_or_else(|| page.clone());
+        browser.goto(&entry).await?;
+        for _ in 0..50 {
+            let ready = browser
+                .eval("return document.readyState === 'complete' && !!document.querySelector('input[type=password]')")
+                .await?;
+            if ready == true {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let filled = browser.eval(&fill_script(settings, login)).await?;
+        if filled != "ok" {
+            return Err(format!("in the browser, on {page}: {filled}"));
+        }
+        let mut confirmed = String::new();
+        for _ in 0..150 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let url = browser.url().await?;
+            if !url.starts_with(&origin) {
+                for pair in browser.cookies().await? {
+                    for h in [host_of(&url), host.clone()] {
+                        let name = pair.split('=').next().unwrap_or("").to_string();
+                        self.cookies
+                            .retain(|(k, c)| !(*k == h && c.starts_with(&format!("{name}="))));
+                        self.cookies.push((h, pair.clone()));
+                    }
+                }
+                self.last_url = url.clone();
+                return Ok(url);
+            }
+            if url != confirmed && browser.eval(CONFIRM_SCRIPT).await? == "clicked" {
+                confirmed = url;
+            }
+        }
+        let at = browser.url().await.unwrap_or_default();
+        let text = browser
+            .eval("return document.body ? document.body.innerText.slice(0, 200) : ''")
+            .await
+            .unwrap_or_default();
+        Err(format!(
+            "in the browser, the identity provider at {origin} did not let the citizen go within 15 s: still on {at}: {text}"
+        ))
+    }
 }
 
 /// How the citizen signs in at one identity provider (a profile's `[parties.<id>.login]`):
@@ -347,6 +443,21 @@ pub struct LoginForm {
     /// More fields and the values to type in them.
     #[serde(default)]
     pub fields: std::collections::BTreeMap<String, String>,
+    /// `http` (default): the page is read and its form sent over HTTP. `browser`: a real
+    /// headless Chromium signs in, for login pages that need JavaScript.
+    #[serde(default)]
+    pub driver: Driver,
+}
+
+/// Who signs in on an identity provider's pages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Driver {
+    /// The bench's HTTP client, reading the page's forms.
+    #[default]
+    Http,
+    /// Headless Chromium over WebDriver, running the page's JavaScript.
+    Browser,
 }
 
 impl LoginForm {
@@ -377,6 +488,50 @@ impl LoginForm {
         typed.extend(self.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(typed)
     }
+}
+
+/// Clicks the submit button of a form with nothing to type (consent, "continue") once the page
+/// has loaded and shows no password field.
+const CONFIRM_SCRIPT: &str = r#"
+if (document.readyState !== 'complete' || document.querySelector('input[type=password]')) return 'no';
+const typed = (f) => [...f.querySelectorAll('input, textarea, select')].some(i => !['hidden', 'submit', 'button', 'checkbox', 'radio'].includes(i.type));
+const form = [...document.forms].find(f => !typed(f));
+const button = form && form.querySelector('button:not([type]), button[type=submit], input[type=submit]');
+if (!button) return 'no';
+button.click();
+return 'clicked';
+"#;
+
+/// The script that fills the login form as the profile says (or as the defaults find it) and
+/// clicks its submit button, so the page's own handlers run.
+fn fill_script(settings: &LoginForm, login: &str) -> String {
+    let js = |v: &Option<String>| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    let fields = serde_json::to_string(&settings.fields).unwrap_or_else(|_| "{}".into());
+    format!(
+        r#"
+const css = {form};
+const form = [...document.querySelectorAll(css || 'form')].find(f => f.querySelector('input[type=password]'));
+if (!form) return 'no form with a password field';
+const named = (n) => n && form.querySelector('[name="' + n + '"]');
+const password = named({password}) || form.querySelector('input[type=password]');
+const texts = [...form.querySelectorAll('input')].filter(i => ['text', 'email', 'tel', ''].includes(i.getAttribute('type') || ''));
+const user = named({username}) || form.querySelector('[autocomplete=username]') || texts[0];
+if (!user) return 'no field for the login';
+const set = (el, v) => {{ el.focus(); el.value = v; el.dispatchEvent(new Event('input', {{bubbles: true}})); el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
+set(user, {login});
+set(password, {secret});
+for (const [n, v] of Object.entries({fields})) {{ const el = named(n); if (el) set(el, v); }}
+const button = form.querySelector('button:not([type]), button[type=submit], input[type=submit]');
+if (button) button.click(); else form.requestSubmit();
+return 'ok';
+"#,
+        form = js(&settings.form),
+        password = js(&settings.password),
+        username = js(&settings.username),
+        login = serde_json::to_string(login).unwrap_or_default(),
+        secret =
+            serde_json::to_string(settings.secret.as_deref().unwrap_or("123")).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

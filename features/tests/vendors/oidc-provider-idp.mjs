@@ -6,7 +6,8 @@
 // claims), FC_CALLBACK, FC_LOGOUT_CALLBACK, FC_SECRET, BENCH_REDIRECT, BENCH_SECRET, and
 // DEVIATION, one way to break FranceConnect's rules on purpose: `no-acr` (the ID token carries
 // no acr), `plain-userinfo` (userinfo as plain JSON), `missing-birthplace` (a claim of the
-// identity pivot left out), `hs256` (tokens signed with the client secret).
+// identity pivot left out), `hs256` (tokens signed with the client secret). JS_LOGIN=1 makes
+// the login form need JavaScript to submit (its action is set by a script).
 import { createRequire } from 'node:module';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -81,13 +82,24 @@ provider.use(async (ctx, next) => {
   const [, uid, step] = m;
   if (ctx.method === 'GET') {
     ctx.type = 'html';
+    const action = env.JS_LOGIN ? '' : ` action="/signin/${uid}/login"`;
+    const script = env.JS_LOGIN
+      ? `<script>document.getElementById('signin').action = '/signin/${uid}/login';</script>`
+      : '';
     ctx.body = details.prompt.name === 'login'
-      ? page('Connexion', `<form class="signin" method="post" action="/signin/${uid}/login">
+      ? page('Connexion', `<form id="signin" class="signin" method="post"${action}>
           <p><label>Identifiant <input type="text" name="username" autocomplete="username"></label></p>
           <p><label>Mot de passe <input type="password" name="pwd"></label></p>
-          <p><button type="submit">Se connecter</button></p></form>`)
+          <p><button type="submit">Se connecter</button></p></form>${script}`)
       : page('Autoriser', `<form method="post" action="/signin/${uid}/confirm">
           <p>FranceConnect recevra votre identité.</p><button type="submit">Continuer</button></form>`);
+    return;
+  }
+  if (!step) {
+    // The form was sent to the page itself: its script did not run.
+    ctx.status = 405;
+    ctx.type = 'html';
+    ctx.body = page('JavaScript requis', '<p>Activez JavaScript pour vous connecter.</p>');
     return;
   }
   let result;
