@@ -337,9 +337,10 @@ impl Citizen {
         Ok(outcome)
     }
 
-    /// Signs in on the identity provider's page in headless Chromium: the page's cookies go
-    /// to the browser, the page's own JavaScript runs, and once the browser leaves the
-    /// identity provider its cookies come back and the citizen carries on from there.
+    /// Signs in on the identity provider's pages in headless Chromium: the browser starts over
+    /// from the authorization request that reached the provider, the pages' own JavaScript
+    /// runs, and once the browser leaves the provider its cookies come back and the citizen
+    /// carries on from there over HTTP.
     async fn sign_in_in_browser(
         &mut self,
         settings: &LoginForm,
