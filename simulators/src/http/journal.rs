@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, Uri};
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -50,26 +50,34 @@ pub struct JournalEntry {
 }
 
 /// What the middleware stores: cheap to build, turned into a [`JournalEntry`] when read.
+/// Everything taken from the request is copied out: a request's `Uri` and `HeaderValue`s share
+/// the connection's read buffer, so keeping them would pin kilobytes per entry (hundreds of
+/// megabytes over a full journal under load).
 #[derive(Debug)]
 struct Recorded {
     seq: u64,
     time: DateTime<Utc>,
     caller: Option<String>,
-    agent: Option<HeaderValue>,
+    agent: Option<Box<str>>,
     peer: Option<SocketAddr>,
     method: Method,
     route: Option<MatchedPath>,
-    uri: Uri,
+    /// Path and query as called.
+    path: Box<str>,
     subject: Option<String>,
     status: u16,
     duration_us: u64,
-    correlation_id: Option<HeaderValue>,
+    correlation_id: Option<Box<str>>,
     scenario: Option<String>,
+}
+
+/// An owned copy of a header's value (lossy: a journal shows text).
+fn owned(v: &HeaderValue) -> Box<str> {
+    String::from_utf8_lossy(v.as_bytes()).into()
 }
 
 impl Recorded {
     fn entry(&self) -> JournalEntry {
-        let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
         JournalEntry {
             seq: self.seq,
             time: self
@@ -78,7 +86,7 @@ impl Recorded {
             caller: self
                 .caller
                 .clone()
-                .or_else(|| self.agent.as_ref().map(text))
+                .or_else(|| self.agent.as_deref().map(String::from))
                 .or_else(|| self.peer.map(|p| p.to_string()))
                 .unwrap_or_else(|| "unknown".into()),
             method: self.method.to_string(),
@@ -86,16 +94,15 @@ impl Recorded {
                 .route
                 .as_ref()
                 .map(|m| m.as_str().to_string())
-                .unwrap_or_else(|| self.uri.path().to_string()),
-            path: self
-                .uri
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| {
+                    let path = self.path.split('?').next().unwrap_or_default();
+                    path.to_string()
+                }),
+            path: self.path.to_string(),
             subject: self.subject.clone(),
             status: self.status,
             duration_us: self.duration_us,
-            correlation_id: self.correlation_id.as_ref().map(text),
+            correlation_id: self.correlation_id.as_deref().map(String::from),
             scenario: self.scenario.clone(),
         }
     }
@@ -199,16 +206,19 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
     let started = Instant::now();
     let time = rec.clock.now();
     let headers = request.headers();
-    let agent = headers.get("user-agent").cloned();
+    let agent = headers.get("user-agent").map(owned);
     let correlation_id = headers
         .get("x-correlation-id")
         .or_else(|| headers.get("x-request-id"))
-        .cloned();
+        .map(owned);
     let scenario = headers
         .get(super::trace::SCENARIO_HEADER)
         .and_then(super::trace::accept);
     let method = request.method().clone();
-    let uri = request.uri().clone();
+    let path: Box<str> = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path().into(), |p| p.as_str().into());
     let route = request.extensions().get::<MatchedPath>().cloned();
     let peer = request
         .extensions()
@@ -226,7 +236,7 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
         peer,
         method,
         route,
-        uri,
+        path,
         subject,
         status: response.status().as_u16(),
         duration_us: started.elapsed().as_micros() as u64,
