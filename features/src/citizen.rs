@@ -57,7 +57,15 @@ impl Outcome {
     /// title, its alert, its error code).
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Redirected(u) => format!("redirected to {}", exchange::redact_url(u)),
+            Outcome::Redirected(u) => match self.param("error") {
+                // Sent back with an OAuth error: who sent it is the page before, the code says why.
+                Some(error) => format!(
+                    "sent back to {} with OAuth error {error}: {}",
+                    exchange::redact_url(u.split(['?', '#']).next().unwrap_or(u)),
+                    self.param("error_description").unwrap_or_default()
+                ),
+                None => format!("redirected to {}", exchange::redact_url(u)),
+            },
             Outcome::Page(s, html) => {
                 let page = scraper::Html::parse_document(html);
                 let text_of = |css: &str| {
@@ -543,6 +551,14 @@ mod tests {
     fn outcomes_read_codes_and_parameters() {
         let o = Outcome::Redirected("http://sp/cb?code=c1&state=s#x".into());
         assert_eq!(o.param("code").as_deref(), Some("c1"));
+        let refused = Outcome::Redirected(
+            "http://sp/cb?error=invalid_scope&error_description=requested+scope+is+not+allowed&state=s"
+                .into(),
+        );
+        assert_eq!(
+            refused.describe(),
+            "sent back to http://sp/cb with OAuth error invalid_scope: requested scope is not allowed"
+        );
         let p = Outcome::Page(400, "<p id=\"error-code\">Y030007</p>".into());
         assert_eq!(p.error_code().as_deref(), Some("Y030007"));
     }

@@ -292,7 +292,7 @@ impl Target {
                 continue;
             }
             match role(id) {
-                Some(Role::Idp) => lines.extend(simulated(Role::Broker).map(|(b, u)| {
+                Some(Role::Idp) => lines.extend(simulated(Role::Broker).filter(|(b, _)| self.federates(b, id)).map(|(b, u)| {
                     format!("{id} ({base}): client {b}, redirect URI {u}/api/v2/oidc-callback, post-logout redirect URI {u}/api/v2/client/logout-callback")
                 })),
                 Some(Role::Broker) => lines.extend(simulated(Role::Sp).map(|(sp, u)| {
@@ -310,6 +310,23 @@ impl Target {
             }
         }
         lines
+    }
+
+    /// Whether the simulated `broker` federates `idp` (its `identity_providers` in
+    /// `scenarios/identity.toml`); true when the file cannot be read, so nothing is left out.
+    fn federates(&self, broker: &str, idp: &str) -> bool {
+        let file = self.root.join("scenarios/identity.toml");
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            return true;
+        };
+        let Ok(doc) = text.parse::<toml::Table>() else {
+            return true;
+        };
+        doc.get("brokers")
+            .and_then(|b| b.get(broker))
+            .and_then(|b| b.get("identity_providers"))
+            .and_then(|l| l.as_array())
+            .is_none_or(|l| l.iter().any(|v| v.as_str() == Some(idp)))
     }
 
     /// The profile's login settings, by identity provider.
@@ -402,5 +419,23 @@ mod tests {
             );
             target.stop().await;
         }
+    }
+
+    /// An external identity provider registers the callbacks of the brokers that federate it
+    /// only (`idp-impots`: `fc`, not `fc-plus`).
+    #[tokio::test]
+    async fn an_external_idp_registers_the_callbacks_of_its_brokers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idp.toml");
+        let text = "description = \"x\"\n[parties.idp-impots]\nmode = \"external\"\nbase_url = \"http://127.0.0.1:9\"\n";
+        std::fs::write(&path, text).unwrap();
+        let target = Target::start(Profile::load(&path).unwrap(), &[], &root)
+            .await
+            .unwrap();
+        let lines = target.registrations();
+        target.stop().await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("client fc,") && lines[0].contains("/api/v2/oidc-callback"));
     }
 }
