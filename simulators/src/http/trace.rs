@@ -57,6 +57,8 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> Result<serde_json::V
         .send()
         .await
         .map_err(|e| format!("{url}: {e}"))?
+        .error_for_status()
+        .map_err(|e| format!("{url}: {e}"))?
         .json()
         .await
         .map_err(|e| format!("{url}: {e}"))

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Session, Sessions, SignedIn, see_other, session_cookie};
@@ -44,16 +43,8 @@ fn fail<T>(msg: impl Into<String>) -> Result<T, RpError> {
     Err(RpError(msg.into()))
 }
 
-/// The broker's discovery document (what the relying party uses of it).
-#[derive(Clone, Debug, Deserialize)]
-pub(crate) struct Discovery {
-    pub(crate) issuer: String,
-    pub(crate) authorization_endpoint: String,
-    pub(crate) token_endpoint: String,
-    pub(crate) userinfo_endpoint: String,
-    pub(crate) end_session_endpoint: String,
-    pub(crate) jwks_uri: String,
-}
+/// The broker's discovery document, as every relying party of the bench reads it.
+pub(crate) type Discovery = crate::identity::rp::ProviderMetadata;
 
 /// A relying party registered at one broker.
 #[derive(Clone)]
@@ -66,15 +57,9 @@ pub(crate) struct RelyingParty {
     pub(crate) post_logout_redirect_uri: String,
     pub(crate) acr: String,
     http: reqwest::Client,
-    /// The broker's discovery document, fetched once and kept.
-    cache: std::sync::Arc<std::sync::Mutex<BrokerCache>>,
-    /// The broker's keys, fetched again for an unknown `kid` (the broker rotated its keys).
+    /// The broker's discovery document (fetched once and kept) and its keys, fetched again
+    /// for an unknown `kid` (the broker rotated its keys).
     keys: KeyCache,
-}
-
-#[derive(Default)]
-struct BrokerCache {
-    discovery: Option<Discovery>,
 }
 
 /// Signature algorithms the relying party accepts from the broker (FranceConnect v2 signs with
@@ -98,46 +83,18 @@ impl RelyingParty {
             post_logout_redirect_uri: format!("{own_url}/"),
             acr: acr.into(),
             http: super::http_client(Duration::from_secs(10)),
-            cache: Default::default(),
             keys: KeyCache::new(clock),
         }
     }
 
-    fn cached(&self) -> std::sync::MutexGuard<'_, BrokerCache> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The broker's discovery document (fetched once).
+    /// The broker's discovery document (fetched once, under `{broker}/api/v2`).
     pub(crate) async fn discovery(&self) -> Result<Discovery, RpError> {
-        if let Some(d) = &self.cached().discovery {
-            return Ok(d.clone());
-        }
-        let d = self.fetch_discovery().await?;
-        self.cached().discovery = Some(d.clone());
-        Ok(d)
-    }
-
-    async fn fetch_discovery(&self) -> Result<Discovery, RpError> {
-        let url = format!(
-            "{}/api/v2/.well-known/openid-configuration",
-            self.broker_url
-        );
-        let r = self
-            .http
-            .get(&url)
-            .propagate()
-            .send()
-            .await
-            .map_err(|e| RpError(format!("FranceConnect injoignable ({url}) : {e}")))?;
-        if !r.status().is_success() {
-            return fail(format!(
-                "FranceConnect : document de découverte indisponible ({})",
-                r.status()
-            ));
-        }
-        r.json()
-            .await
-            .map_err(|e| RpError(format!("FranceConnect : découverte illisible : {e}")))
+        let issuer = format!("{}/api/v2", self.broker_url);
+        self.keys.metadata(&self.http, &issuer).await.map_err(|e| {
+            RpError(format!(
+                "FranceConnect : document de découverte indisponible : {e}"
+            ))
+        })
     }
 
     /// A new pending sign-in and the URL to send the browser to.
@@ -300,7 +257,11 @@ impl RelyingParty {
     ) -> Result<Value, String> {
         let r = self
             .http
-            .get(&d.userinfo_endpoint)
+            .get(
+                d.userinfo_endpoint
+                    .as_deref()
+                    .ok_or("FranceConnect ne publie pas de userinfo_endpoint")?,
+            )
             .bearer_auth(access_token)
             .propagate()
             .send()
@@ -331,7 +292,11 @@ impl RelyingParty {
             ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
         ])
         .map_err(|e| RpError(e.to_string()))?;
-        Ok(format!("{}?{q}", d.end_session_endpoint))
+        let end_session = d
+            .end_session_endpoint
+            .as_deref()
+            .ok_or_else(|| RpError("FranceConnect ne publie pas d'end_session_endpoint".into()))?;
+        Ok(format!("{end_session}?{q}"))
     }
 }
 
