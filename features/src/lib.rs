@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use cucumber::event::{self, Cucumber as Ev};
-use cucumber::tag::Ext as _;
 use cucumber::{World as _, gherkin, parser};
 use simulators::defects::Defect;
 
@@ -97,17 +96,7 @@ fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
 /// Runs the suite once against a fresh target; writes the reports when asked.
 pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
     let profile = Profile::find(&options.target, &options.root).map_err(|e| e.to_string())?;
-    let tags = match &options.tags {
-        Some(t) => Some(
-            t.parse::<gherkin::tagexpr::TagOperation>()
-                .map_err(|e| format!("--tags {t:?}: {e}"))?,
-        ),
-        None => None,
-    };
-    let name = match &options.name {
-        Some(n) => Some(regex_lite(n)?),
-        None => None,
-    };
+    let selection = list::Selection::new(options.tags.as_deref(), options.name.as_deref())?;
     let started_at = chrono::Utc::now();
     let run_id = format!(
         "{}-{}{}",
@@ -192,15 +181,7 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
         })
         .filter_run(
             options.root.join("features"),
-            move |feature, rule, scenario| {
-                let all_tags = feature
-                    .tags
-                    .iter()
-                    .chain(rule.iter().flat_map(|r| &r.tags))
-                    .chain(&scenario.tags);
-                tags.as_ref().is_none_or(|t| t.eval(all_tags))
-                    && name.as_ref().is_none_or(|n| n(&scenario.name))
-            },
+            move |feature, rule, scenario| selection.selects(feature, rule, scenario),
         )
         .await;
     world::set_current(None);
@@ -233,29 +214,6 @@ pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
             .map_err(|e| format!("cannot write the reports in {}: {e}", dir.display()))?;
     }
     Ok(report)
-}
-
-/// Whether a scenario name is selected.
-pub(crate) type NameFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
-
-/// A substring or `^…$`-anchored name filter (cucumber's regex crate is not re-exported; names
-/// are matched case-insensitively on their text).
-pub(crate) fn regex_lite(pattern: &str) -> Result<NameFilter, String> {
-    if pattern.is_empty() {
-        return Err("--name needs a pattern".into());
-    }
-    let p = pattern.to_lowercase();
-    let (start, end) = (p.starts_with('^'), p.ends_with('$'));
-    let core = p.trim_start_matches('^').trim_end_matches('$').to_string();
-    Ok(Box::new(move |name: &str| {
-        let n = name.to_lowercase();
-        match (start, end) {
-            (true, true) => n == core,
-            (true, false) => n.starts_with(&core),
-            (false, true) => n.ends_with(&core),
-            (false, false) => n.contains(&core),
-        }
-    }))
 }
 
 /// One defect's outcome in a mutation run.
