@@ -163,12 +163,19 @@ impl Citizen {
                 .unwrap_or("")
                 .trim()
                 .to_string();
-            let name = pair.split('=').next().unwrap_or("").to_string();
-            self.cookies
-                .retain(|(h, c)| !(*h == host && c.starts_with(&format!("{name}="))));
-            if !pair.ends_with('=') {
-                self.cookies.push((host.clone(), pair));
-            }
+            self.set_cookie(&host, &pair);
+        }
+    }
+
+    /// Keeps `name=value` for `host`, replacing the cookie of that name; an empty value
+    /// deletes it.
+    fn set_cookie(&mut self, host: &str, pair: &str) {
+        let name = pair.split('=').next().unwrap_or("");
+        let prefix = format!("{name}=");
+        self.cookies
+            .retain(|(h, c)| !(h == host && c.starts_with(&prefix)));
+        if !pair.ends_with('=') {
+            self.cookies.push((host.to_string(), pair.to_string()));
         }
     }
 
@@ -406,12 +413,8 @@ impl Citizen {
             let url = browser.url().await?;
             if !url.starts_with(&origin) {
                 for pair in browser.cookies().await? {
-                    for h in [host_of(&url), host.clone()] {
-                        let name = pair.split('=').next().unwrap_or("").to_string();
-                        self.cookies
-                            .retain(|(k, c)| !(*k == h && c.starts_with(&format!("{name}="))));
-                        self.cookies.push((h, pair.clone()));
-                    }
+                    self.set_cookie(&host_of(&url), &pair);
+                    self.set_cookie(&host, &pair);
                 }
                 self.last_url = url.clone();
                 return Ok(url);
