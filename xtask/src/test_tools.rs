@@ -86,25 +86,35 @@ fn test_browser() -> Result<PathBuf, String> {
             .status();
     }
     let tools = workspace_root().join("target/test-tools");
-    let axe = tools.join("node_modules/axe-core/axe.min.js");
-    let pinned = std::fs::read_to_string(tools.join("node_modules/axe-core/package.json"))
-        .is_ok_and(|p| p.contains(&format!("\"version\": \"{}\"", &AXE_CORE[9..])));
-    if !pinned {
-        eprintln!("== installing {AXE_CORE} (npm) in {}", tools.display());
-        let done = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(&tools)
-            .arg(AXE_CORE)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !done {
-            return Err(format!(
-                "cannot install {AXE_CORE} with npm in {}",
-                tools.display()
-            ));
-        }
+    npm_pinned(&tools, AXE_CORE)?;
+    Ok(tools.join("node_modules/axe-core/axe.min.js"))
+}
+
+/// `npm install` of `package` (`name@version`) under `tools`; whether it worked.
+fn npm_install(tools: &Path, package: &str) -> bool {
+    eprintln!("== installing {package} (npm) in {}", tools.display());
+    Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+        .arg(tools)
+        .arg(package)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `package` (`name@version`) under `tools`, installed unless that version is there already.
+fn npm_pinned(tools: &Path, package: &str) -> Result<(), String> {
+    let (name, version) = package.rsplit_once('@').unwrap_or((package, ""));
+    let manifest = tools.join("node_modules").join(name).join("package.json");
+    let pinned = std::fs::read_to_string(manifest)
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")));
+    if pinned || npm_install(tools, package) {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot install {package} with npm in {}",
+            tools.display()
+        ))
     }
-    Ok(axe)
 }
 
 /// The oidc-provider version the vendor identity-provider test plugs in (npm), pinned.
@@ -131,32 +141,16 @@ fn test_node() -> Result<(PathBuf, PathBuf), String> {
             })
             .is_some_and(|major| major >= 20)
     };
-    let npm = |package: &str| {
-        eprintln!("== installing {package} (npm) in {}", tools.display());
-        Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(&tools)
-            .arg(package)
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     let mut node = PathBuf::from("node");
     if !recent(&node) {
         node = tools.join("node_modules/.bin/node");
-        let installed = recent(&node) || (npm("node@20") && recent(&node));
+        let installed = recent(&node) || (npm_install(&tools, "node@20") && recent(&node));
         if !installed {
             return Err("cannot find or install Node 20 or later (npm's node package)".into());
         }
     }
     let modules = tools.join("node_modules");
-    let pinned = std::fs::read_to_string(modules.join("oidc-provider/package.json"))
-        .is_ok_and(|p| p.contains(&format!("\"version\": \"{}\"", &OIDC_PROVIDER[14..])));
-    if !pinned && !npm(OIDC_PROVIDER) {
-        return Err(format!(
-            "cannot install {OIDC_PROVIDER} with npm in {}",
-            tools.display()
-        ));
-    }
+    npm_pinned(&tools, OIDC_PROVIDER)?;
     Ok((node, modules))
 }
 
