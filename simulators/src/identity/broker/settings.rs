@@ -118,7 +118,7 @@ impl IdentityConfig {
         id: &str,
         urls: &HashMap<String, String>,
     ) -> Result<BrokerSettings, FileError> {
-        let file = self.base_dir.join("identity.toml").display().to_string();
+        let file = self.file();
         let entry = self
             .brokers
             .get(id)
