@@ -1,19 +1,18 @@
 //! The identity federation: sign-in through a FranceConnect broker and its identity providers
 //! (the virtual citizen drives the pages), the ID token, pairwise subs, authorization codes,
-//! `/authorize` error codes, checktoken for data providers, and identity providers directly.
+//! `/authorize` error codes and checktoken for data providers (identity providers directly: `idp.rs`).
 
 use crate::judge;
 use cucumber::{then, when};
 use serde_json::Value;
 use simulators::party::ids;
 
-use crate::citizen::Outcome;
 use crate::exchange;
 use crate::world::{BenchWorld, SignIn, Step, ensure, text_of};
 
 /// Long enough for FranceConnect (at least 22 characters).
-const NONCE: &str = "conformance-nonce-0123456789abcdef";
-const STATE: &str = "conformance-state-0123456789abcdef";
+pub(crate) const NONCE: &str = "conformance-nonce-0123456789abcdef";
+pub(crate) const STATE: &str = "conformance-state-0123456789abcdef";
 
 fn broker_id(name: &str) -> Result<&'static str, String> {
     match name {
@@ -427,122 +426,6 @@ async fn id_audience(w: &mut BenchWorld) -> Step {
     })
 }
 
-/// An identity provider's discovery document: where its endpoints are (it must publish one).
-async fn idp_discovery(w: &mut BenchWorld, idp: &str) -> Result<Value, String> {
-    let base = w.target.url(idp)?.to_string();
-    let url = format!("{base}/.well-known/openid-configuration");
-    let a = w.call(idp, exchange::client().get(&url)).await?;
-    ensure(a.status == 200 && a.json.is_object(), || {
-        format!(
-            "{idp} publishes no discovery document at {url} (OpenID Connect Discovery 1.0 §4): {}",
-            a.describe()
-        )
-    })?;
-    Ok(a.json)
-}
-
-/// An endpoint the discovery document must name.
-fn endpoint(discovery: &Value, idp: &str, name: &str) -> Result<String, String> {
-    discovery[name].as_str().map(str::to_string).ok_or_else(|| {
-        format!("{idp}'s discovery document has no {name} (OpenID Connect Discovery 1.0 §3)")
-    })
-}
-
-/// The identity provider's userinfo, checked as FranceConnect takes it: a JWT signed with the
-/// keys the provider publishes. Gives its claims.
-async fn idp_userinfo(w: &mut BenchWorld) -> Result<Value, String> {
-    let idp = w.sign_in.broker.clone();
-    let access = w.sign_in.access_token()?;
-    let discovery = idp_discovery(w, &idp).await?;
-    let userinfo = endpoint(&discovery, &idp, "userinfo_endpoint")?;
-    let jwks_uri = endpoint(&discovery, &idp, "jwks_uri")?;
-    let a = w
-        .call(&idp, exchange::client().get(userinfo).bearer_auth(access))
-        .await?;
-    ensure(a.status == 200, || {
-        format!("{idp}'s userinfo: {}", a.describe())
-    })?;
-    let media = a.header("content-type").unwrap_or("").to_string();
-    ensure(media.starts_with("application/jwt"), || {
-        format!(
-            "{idp}'s userinfo must be application/jwt (FranceConnect v2 takes no plain JSON), got {media:?}"
-        )
-    })?;
-    let jwks = w.call(&idp, exchange::client().get(jwks_uri)).await?.json;
-    judge::verify(a.text().trim(), &jwks, &["ES256", "RS256"])
-        .map_err(|e| format!("{idp}'s userinfo does not verify against its jwks_uri: {e}"))
-}
-
-#[then("the identity provider's userinfo is a JWT signed with its published keys")]
-async fn idp_userinfo_signed(w: &mut BenchWorld) -> Step {
-    idp_userinfo(w).await.map(|_| ())
-}
-
-#[then("the identity provider's userinfo carries the identity pivot for the ID token's sub")]
-#[then("le userinfo du fournisseur d'identité porte l'identité pivot du sub du jeton")]
-async fn idp_userinfo_pivot(w: &mut BenchWorld) -> Step {
-    let idp = w.sign_in.broker.clone();
-    let info = idp_userinfo(w).await?;
-    let id_sub = w.sign_in.id_claims.as_ref().map(|c| c["sub"].clone());
-    ensure(id_sub.as_ref() == Some(&info["sub"]), || {
-        format!(
-            "{idp}'s userinfo sub {} is not the ID token's (OpenID Connect Core §5.3.2)",
-            info["sub"]
-        )
-    })?;
-    let text = |k: &str| info[k].as_str().unwrap_or("").to_string();
-    let mut required = vec![
-        "given_name",
-        "family_name",
-        "birthdate",
-        "gender",
-        "birthcountry",
-    ];
-    if text("birthcountry") == "99100" {
-        required.push("birthplace");
-    }
-    let missing: Vec<&str> = required
-        .into_iter()
-        .filter(|k| text(k).is_empty())
-        .collect();
-    ensure(missing.is_empty(), || {
-        format!(
-            "{idp}'s userinfo lacks {} of the identity pivot (FranceConnect's Y020005)",
-            missing.join(", ")
-        )
-    })?;
-    let birthdate_ok = {
-        let b = text("birthdate");
-        b.len() == 10
-            && b.chars().enumerate().all(|(i, c)| {
-                if i == 4 || i == 7 {
-                    c == '-'
-                } else {
-                    c.is_ascii_digit()
-                }
-            })
-    };
-    ensure(birthdate_ok, || {
-        format!(
-            "{idp}'s birthdate {:?} is not YYYY-MM-DD",
-            text("birthdate")
-        )
-    })?;
-    ensure(matches!(text("gender").as_str(), "male" | "female"), || {
-        format!(
-            "{idp}'s gender {:?} is neither male nor female",
-            text("gender")
-        )
-    })?;
-    let cog = |v: &str| v.len() == 5 && v.is_ascii();
-    ensure(cog(&text("birthcountry")), || {
-        format!(
-            "{idp}'s birthcountry {:?} is not a 5-character COG code",
-            text("birthcountry")
-        )
-    })
-}
-
 #[then("the two service providers see different subs")]
 #[then("les deux fournisseurs de service voient des sub différents")]
 async fn subs_differ(w: &mut BenchWorld) -> Step {
@@ -680,78 +563,4 @@ async fn checktoken_inactive(w: &mut BenchWorld) -> Step {
     ensure(i == serde_json::json!({"active": false}), || {
         format!("checktoken should answer {{\"active\": false}} and nothing else, got {i}")
     })
-}
-
-#[when(expr = "the broker signs {string} in at {string} directly")]
-#[when(expr = "le fournisseur d'identité {string} connecte {string} directement")]
-async fn idp_directly(w: &mut BenchWorld, login: String, idp: String) -> Step {
-    let client_id = w.target.credential(&idp, "client.client_id")?;
-    let secret = w.target.credential(&idp, "client.client_secret")?;
-    let redirect = w.target.credential(&idp, "client.redirect_uri")?;
-    let q = serde_urlencoded::to_string([
-        ("response_type", "code"),
-        ("client_id", client_id.as_str()),
-        ("redirect_uri", redirect.as_str()),
-        (
-            "scope",
-            "openid given_name family_name birthdate gender birthplace birthcountry",
-        ),
-        ("state", STATE),
-        ("nonce", NONCE),
-        ("acr_values", "eidas1"),
-    ])
-    .map_err(|e| e.to_string())?;
-    let discovery = idp_discovery(w, &idp).await?;
-    let url = format!(
-        "{}?{q}",
-        endpoint(&discovery, &idp, "authorization_endpoint")?
-    );
-    let token_endpoint = endpoint(&discovery, &idp, "token_endpoint")?;
-    let jwks_uri = endpoint(&discovery, &idp, "jwks_uri")?;
-    let target = w.target.clone();
-    let party_of = |u: &str| target.party_of(u);
-    let outcome = crate::citizen::Citizen::with_trace(w.trace.clone())
-        .with_logins(w.target.logins())
-        .sign_in(
-            &url,
-            &idp,
-            &login,
-            None,
-            &redirect,
-            &party_of,
-            &mut w.evidence,
-        )
-        .await?;
-    let code = outcome
-        .param("code")
-        .ok_or_else(|| format!("the identity provider gave no code: {}", outcome.describe()))?;
-    let a = w
-        .call(
-            &idp,
-            exchange::client().post(token_endpoint).form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", redirect.as_str()),
-                ("client_id", client_id.as_str()),
-                ("client_secret", secret.as_str()),
-            ]),
-        )
-        .await?;
-    let id_token = a.json["id_token"]
-        .as_str()
-        .ok_or_else(|| format!("no ID token: {}", a.describe()))?
-        .to_string();
-    let jwks = w.call(&idp, exchange::client().get(jwks_uri)).await?.json;
-    let claims = judge::verify(&id_token, &jwks, &["ES256", "RS256"])
-        .map_err(|e| format!("the identity provider's ID token does not verify: {e}"))?;
-    w.sign_in = SignIn {
-        broker: idp.clone(),
-        client: "client".into(),
-        outcome: Some(Outcome::Redirected(redirect)),
-        nonce: NONCE.into(),
-        tokens: Some(a.json.clone()),
-        id_claims: Some(claims),
-        ..SignIn::default()
-    };
-    Ok(())
 }

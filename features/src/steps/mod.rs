@@ -6,5 +6,6 @@
 pub mod common;
 pub mod hubs;
 pub mod identity;
+pub mod idp;
 pub mod providers;
 pub mod sp;
