@@ -11,6 +11,7 @@
 //! ```
 
 pub mod browser;
+pub mod certify;
 pub mod citizen;
 pub mod exchange;
 pub mod forms;
@@ -93,8 +94,14 @@ fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
     )
 }
 
-/// Runs the suite once against a fresh target; writes the reports when asked.
+/// Runs in one process take turns: each scenario's world finds its run's target through
+/// [`world::set_current`], so two runs at once would mix their targets.
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs the suite once against a fresh target; writes the reports when asked. Runs started at
+/// once in one process (tests on several threads) take turns.
 pub async fn run(options: &RunOptions) -> Result<RunReport, String> {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     let profile = Profile::find(&options.target, &options.root).map_err(|e| e.to_string())?;
     let selection = list::Selection::new(options.tags.as_deref(), options.name.as_deref())?;
     let started_at = chrono::Utc::now();
