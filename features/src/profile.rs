@@ -47,12 +47,26 @@ pub struct Profile {
     pub sla: BTreeMap<String, u64>,
     #[serde(default)]
     pub parties: BTreeMap<String, PartyTarget>,
+    /// What the vendor states about the implementation under test (a certificate names it).
+    #[serde(default)]
+    pub vendor: Option<VendorStatement>,
     /// The profile's name (its file stem), set when loaded.
     #[serde(skip)]
     pub name: String,
     /// Where it was read from.
     #[serde(skip)]
     pub file: PathBuf,
+}
+
+/// `[vendor]`: the product under test, as its vendor names it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorStatement {
+    /// The product's name.
+    pub product: String,
+    /// Its version.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// `[platform]`: the embedded simulated platform.
@@ -137,6 +151,7 @@ impl Profile {
             platform: PlatformSettings::default(),
             sla: BTreeMap::new(),
             parties: BTreeMap::new(),
+            vendor: None,
             name: "default".into(),
             file: PathBuf::new(),
         }

@@ -12,6 +12,18 @@ use crate::exchange::Exchange;
 use crate::world::percentile;
 
 mod html;
+pub(crate) use html::STYLE;
+
+/// The id of a scenario's section in the HTML report (`s-<file>-<line>`), which certificates
+/// link to as evidence.
+pub fn anchor(s: &ScenarioResult) -> String {
+    let file: String = s
+        .file
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("s-{file}-{}", s.line)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -11,6 +11,10 @@ use crate::citizen::{Citizen, Outcome};
 use crate::exchange::{self, Answer, Exchange};
 use crate::target::Target;
 
+/// Said by every step that needs a control API an external party does not have (certification
+/// then asks a human to REVIEW, rather than FAIL, the requirement).
+pub const NEEDS_CONTROL: &str = "simulator control API";
+
 /// The target of the run in progress; each scenario's world takes it at creation.
 static CURRENT: RwLock<Option<Arc<Target>>> = RwLock::new(None);
 
@@ -198,7 +202,7 @@ impl BenchWorld {
     pub fn control(&self, party: &str, path: &str) -> Result<String, String> {
         if !self.target.is_simulated(party) {
             return Err(format!(
-                "this step reads {party}'s simulator control API, and {party} is external in profile {:?} (exclude @control scenarios for it)",
+                "this step reads {party}'s {NEEDS_CONTROL}, and {party} is external in profile {:?} (exclude @control scenarios for it)",
                 self.target.profile.name
             ));
         }

@@ -131,7 +131,8 @@ async fn walk(a: &mut Audit, platform: &Platform) -> Result<(), String> {
     counter_journey(a, platform, &url(ids::SP_CRECHE)).await?;
     marketplace_journey(a, platform, &url(ids::SP_MARCHE)).await?;
     error_pages(a, &url(ids::FC), &url(ids::IDP_IMPOTS)).await?;
-    report_page(a).await
+    report_page(a).await?;
+    certificate_page(a).await
 }
 
 /// A parent signs in with FranceConnect at the nursery, consents, gets the fee, signs out.
@@ -265,5 +266,32 @@ async fn report_page(a: &mut Audit) -> Result<(), String> {
         .await?;
     a.check("conformance report").await;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A certificate's page with every verdict: passed, failed and waived (a defect breaks the
+/// userinfo), and one awaiting review.
+async fn certificate_page(a: &mut Audit) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let waivers = dir.path().join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        "[[waiver]]\nrequirement = \"IDP-03\"\nreason = \"shown on the page\"\naccepted_by = \"the accessibility test\"\nuntil = \"2999-12-31\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let options = conformance::certify::CertifyOptions {
+        role: "idp".into(),
+        defects: vec!["idp-unsigned-userinfo".parse().map_err(|e: String| e)?],
+        waivers: Some(waivers),
+        reports: dir.path().join("reports"),
+        key: dir.path().join("key.pem"),
+        ..conformance::certify::CertifyOptions::default()
+    };
+    let certified = conformance::certify::certify(&options).await?;
+    let page = certified.path.with_extension("html");
+    a.browser
+        .goto(&format!("file://{}", page.display()))
+        .await?;
+    a.check("certificate").await;
     Ok(())
 }

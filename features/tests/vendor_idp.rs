@@ -228,3 +228,75 @@ fn a_login_page_that_needs_javascript_passes_with_the_browser_driver() {
     );
     assert!(ran >= 2, "only {ran} scenarios ran");
 }
+
+/// Certifies oidc-provider (started with `deviation`) for the identity-provider role; gives
+/// the certificate.
+fn certify_vendor(deviation: &str) -> conformance::certify::Certificate {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (port, fc_port) = (free_port(), free_port());
+    let _vendor = start_vendor(
+        &root,
+        dir.path(),
+        port,
+        fc_port,
+        &[("DEVIATION", deviation)],
+    );
+    let vendor = "\n[vendor]\nproduct = \"node oidc-provider\"\nversion = \"9.13.3\"\n";
+    let options = conformance::certify::CertifyOptions {
+        role: "idp".into(),
+        target: profile(dir.path(), port, fc_port, vendor)
+            .display()
+            .to_string(),
+        reports: dir.path().join("reports"),
+        key: dir.path().join("certification.pem"),
+        ..conformance::certify::CertifyOptions::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let certified = runtime
+        .block_on(conformance::certify::certify(&options))
+        .expect("the certification runs");
+    let signed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&certified.path).expect("written"))
+            .expect("JSON");
+    conformance::certify::verify(&signed, None).expect("the certificate verifies");
+    certified.certificate
+}
+
+/// The identity-provider plan against a provider none of us wrote: it passes every automated
+/// requirement with its own pages, and each deviation fails the requirement of its rule.
+#[test]
+fn the_third_party_provider_earns_the_identity_provider_certificate() {
+    use conformance::certify::verdict::Outcome;
+    let c = certify_vendor("");
+    let not_passed: Vec<String> = c
+        .requirements
+        .iter()
+        .filter(|r| r.verdict != Outcome::Passed && r.id != "IDP-A11Y")
+        .map(|r| format!("{} {}: {}", r.id, r.verdict.name(), r.reason))
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}");
+    assert_eq!(c.target.product.as_deref(), Some("node oidc-provider"));
+    assert_eq!(c.target.external.len(), 1, "{:?}", c.target.external);
+
+    let cases = [
+        ("no-acr", "IDP-02", "acr"),
+        ("plain-userinfo", "IDP-03", "application/jwt"),
+        ("missing-birthplace", "IDP-03", "birthplace"),
+        ("hs256", "IDP-02", "HS256"),
+    ];
+    let mut missed = Vec::new();
+    for (deviation, requirement, says) in cases {
+        let c = certify_vendor(deviation);
+        let r = c.requirements.iter().find(|r| r.id == requirement);
+        let caught = r.is_some_and(|r| r.verdict == Outcome::Failed && r.reason.contains(says));
+        if !caught || c.result != Outcome::Failed {
+            missed.push(format!(
+                "{deviation}: expected {requirement} FAILED saying {says:?}, got {r:#?}"
+            ));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}

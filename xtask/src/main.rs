@@ -6,9 +6,13 @@
 //! - `test [ARGS]`: installs what the tests need (Python's `jwcrypto`, for the JOSE interop
 //!   tests) if it is missing, then runs `cargo test --workspace [ARGS]`.
 //! - `bench [NAME]`: runs the criterion benchmarks and prints the ratios against their baselines.
+//! - `conform [--target P] [--tags …] [--list]`: the Gherkin suite against a target profile.
+//! - `certify --role R [--variant V] [--target P] [--waivers F]`: a role's certification plan and
+//!   its signed certificate; `certify verify FILE [--trust JWK]` checks one offline.
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
+mod certify;
 mod screenshots;
 mod test_tools;
 #[cfg(test)]
@@ -46,6 +50,9 @@ enum Task {
     },
     /// Runs the Gherkin conformance suite against a target profile and writes the reports.
     Conform(ConformArgs),
+    /// Runs a role's certification plan against a target and writes a signed certificate;
+    /// `certify verify FILE` checks one offline.
+    Certify(certify::CertifyArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
     Screenshots,
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
@@ -128,6 +135,7 @@ fn main() {
         }),
         Task::Test { args } => test_tools::test(&args),
         Task::Conform(args) => conform(args),
+        Task::Certify(args) => certify::run(args, workspace_root()),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {
@@ -433,16 +441,30 @@ fn mutation_run(runtime: &tokio::runtime::Runtime, options: &conformance::RunOpt
 
 /// `conform --list`: what a run with these filters would take.
 fn list_scenarios(tags: Option<&str>, name: Option<&str>) -> i32 {
-    match conformance::list::list(&workspace_root(), tags, name) {
+    let root = workspace_root();
+    let plans = match conformance::certify::plan::all(&root) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    match conformance::list::list(&root, tags, name) {
         Ok(listed) => {
             for l in &listed {
                 let tags: Vec<String> = l.tags.iter().map(|t| format!("@{t}")).collect();
+                let requirements = conformance::certify::plan::requirements_of(&plans, &l.name);
                 println!(
-                    "{:<44} {:<40} {} › {}",
+                    "{:<44} {:<40} {} › {}{}",
                     l.at,
                     tags.join(" "),
                     l.feature,
-                    l.name
+                    l.name,
+                    if requirements.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", requirements.join(" "))
+                    }
                 );
             }
             println!("{} scenarios", listed.len());

@@ -118,7 +118,7 @@ fn scenario(s: &ScenarioResult) -> Markup {
     let v = verdict_name(s.verdict);
     let tags: Vec<String> = s.tags.iter().map(|t| format!("@{t}")).collect();
     html! {
-        details open[s.verdict != Verdict::Passed] lang=(language(s)) {
+        details id=(super::anchor(s)) open[s.verdict != Verdict::Passed] lang=(language(s)) {
             summary {
                 span class={ "badge " (v) } { (v) } " " (s.name) " "
                 span.muted lang="en" { "line " (s.line) " · " (format!("{:.0}", s.duration_ms)) " ms · " (tags.join(" ")) }
@@ -172,7 +172,8 @@ fn exchange(e: &Exchange) -> Markup {
     }
 }
 
-const STYLE: &str = r#"
+/// The reports' style sheet, shared by the certificate's page.
+pub(crate) const STYLE: &str = r#"
 body{font-family:system-ui,sans-serif;margin:0;color:#161616;line-height:1.45}
 .skip{position:absolute;left:-9999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem 1rem;z-index:10}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
@@ -180,8 +181,8 @@ body{font-family:system-ui,sans-serif;margin:0;color:#161616;line-height:1.45}
 header{border-bottom:1px solid #ddd;padding:.8rem 1rem}.brand{font-weight:700;border-left:.4rem solid #000091;padding-left:.6rem}
 main{margin:1rem auto;max-width:80rem;padding:0 1rem}main:focus{outline:none}
 h1{font-size:1.6rem;overflow-wrap:anywhere}.muted{color:#595959}
-.PASSED{color:#18753c}.FAILED{color:#ce0500}.SKIPPED{color:#a33900}
-.badge{font-weight:700;padding:.1rem .4rem;border-radius:.2rem;background:#f6f6f6}
+.PASSED{color:#18753c}.FAILED{color:#ce0500}.SKIPPED,.WARNING{color:#a33900}.REVIEW,.WAIVED{color:#6e445a}
+.badge{font-weight:700;padding:.1rem .4rem;border-radius:.2rem;background:#f6f6f6;white-space:nowrap}dt{font-weight:700}
 details{border:1px solid #ddd;border-radius:.3rem;margin:.4rem 0;padding:.3rem .6rem}
 summary{cursor:pointer;overflow-wrap:anywhere}table{border-collapse:collapse}
 .table-wrap{overflow-x:auto;position:relative}h2,code,.muted{overflow-wrap:anywhere}
