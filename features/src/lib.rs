@@ -13,6 +13,7 @@
 pub mod browser;
 pub mod certify;
 pub mod citizen;
+pub mod container;
 pub mod exchange;
 pub mod forms;
 pub mod judge;

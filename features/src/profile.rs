@@ -134,13 +134,42 @@ pub struct PartyTarget {
     /// more than the defaults (see `features/README.md`).
     #[serde(default)]
     pub login: Option<crate::citizen::LoginForm>,
+    /// For `mode = "container"`: the image the runner starts (with testcontainers) and stops.
+    #[serde(default)]
+    pub container: Option<ContainerSpec>,
 }
 
+/// How a party is run.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Embedded, started by the runner.
     Simulated,
+    /// Reached at its `base_url`, started by someone else.
     External,
+    /// A container the runner starts from a local image and judges as an external party.
+    Container,
+}
+
+/// `[parties.<id>.container]`: a party run as a container.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    /// `name:tag` of a local image (nothing is pulled: build it first, e.g. `cargo xtask image`).
+    pub image: String,
+    /// The port the party listens on inside the container (default: the registry's port).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The command (default, for the bench's own image: `serve --only <id>` with the profile's
+    /// population and clock, listening on 0.0.0.0).
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// A line the party prints on stdout once it answers (default: the bench's `Ctrl-C to stop.`).
+    #[serde(default)]
+    pub ready: Option<String>,
 }
 
 impl Profile {
@@ -199,6 +228,22 @@ impl Profile {
                     return Err(at(
                         u,
                         format!("{key}.base_url: {u:?} is not an http(s) URL"),
+                    ));
+                }
+                (Mode::Container, Some(_)) => {
+                    return Err(at(
+                        &key,
+                        format!(
+                            "{key}.base_url: a container party is reached at the port its container maps; leave base_url out"
+                        ),
+                    ));
+                }
+                (Mode::Container, None) if t.container.is_none() => {
+                    return Err(at(
+                        &key,
+                        format!(
+                            "{key}.container: a container party needs [{key}.container] with its image"
+                        ),
                     ));
                 }
                 (Mode::Simulated, Some(_)) => {
@@ -266,9 +311,11 @@ impl Profile {
         Profile::load(&path)
     }
 
-    /// Whether a party is external.
+    /// Whether a party is external (or a container, judged as one once started).
     pub fn external(&self, party: &str) -> Option<&PartyTarget> {
-        self.parties.get(party).filter(|t| t.mode == Mode::External)
+        self.parties
+            .get(party)
+            .filter(|t| t.mode != Mode::Simulated)
     }
 
     /// The pinned platform clock, or `None` for the machine's time.

@@ -78,6 +78,8 @@ pub struct Target {
     pub root: PathBuf,
     /// Taken by [`Target::stop`], which scenarios' worlds (holding the `Arc`) cannot delay.
     platform: std::sync::Mutex<Option<Platform>>,
+    /// The parties run as containers, stopped by [`Target::stop`].
+    containers: tokio::sync::Mutex<crate::container::Containers>,
 }
 
 impl std::fmt::Debug for Target {
@@ -178,6 +180,26 @@ fn pinned_ports(profile: &Profile) -> Result<simulators::platform::Ports, String
 impl Target {
     /// Starts the simulated parties of `profile` (with `defects`) and resolves every URL.
     pub async fn start(
+        mut profile: Profile,
+        defects: &[Defect],
+        root: &Path,
+    ) -> Result<Target, String> {
+        // Containers first: their mapped ports are the URLs the simulated parties call.
+        let mut containers = crate::container::Containers::start(&mut profile).await?;
+        match Target::start_around(profile, defects, root).await {
+            Ok(mut t) => {
+                t.containers = tokio::sync::Mutex::new(containers);
+                Ok(t)
+            }
+            Err(e) => {
+                containers.stop().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts the simulated parties around the external ones (containers started).
+    async fn start_around(
         profile: Profile,
         defects: &[Defect],
         root: &Path,
@@ -253,6 +275,7 @@ impl Target {
             defects: defects.to_vec(),
             root: root.to_path_buf(),
             platform: std::sync::Mutex::new(Some(platform)),
+            containers: Default::default(),
         })
     }
 
@@ -387,6 +410,7 @@ impl Target {
         if let Some(p) = platform {
             p.shutdown().await;
         }
+        self.containers.lock().await.stop().await;
     }
 }
 
@@ -397,6 +421,7 @@ mod tests {
 
     /// Every example profile of `scenarios/targets/` starts its simulated platform as its
     /// comments say, and one with an external party says what that party must register.
+    /// Profiles with a container party need Docker: `tests/container.rs` runs those.
     #[tokio::test]
     async fn every_example_profile_starts() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -407,6 +432,9 @@ mod tests {
         dir.sort();
         for path in dir {
             let profile = Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            if profile.parties.values().any(|t| t.mode == Mode::Container) {
+                continue;
+            }
             let external = profile.parties.values().any(|t| t.mode == Mode::External);
             let target = Target::start(profile, &[], &root)
                 .await

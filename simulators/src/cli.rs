@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Make a known deviation from the specification (repeatable; `--defect list` lists them).
     #[arg(long, value_name = "NAME")]
     pub defect: Vec<String>,
+    /// Override the address the parties listen on (`0.0.0.0` in a container).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Override the platform clock's start (RFC 3339), as a target profile pins it.
+    #[arg(long)]
+    pub clock: Option<String>,
 }
 
 impl ServeArgs {
@@ -77,6 +83,15 @@ impl ServeArgs {
         }
         for name in &self.defect {
             cfg.defects.push(name.parse()?);
+        }
+        if let Some(h) = &self.host {
+            cfg.host = h.clone();
+        }
+        if let Some(c) = &self.clock {
+            chrono::DateTime::parse_from_rfc3339(c).map_err(|_| {
+                format!("--clock {c:?} is not an RFC 3339 instant (e.g. 2026-11-22T09:00:00Z)")
+            })?;
+            cfg.clock = Some(c.clone());
         }
         Ok(cfg)
     }

@@ -9,10 +9,12 @@
 //! - `conform [--target P] [--tags …] [--list]`: the Gherkin suite against a target profile.
 //! - `certify --role R [--variant V] [--target P] [--waivers F]`: a role's certification plan and
 //!   its signed certificate; `certify verify FILE [--trust JWK]` checks one offline.
+//! - `image [--debug] [--tag T]`: the simulators' container image, built locally.
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
 mod certify;
+mod image;
 mod screenshots;
 mod test_tools;
 #[cfg(test)]
@@ -53,6 +55,8 @@ enum Task {
     /// Runs a role's certification plan against a target and writes a signed certificate;
     /// `certify verify FILE` checks one offline.
     Certify(certify::CertifyArgs),
+    /// Builds the simulators' container image locally (deploy/Dockerfile, no registry).
+    Image(image::ImageArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
     Screenshots,
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
@@ -136,6 +140,7 @@ fn main() {
         Task::Test { args } => test_tools::test(&args),
         Task::Conform(args) => conform(args),
         Task::Certify(args) => certify::run(args, workspace_root()),
+        Task::Image(args) => image::run(args, &workspace_root()),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {

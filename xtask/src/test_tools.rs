@@ -41,8 +41,19 @@ pub(crate) fn test(args: &[String]) -> i32 {
             return 1;
         }
     };
+    // Without an image the container test fails and says why; the other tests still run.
+    let image = crate::image::ensure_docker(&workspace_root())
+        .and_then(|()| crate::image::build(&workspace_root(), false, "dev"))
+        .unwrap_or_else(|e| {
+            eprintln!("warning: no container image for the container tests: {e}");
+            String::new()
+        });
     eprintln!("== cargo test --workspace --no-fail-fast (every test binary, even after a failure)");
-    let status = cargo()
+    let mut test = cargo();
+    if !image.is_empty() {
+        test.env("BENCH_IMAGE", &image);
+    }
+    let status = test
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
         .env("BENCH_PYTHON", &python)

@@ -185,8 +185,15 @@ fn build(
             external: profile
                 .parties
                 .iter()
-                .filter(|(_, p)| p.mode == Mode::External)
-                .map(|(id, p)| (id.clone(), p.base_url.clone().unwrap_or_default()))
+                .filter(|(_, p)| p.mode != Mode::Simulated)
+                .map(|(id, p)| {
+                    let at = match (&p.base_url, &p.container) {
+                        (Some(url), _) => url.clone(),
+                        (None, Some(c)) => format!("container {}", c.image),
+                        (None, None) => String::new(),
+                    };
+                    (id.clone(), at)
+                })
                 .collect(),
             product: profile.vendor.as_ref().map(|v| v.product.clone()),
             product_version: profile.vendor.as_ref().and_then(|v| v.version.clone()),

@@ -241,7 +241,11 @@ pub fn serve_party(
     listener: TcpListener,
     shutdown: &Shutdown,
 ) -> std::io::Result<RunningParty> {
-    let addr = listener.local_addr()?;
+    let mut addr = listener.local_addr()?;
+    // Listening on every interface (a container), the party is reached on loopback.
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
     let base_url = format!("http://{addr}");
     let control = ControlState {
         core: app.core.clone(),

@@ -125,20 +125,38 @@ pub(super) async fn bind_plan(
             let listener = bind(&config.host, if free { 0 } else { *port })
                 .await
                 .map_err(StartError::Io)?;
-            let addr = listener.local_addr().map_err(StartError::Io)?;
-            urls.insert(id.clone(), format!("http://{addr}"));
+            let port = listener.local_addr().map_err(StartError::Io)?.port();
+            urls.insert(
+                id.clone(),
+                format!("http://{}:{port}", advertised(&config.host)),
+            );
             listeners.insert(id, listener);
         } else {
-            urls.insert(id, format!("http://{}:{port}", config.host));
+            urls.insert(id, format!("http://{}:{port}", advertised(&config.host)));
         }
     }
     // Parties that do not run here (not configured, or not built yet) are reached at their
     // configured address.
     for p in party::REGISTRY {
-        urls.entry(p.id.to_string())
-            .or_insert_with(|| format!("http://{}:{}", config.host, config.ports.of(&p.id)));
+        urls.entry(p.id.to_string()).or_insert_with(|| {
+            format!(
+                "http://{}:{}",
+                advertised(&config.host),
+                config.ports.of(&p.id)
+            )
+        });
     }
     Ok((listeners, urls))
+}
+
+/// The host the parties' URLs name: listening on every interface (`0.0.0.0` in a container
+/// whose ports are published), they name loopback, where the host and the container's other
+/// parties reach them.
+fn advertised(host: &str) -> &str {
+    match host {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        h => h,
+    }
 }
 
 /// Every party's application, each knowing the others' URLs.
