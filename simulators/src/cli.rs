@@ -30,6 +30,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Generates the population and prints its size and fingerprint (same seed, same fingerprint).
     Population(ServeArgs),
+    /// Prints the JWT of every token the hubs register at start (`hubs.toml`), for curl or for
+    /// a target profile that reaches these hubs as external ones.
+    Tokens(ServeArgs),
 }
 
 /// Options of `serve` and `population`.
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> i32 {
     };
     match cli.command {
         Some(Command::Population(args)) => population(&args),
+        Some(Command::Tokens(args)) => tokens(&args),
         Some(Command::Serve(args)) => runtime.block_on(serve(&args)),
         None => runtime.block_on(serve(&cli.serve)),
     }
@@ -149,6 +153,34 @@ fn population(args: &ServeArgs) -> i32 {
         took.as_secs_f64() * 1000.0,
         p.fingerprint()
     );
+    0
+}
+
+fn tokens(args: &ServeArgs) -> i32 {
+    let hubs = match args.config().and_then(|cfg| {
+        let path = cfg
+            .hubs
+            .ok_or("the platform configuration names no hubs file")?;
+        crate::hubs::HubsConfig::load(&path).map_err(|e| e.to_string())
+    }) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let now = chrono::Utc::now();
+    for (hub, settings) in [
+        (crate::party::ids::API_ENTREPRISE, &hubs.api_entreprise),
+        (crate::party::ids::API_PARTICULIER, &hubs.api_particulier),
+    ] {
+        let Some(settings) = settings else { continue };
+        let registry = crate::hubs::tokens::TokenRegistry::new(settings.secret.as_bytes());
+        for t in &settings.tokens {
+            println!("{hub} {} ({}): {}", t.jti, t.subject, t.scopes.join(","));
+            println!("  {}", registry.jwt(t, now));
+        }
+    }
     0
 }
 

@@ -41,6 +41,15 @@ pub(crate) fn test(args: &[String]) -> i32 {
             return 1;
         }
     };
+    // The self-external tests run the simulators binary as its own process.
+    eprintln!("== cargo build -p simulators: the binary tests/self_external.rs runs as a process");
+    let built = cargo()
+        .args(["build", "-p", "simulators", "--bin", "simulators"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !built {
+        eprintln!("warning: the simulators binary did not build; its tests will say so");
+    }
     // Without an image the container test fails and says why; the other tests still run.
     let image = crate::image::ensure_docker(&workspace_root())
         .and_then(|()| crate::image::build(&workspace_root(), false, "dev"))
