@@ -169,7 +169,12 @@ fn tokens(args: &ServeArgs) -> i32 {
             return 2;
         }
     };
-    let now = chrono::Utc::now();
+    // Issued "now" on the platform clock: the configured start, else the machine's time.
+    let clock = crate::http::Clock::default();
+    if let Some(t) = cfg_clock(args) {
+        clock.pin(t);
+    }
+    let now = clock.now();
     for (hub, settings) in [
         (crate::party::ids::API_ENTREPRISE, &hubs.api_entreprise),
         (crate::party::ids::API_PARTICULIER, &hubs.api_particulier),
@@ -182,6 +187,14 @@ fn tokens(args: &ServeArgs) -> i32 {
         }
     }
     0
+}
+
+/// The platform clock's configured start (`--clock`, else the configuration's `clock`).
+fn cfg_clock(args: &ServeArgs) -> Option<chrono::DateTime<chrono::Utc>> {
+    let clock = args.config().ok()?.clock?;
+    chrono::DateTime::parse_from_rfc3339(&clock)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Starts the platform, prints the table, waits for Ctrl-C, shuts down cleanly.

@@ -235,17 +235,22 @@ struct ControlState {
     reset: Arc<dyn Fn() + Send + Sync>,
 }
 
+/// Where a party listening on `addr` is reached: on loopback when it listens on every
+/// interface (in a container whose ports are published).
+fn reachable(mut addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
+}
+
 /// Serves a party on `listener` until `shutdown`.
 pub fn serve_party(
     app: PartyApp,
     listener: TcpListener,
     shutdown: &Shutdown,
 ) -> std::io::Result<RunningParty> {
-    let mut addr = listener.local_addr()?;
-    // Listening on every interface (a container), the party is reached on loopback.
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
+    let addr = reachable(listener.local_addr()?);
     let base_url = format!("http://{addr}");
     let control = ControlState {
         core: app.core.clone(),
