@@ -475,7 +475,12 @@ impl Collector {
                                 Some("no step definition matches this step".to_string()),
                             ),
                             event::Step::Failed(_, _, _, e) => {
-                                (Verdict::Failed, Some(step_error(&e)))
+                                let e = step_error(&e);
+                                if e.starts_with(world::NOT_APPLICABLE) {
+                                    (Verdict::NotApplicable, Some(e))
+                                } else {
+                                    (Verdict::Failed, Some(e))
+                                }
                             }
                             event::Step::Started => unreachable!("handled above"),
                         };
@@ -517,6 +522,8 @@ impl Collector {
                     Verdict::Failed
                 } else if r.steps.iter().any(|s| s.verdict == Verdict::Skipped) {
                     Verdict::Skipped
+                } else if r.steps.iter().any(|s| s.verdict == Verdict::NotApplicable) {
+                    Verdict::NotApplicable
                 } else {
                     Verdict::Passed
                 };
@@ -525,6 +532,7 @@ impl Collector {
                         Verdict::Passed => "ok  ",
                         Verdict::Failed => "FAIL",
                         Verdict::Skipped => "SKIP",
+                        Verdict::NotApplicable => "N/A ",
                     };
                     println!(
                         "{mark} {} › {} ({:.0} ms)",

@@ -25,20 +25,37 @@ pub fn anchor(s: &ScenarioResult) -> String {
     format!("s-{file}-{}", s.line)
 }
 
+/// A scenario's or a step's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     Passed,
     Failed,
+    /// No step definition matched a step.
     Skipped,
+    /// A premise of the scenario does not hold for this target (a fault injected at a provider
+    /// the hub under test did not call): nothing was judged, and the step says why.
+    #[serde(rename = "NOT APPLICABLE")]
+    NotApplicable,
 }
 
 impl Verdict {
+    /// In Cucumber JSON's words (`not applicable` is `skipped` there).
     fn lower(self) -> &'static str {
         match self {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
-            Verdict::Skipped => "skipped",
+            Verdict::Skipped | Verdict::NotApplicable => "skipped",
+        }
+    }
+
+    /// As reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Passed => "PASSED",
+            Verdict::Failed => "FAILED",
+            Verdict::Skipped => "SKIPPED",
+            Verdict::NotApplicable => "NOT APPLICABLE",
         }
     }
 }
@@ -123,7 +140,11 @@ impl RunReport {
     }
     /// Whether the run passed: every scenario passed and nothing else went wrong.
     pub fn passed(&self) -> bool {
-        self.errors.is_empty() && self.scenarios.iter().all(|s| s.verdict == Verdict::Passed)
+        self.errors.is_empty()
+            && self
+                .scenarios
+                .iter()
+                .all(|s| matches!(s.verdict, Verdict::Passed | Verdict::NotApplicable))
     }
     /// Latency per party over every exchange of the run (control API calls aside).
     pub fn latencies(&self) -> Vec<Latency> {
@@ -176,7 +197,7 @@ impl RunReport {
             "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
             self.scenarios.len(),
             self.count(Verdict::Failed),
-            self.count(Verdict::Skipped),
+            self.count(Verdict::Skipped) + self.count(Verdict::NotApplicable),
             self.duration_ms / 1000.0
         );
         for (file, feature, scenarios) in self.features() {
@@ -186,7 +207,7 @@ impl RunReport {
                 .count();
             let skipped = scenarios
                 .iter()
-                .filter(|s| s.verdict == Verdict::Skipped)
+                .filter(|s| matches!(s.verdict, Verdict::Skipped | Verdict::NotApplicable))
                 .count();
             let time: f64 = scenarios.iter().map(|s| s.duration_ms).sum::<f64>() / 1000.0;
             let _ = writeln!(
@@ -218,7 +239,7 @@ impl RunReport {
                 );
                 match s.verdict {
                     Verdict::Passed => x.push_str("/>\n"),
-                    Verdict::Skipped => {
+                    Verdict::Skipped | Verdict::NotApplicable => {
                         let _ = writeln!(
                             x,
                             "><skipped message=\"{}\"/></testcase>",
@@ -323,11 +344,12 @@ impl RunReport {
         }
         let _ = writeln!(
             m,
-            "\n**{}**: {} passed, {} failed, {} skipped\n",
+            "\n**{}**: {} passed, {} failed, {} skipped, {} not applicable\n",
             if self.passed() { "PASSED" } else { "FAILED" },
             self.count(Verdict::Passed),
             self.count(Verdict::Failed),
-            self.count(Verdict::Skipped)
+            self.count(Verdict::Skipped),
+            self.count(Verdict::NotApplicable)
         );
         for e in &self.errors {
             let _ = writeln!(m, "- error: {e}");
@@ -343,7 +365,7 @@ impl RunReport {
                 let _ = writeln!(
                     m,
                     "- {} `{}:{}` {} — {}",
-                    s.verdict.lower().to_uppercase(),
+                    s.verdict.name(),
                     s.file,
                     s.line,
                     s.name,
@@ -453,7 +475,10 @@ mod tests {
         let html = r.html();
         assert!(html.contains("FAILED") && html.contains("&lt;&amp;&gt;") && !html.contains("<&>"));
         let md = r.markdown();
-        assert!(md.contains("1 passed, 1 failed, 0 skipped") && md.contains("seed: 42"));
+        assert!(
+            md.contains("1 passed, 1 failed, 0 skipped, 0 not applicable")
+                && md.contains("seed: 42")
+        );
         assert!(
             md.contains("platform clock: 2026-11-22T09:00:00Z") && md.contains("order: random:7")
         );

@@ -11,6 +11,15 @@ use crate::citizen::{Citizen, Outcome};
 use crate::exchange::{self, Answer, Exchange};
 use crate::target::Target;
 
+/// Begins the error of a step whose premise does not hold for this target: the scenario is
+/// NOT APPLICABLE, not FAILED (see [`not_applicable`]).
+pub const NOT_APPLICABLE: &str = "NOT APPLICABLE: ";
+
+/// A step's error saying the scenario's premise does not hold, and why.
+pub fn not_applicable(why: impl std::fmt::Display) -> String {
+    format!("{NOT_APPLICABLE}{why}")
+}
+
 /// Said by every step that needs a control API an external party does not have (certification
 /// then asks a human to REVIEW, rather than FAIL, the requirement).
 pub const NEEDS_CONTROL: &str = "simulator control API";
@@ -77,6 +86,8 @@ pub struct BenchWorld {
     pub kept: HashMap<String, String>,
     /// Control URLs to `DELETE` when the scenario ends (faults, clocks it set).
     pub cleanup: Vec<String>,
+    /// The simulated parties a step of this scenario put a fault on.
+    pub faulted: Vec<String>,
     /// This scenario's id, sent with every request (`X-Bench-Scenario`) and followed by the
     /// simulated parties into their journals; "the journals … are cleared" takes a new one.
     pub trace: String,
@@ -116,6 +127,7 @@ impl BenchWorld {
             sla_waived: None,
             kept: HashMap::new(),
             cleanup: Vec::new(),
+            faulted: Vec::new(),
             serial: false,
         })
     }

@@ -2,8 +2,9 @@
 //! (`simulators serve`, on the registry's ports), reached only over HTTP:
 //! - the whole platform served by one process, every party external
 //!   (`scenarios/targets/self-external.toml`, the scenarios not tagged `@control`);
-//! - each role's party alone (`simulators serve --only PARTY`), marked external, the runner
-//!   simulating the others on the registry's ports; and the same party deviating is caught.
+//! - each role's party alone (`simulators serve --only PARTY`: providers, hubs, broker,
+//!   identity provider, service providers), marked external, the runner simulating the others
+//!   on the registry's ports; and the same party deviating is caught.
 //!
 //! The ports are fixed, so the tests of this file take turns.
 
@@ -132,7 +133,15 @@ const ALONE: &[(&str, &str, &str)] = &[
         "broker-accepts-reused-code",
     ),
     ("idp-impots", "@idp or @signin", "idp-omits-nonce"),
+    // The journeys read the simulated hubs' and providers' journals, and move the simulated
+    // parties' clocks; the service provider, alone and external, runs on the same clock.
+    ("sp-marche", "@marche", "marche-accepts-refused-vigilance"),
+    ("sp-creche", "@creche", "creche-ignores-aeeh"),
 ];
+
+/// The clock the parties served alone start on, the profiles' (the journeys set the simulated
+/// parties' clocks to it; an ID token of theirs must not look expired to the one served).
+const CLOCK: &str = "2026-11-22T09:00:00Z";
 
 /// The scenarios that need the hub's own control API (its journal; a token minted with a rate
 /// limit): with the hub external they stop on that precondition, and say so.
@@ -170,7 +179,7 @@ fn alone_profile(dir: &Path, party: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("self-external.toml has no [parties.{party}]"));
     let block = block.split("\n#").next().unwrap_or(block);
     let text = format!(
-        "description = \"{party} alone in its own process, judged as an external party\"\n\n[platform]\nports = \"fixed\"\nseed = 42\ncitizens = 10000\ncompanies = 2000\nclock = \"now\"\n# The served hubs wait 10 s for a provider (scenarios/hubs.toml): a stall must outlast it.\nhub_provider_timeout_ms = 10000\n\n[parties.{block}\n"
+        "description = \"{party} alone in its own process, judged as an external party\"\n\n[platform]\nports = \"fixed\"\nseed = 42\ncitizens = 10000\ncompanies = 2000\nclock = \"{CLOCK}\"\n# The served hubs wait 10 s for a provider (scenarios/hubs.toml): a stall must outlast it.\nhub_provider_timeout_ms = 10000\n\n[parties.{block}\n"
     );
     let path = dir.join(format!("{party}-alone.toml"));
     std::fs::write(&path, text).expect("profile written");
@@ -186,7 +195,7 @@ fn each_roles_party_alone_in_its_process_passes_its_scenarios() {
         let profile = alone_profile(dir.path(), party);
         let profile = profile.to_str().expect("a UTF-8 path");
         {
-            let _served = Served::start(&["--only", party]);
+            let _served = Served::start(&["--only", party, "--clock", CLOCK]);
             let (ran, failed) = judged(profile, tags);
             if ran == 0 {
                 problems.push(format!("{party}: {tags} selected no scenario"));
@@ -198,7 +207,7 @@ fn each_roles_party_alone_in_its_process_passes_its_scenarios() {
             );
         }
         // The same party deviating: the same scenarios notice, external as it is.
-        let _served = Served::start(&["--only", party, "--defect", defect]);
+        let _served = Served::start(&["--only", party, "--clock", CLOCK, "--defect", defect]);
         let (_, caught) = judged(profile, tags);
         if judgeable(caught).is_empty() {
             problems.push(format!("{party} with {defect}: every scenario passed"));

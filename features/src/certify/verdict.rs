@@ -88,8 +88,16 @@ pub fn judge(req: &Requirement, results: &[&ScenarioResult]) -> (Outcome, String
         .filter(|s| s.verdict == Verdict::Failed)
         .collect();
     if failed.is_empty() {
-        if results.iter().all(|s| s.verdict == Verdict::Skipped) {
-            return (Outcome::Skipped, "its scenarios were skipped".into());
+        if results.iter().all(|s| s.verdict != Verdict::Passed) {
+            let why = results
+                .iter()
+                .map(|s| format!("{}: {}", s.name, s.failure().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return (
+                Outcome::Skipped,
+                format!("nothing of it could be judged ({why})"),
+            );
         }
         return (Outcome::Passed, String::new());
     }
@@ -181,6 +189,14 @@ mod tests {
         assert_eq!(judge(&must, &[&ok, &bad]).0, Outcome::Failed);
         assert_eq!(judge(&requirement(false), &[&bad]).0, Outcome::Warning);
         assert_eq!(judge(&must, &[]).0, Outcome::Skipped);
+        let moot = result(
+            Verdict::NotApplicable,
+            Some("NOT APPLICABLE: insee got no call"),
+        );
+        assert_eq!(judge(&must, &[&ok, &moot]).0, Outcome::Passed);
+        let (v, why) = judge(&must, &[&moot]);
+        assert_eq!(v, Outcome::Skipped);
+        assert!(why.contains("insee got no call"), "{why}");
         assert_eq!(judge(&must, &[&ok, &control]).0, Outcome::Review);
         assert_eq!(judge(&must, &[&control, &bad]).0, Outcome::Failed);
         let manual = Requirement {

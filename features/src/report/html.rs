@@ -28,8 +28,9 @@ fn language(s: &ScenarioResult) -> &'static str {
     if french { "fr" } else { "en" }
 }
 
+/// The verdict's CSS class (its name, spaces as `-`).
 fn verdict_name(v: Verdict) -> String {
-    format!("{v:?}").to_uppercase()
+    v.name().replace(' ', "-")
 }
 
 impl RunReport {
@@ -83,7 +84,8 @@ impl RunReport {
             p {
                 span.badge.PASSED { (self.count(Verdict::Passed)) " passed" } " "
                 span.badge.FAILED { (self.count(Verdict::Failed)) " failed" } " "
-                span.badge.SKIPPED { (self.count(Verdict::Skipped)) " skipped" }
+                span.badge.SKIPPED { (self.count(Verdict::Skipped)) " skipped" } " "
+                span.badge.NOT-APPLICABLE { (self.count(Verdict::NotApplicable)) " not applicable" }
             }
             @for e in &self.errors { div.err role="alert" { (e) } }
         }
@@ -120,7 +122,7 @@ fn scenario(s: &ScenarioResult) -> Markup {
     html! {
         details id=(super::anchor(s)) open[s.verdict != Verdict::Passed] lang=(language(s)) {
             summary {
-                span class={ "badge " (v) } { (v) } " " (s.name) " "
+                span class={ "badge " (v) } { (s.verdict.name()) } " " (s.name) " "
                 span.muted lang="en" { "line " (s.line) " · " (format!("{:.0}", s.duration_ms)) " ms · " (tags.join(" ")) }
             }
             div.table-wrap { table.steps {
@@ -130,7 +132,7 @@ fn scenario(s: &ScenarioResult) -> Markup {
                     @for st in &s.steps {
                         @let sv = verdict_name(st.verdict);
                         tr {
-                            td class=(sv) lang="en" { (st.verdict.lower()) }
+                            td class=(sv) lang="en" { (st.verdict.name().to_lowercase()) }
                             td { b { (st.keyword.trim()) } " " (st.text) }
                             td.muted { (format!("{:.0}", st.duration_ms)) " ms" }
                         }
@@ -181,7 +183,7 @@ body{font-family:system-ui,sans-serif;margin:0;color:#161616;line-height:1.45}
 header{border-bottom:1px solid #ddd;padding:.8rem 1rem}.brand{font-weight:700;border-left:.4rem solid #000091;padding-left:.6rem}
 main{margin:1rem auto;max-width:80rem;padding:0 1rem}main:focus{outline:none}
 h1{font-size:1.6rem;overflow-wrap:anywhere}.muted{color:#595959}
-.PASSED{color:#18753c}.FAILED{color:#ce0500}.SKIPPED,.WARNING{color:#a33900}.REVIEW,.WAIVED{color:#6e445a}
+.PASSED{color:#18753c}.FAILED{color:#ce0500}.SKIPPED,.WARNING,.NOT-APPLICABLE{color:#a33900}.REVIEW,.WAIVED{color:#6e445a}
 .badge{font-weight:700;padding:.1rem .4rem;border-radius:.2rem;background:#f6f6f6;white-space:nowrap}dt{font-weight:700}
 details{border:1px solid #ddd;border-radius:.3rem;margin:.4rem 0;padding:.3rem .6rem}
 summary{cursor:pointer;overflow-wrap:anywhere}table{border-collapse:collapse}

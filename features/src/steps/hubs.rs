@@ -214,8 +214,12 @@ async fn anonymous(w: &mut BenchWorld, who: String) -> Step {
 #[then(expr = "the hub answers {int} with error code {string}")]
 #[then(expr = "le hub répond {int} avec le code d'erreur {string}")]
 async fn hub_error(w: &mut BenchWorld, status: u16, code: String) -> Step {
-    let a = w.last()?;
+    // Cloned: reading the journals for the premise makes other requests.
+    let a = w.last()?.clone();
     let got = text_of(&a.json["errors"][0]["code"]);
+    if a.status != status || got != code {
+        premise_holds(w).await?;
+    }
     ensure(a.status == status && got == code, || {
         format!("expected {status} {code}, got {}", a.describe())
     })?;
@@ -223,6 +227,20 @@ async fn hub_error(w: &mut BenchWorld, status: u16, code: String) -> Step {
     ensure(e["title"].is_string() && e["detail"].is_string(), || {
         format!("hub errors carry title and detail: {}", a.describe())
     })
+}
+
+/// A scenario that puts a fault on a provider judges how the hub maps that provider's failure:
+/// if the hub never called the provider in this scenario (it answered from a cache of its own,
+/// or from another source), there was nothing to map, and the verdict is NOT APPLICABLE.
+async fn premise_holds(w: &mut BenchWorld) -> Step {
+    for party in w.faulted.clone() {
+        if super::common::journal(w, &party).await?.is_empty() {
+            return Err(crate::world::not_applicable(format!(
+                "{party} was made to fail, but its journal shows the hub did not call it in this scenario: how the hub maps {party}'s failure could not be observed"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[then("the answer carries the RateLimit headers")]
