@@ -209,24 +209,22 @@ fn each_deviation_fails_the_scenario_that_checks_it() {
 }
 
 /// A login page that needs JavaScript to submit: the HTTP citizen cannot sign in on it, the
-/// profile's `driver = "browser"` (headless Chromium) can. The `@idp` scenarios only: through
-/// the broker (`prompt=login`), oidc-provider shows its login page again after the browser's
-/// sign-in, which is not understood yet (issue #13's note).
+/// profile's `driver = "browser"` (headless Chromium) can, directly and through the broker.
 #[test]
 fn a_login_page_that_needs_javascript_passes_with_the_browser_driver() {
     let js = [("JS_LOGIN", "1")];
-    let (_, over_http) = run_with(&js, "", "@idp");
+    let (_, over_http) = run_with(&js, "", "@idp or @signin");
     assert!(
         !over_http.is_empty(),
         "the page that needs JavaScript was signed in on over HTTP: the test proves nothing"
     );
     let browser = "[parties.idp-impots.login]\ndriver = \"browser\"\n";
-    let (ran, failures) = run_with(&js, browser, "@idp");
+    let (ran, failures) = run_with(&js, browser, "@idp or @signin");
     assert!(
         failures.is_empty(),
         "with the browser driver: {failures:#?}"
     );
-    assert!(ran >= 2, "only {ran} scenarios ran");
+    assert!(ran >= 6, "only {ran} scenarios ran");
 }
 
 /// Certifies oidc-provider (started with `deviation`) for the identity-provider role; gives

@@ -120,7 +120,8 @@ provider.use(async (ctx, next) => {
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     result = { consent: { grantId: await grant.save() } };
   }
-  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  // Merged: the consent step keeps the login it follows (FranceConnect asks prompt=login).
+  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
   ctx.status = 303;
   ctx.set('Location', to);
 });
