@@ -29,10 +29,50 @@ pub enum Command {
     /// Starts every party (or one) and the API catalogue, until Ctrl-C.
     Serve(ServeArgs),
     /// Generates the population and prints its size and fingerprint (same seed, same fingerprint).
-    Population(ServeArgs),
+    Population(PopulationArgs),
     /// Prints the JWT of every token the hubs register at start (`hubs.toml`), for curl or for
     /// a target profile that reaches these hubs as external ones.
     Tokens(ServeArgs),
+}
+
+/// `population [export …]`: the summary, or the rows of one kind.
+#[derive(Debug, Args, Clone, Default)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PopulationArgs {
+    /// `export`: the rows of one kind, for other tools.
+    #[command(subcommand)]
+    pub action: Option<PopulationAction>,
+    /// The population to summarise.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// What `population` does besides its summary.
+#[derive(Debug, Subcommand, Clone)]
+pub enum PopulationAction {
+    /// Writes citizens, households or companies as CSV or JSON lines (the same the simulated
+    /// parties serve for the same seed), e.g. to feed k6 or Gatling.
+    Export(Box<ExportArgs>),
+}
+
+/// `population export`'s options.
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(long, value_enum)]
+    pub kind: crate::population::export::Kind,
+    /// Keep the rows where `field=value` (or `field!=value`); repeatable, all must hold.
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    pub conditions: Vec<String>,
+    /// The format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: crate::population::export::Format,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The population (seed, sizes, configuration).
+    #[command(flatten)]
+    pub population: ServeArgs,
 }
 
 /// Options of `serve` and `population`.
@@ -113,40 +153,76 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     match cli.command {
-        Some(Command::Population(args)) => population(&args),
+        Some(Command::Population(PopulationArgs {
+            action: Some(PopulationAction::Export(args)),
+            ..
+        })) => export(&args),
+        Some(Command::Population(args)) => population(&args.serve),
         Some(Command::Tokens(args)) => tokens(&args),
         Some(Command::Serve(args)) => runtime.block_on(serve(&args)),
         None => runtime.block_on(serve(&cli.serve)),
     }
 }
 
-fn population(args: &ServeArgs) -> i32 {
-    let cfg = match args.config() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let personas = match cfg
+/// The population `args` configure, and its seed.
+fn generated(args: &ServeArgs) -> Result<(Population, u64), String> {
+    let cfg = args.config()?;
+    let personas = cfg
         .population
         .personas
         .as_deref()
         .map(PersonaFile::load)
         .transpose()
-    {
-        Ok(p) => p,
+        .map_err(|e| e.to_string())?;
+    let p = Population::generate(&cfg.population.generator(), personas.as_ref());
+    Ok((p, cfg.population.seed))
+}
+
+fn export(args: &ExportArgs) -> i32 {
+    use crate::population::export;
+    let written = export::Selection::parse(&args.conditions, args.kind).and_then(|selection| {
+        let (p, _) = generated(&args.population)?;
+        export::write(
+            args.kind,
+            &export::rows(&p, args.kind, &selection),
+            args.format,
+        )
+    });
+    let bytes = match written {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    let done = match &args.out {
+        Some(path) => std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes).map_err(|e| e.to_string())
+        }
+    };
+    match done {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn population(args: &ServeArgs) -> i32 {
     let started = std::time::Instant::now();
-    let p = Population::generate(&cfg.population.generator(), personas.as_ref());
+    let (p, seed) = match generated(args) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let took = started.elapsed();
     println!(
         "seed {} — {} citizens in {} households, {} companies, generated in {:.0} ms\nfingerprint {}",
-        cfg.population.seed,
+        seed,
         p.citizens.len(),
         p.households.len(),
         p.companies.len(),

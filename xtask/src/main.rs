@@ -2,7 +2,9 @@
 //!
 //! - `serve [--only PARTY] [--config FILE] [--seed N] [--citizens N] [--companies N]`: runs the
 //!   simulated platform until Ctrl-C.
-//! - `population [...]`: generates the population, prints its size and fingerprint.
+//! - `population [...]`: generates the population, prints its size and fingerprint;
+//!   `population export --kind citizens|households|companies [--where F=V] [--format csv|jsonl]`
+//!   writes its rows for other tools.
 //! - `test [ARGS]`: installs what the tests need (Python's `jwcrypto`, for the JOSE interop
 //!   tests) if it is missing, then runs `cargo test --workspace [ARGS]`.
 //! - `bench [NAME]`: runs the criterion benchmarks and prints the ratios against their baselines.
@@ -37,8 +39,9 @@ struct Xtask {
 enum Task {
     /// Runs the simulated platform (every party, or --only one) until Ctrl-C.
     Serve(ServeArgs),
-    /// Generates the population and prints its size and fingerprint.
-    Population(ServeArgs),
+    /// Generates the population and prints its size and fingerprint; `population export` writes
+    /// its rows (CSV or JSON lines) for other tools.
+    Population(simulators::cli::PopulationArgs),
     /// Installs the test tools if missing (Python's jwcrypto), then runs `cargo test --workspace`.
     Test {
         /// Passed to `cargo test` (e.g. a test name filter).

@@ -16,6 +16,7 @@
 //! assert_eq!(a.company_by_siren(&company.siren).unwrap().id, company.id);
 //! ```
 
+pub mod export;
 pub mod generate;
 pub mod ids;
 pub mod model;
