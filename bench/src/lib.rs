@@ -9,6 +9,8 @@
 //! # }
 //! ```
 
+pub mod load;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

@@ -11,12 +11,14 @@
 //! - `conform [--target P] [--tags …] [--list]`: the Gherkin suite against a target profile.
 //! - `certify --role R [--variant V] [--target P] [--waivers F]`: a role's certification plan and
 //!   its signed certificate; `certify verify FILE [--trust JWK]` checks one offline.
+//! - `load PROFILE [--out DIR]`: a load profile against the embedded platform, with thresholds.
 //! - `image [--debug] [--tag T]`: the simulators' container image, built locally.
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
 mod certify;
 mod image;
+mod load;
 mod screenshots;
 mod test_tools;
 #[cfg(test)]
@@ -58,6 +60,9 @@ enum Task {
     /// Runs a role's certification plan against a target and writes a signed certificate;
     /// `certify verify FILE` checks one offline.
     Certify(certify::CertifyArgs),
+    /// Runs a load profile (scenarios/load/) against the embedded platform and checks its
+    /// thresholds.
+    Load(load::LoadArgs),
     /// Builds the simulators' container image locally (deploy/Dockerfile, no registry).
     Image(image::ImageArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
@@ -144,6 +149,7 @@ fn main() {
         Task::Conform(args) => conform(args),
         Task::Certify(args) => certify::run(args, workspace_root()),
         Task::Image(args) => image::run(args, &workspace_root()),
+        Task::Load(args) => load::run(args, &workspace_root()),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {

@@ -17,7 +17,8 @@ use super::{Citizen, Company, Household, Population};
 use crate::party::ids;
 
 /// What is exported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Every person, adult or child.
     Citizens,
@@ -41,6 +42,11 @@ pub enum Format {
 pub struct Row(Vec<(&'static str, String)>);
 
 impl Row {
+    /// Its fields and values, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
     /// A field's value.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0
