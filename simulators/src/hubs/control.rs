@@ -122,6 +122,10 @@ struct JournalFilter {
     jti: Option<String>,
     recipient: Option<String>,
     scenario: Option<String>,
+    /// Entries after this sequence number only.
+    since: Option<u64>,
+    /// At most this many entries (the oldest first); `limit=0` gives only `last_seq`.
+    limit: Option<usize>,
 }
 
 async fn hub_journal(
@@ -143,9 +147,11 @@ async fn hub_journal(
                 .is_none_or(|r| e.recipient.as_ref() == Some(r))
         })
         .filter(|e| f.scenario.is_none() || e.scenario == f.scenario)
+        .filter(|e| f.since.is_none_or(|s| e.seq > s))
+        .take(f.limit.unwrap_or(usize::MAX))
         .collect();
     json_response(
         StatusCode::OK,
-        &json!({"party": h.core.id, "entries": entries}),
+        &json!({"party": h.core.id, "last_seq": h.journal.last_seq(), "entries": entries}),
     )
 }

@@ -64,6 +64,10 @@ impl HubJournal {
         }
         inner.1.push_back(e);
     }
+    /// The sequence number of the last entry recorded (0: none yet).
+    pub fn last_seq(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
     /// Every entry, oldest first.
     pub fn entries(&self) -> Vec<HubEntry> {
         self.inner
