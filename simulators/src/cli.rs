@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// Override the platform clock's start (RFC 3339), as a target profile pins it.
     #[arg(long)]
     pub clock: Option<String>,
+    /// Reach every party at the host named by its id, on its registry port (`http://insee:7101`):
+    /// the parties split over hosts as Kubernetes Services named after them (`deploy/k8s/`).
+    #[arg(long)]
+    pub service_hosts: bool,
 }
 
 impl ServeArgs {
@@ -135,6 +139,11 @@ impl ServeArgs {
                 format!("--clock {c:?} is not an RFC 3339 instant (e.g. 2026-11-22T09:00:00Z)")
             })?;
             cfg.clock = Some(c.clone());
+        }
+        if self.service_hosts {
+            for p in crate::party::REGISTRY {
+                cfg.hosts.insert(p.id.to_string(), p.id.to_string());
+            }
         }
         Ok(cfg)
     }

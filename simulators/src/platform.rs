@@ -81,6 +81,11 @@ pub struct PlatformConfig {
     /// started here, and the simulated parties reach them at that URL.
     #[serde(default)]
     pub external: BTreeMap<String, String>,
+    /// Where the simulated parties of a platform split over hosts (one process per party, as
+    /// Kubernetes Deployments) reach each other: id → host name, each on its `[ports]` port. A
+    /// party started with `--only` names itself by its own entry (its issuer, its callbacks).
+    #[serde(default)]
+    pub hosts: BTreeMap<String, String>,
     /// How long the simulated hubs wait for a provider, overriding the hubs' file.
     #[serde(default)]
     pub hub_provider_timeout_ms: Option<u64>,
@@ -254,6 +259,7 @@ impl Default for PlatformConfig {
             free_ports: false,
             external: BTreeMap::new(),
             external_hub_tokens: BTreeMap::new(),
+            hosts: BTreeMap::new(),
             hub_provider_timeout_ms: None,
             defects: Vec::new(),
         }
@@ -369,6 +375,13 @@ impl Platform {
         let started = Instant::now();
         let files = Files::load(config)?;
         let plan = start::plan(config, &files);
+        let known = |p: &str| plan.iter().any(|(id, _)| id == p);
+        if let Some(p) = config.hosts.keys().find(|p| !known(p)) {
+            return Err(StartError::UnknownParty(
+                format!("[hosts] {p}"),
+                plan.iter().map(|(id, _)| id.to_string()).collect(),
+            ));
+        }
         if let Some(o) = only {
             if !plan.iter().any(|(id, _)| id == o) {
                 return Err(StartError::UnknownParty(
@@ -402,7 +415,18 @@ impl Platform {
             for d in config.defects.iter().filter(|d| *d.party() == app.core.id) {
                 app.core.defects.enable(*d);
             }
-            parties.push(serve_party(app, listener, &shutdown).map_err(StartError::Io)?);
+            let running = match (
+                config.hosts.get(app.core.id.as_str()),
+                urls.get(app.core.id.as_str()),
+            ) {
+                // Reached by another name than the one it listens on (parties split over hosts).
+                (Some(_), Some(url)) => {
+                    let url = url.clone();
+                    crate::http::serve_party_as(app, listener, url, &shutdown)
+                }
+                _ => serve_party(app, listener, &shutdown),
+            };
+            parties.push(running.map_err(StartError::Io)?);
         }
         // Catalogue order is the plan's: providers, hubs, identity, service providers.
         parties.sort_by_key(|p| plan.iter().position(|(id, _)| *id == p.id));

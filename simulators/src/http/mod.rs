@@ -250,8 +250,19 @@ pub fn serve_party(
     listener: TcpListener,
     shutdown: &Shutdown,
 ) -> std::io::Result<RunningParty> {
+    let base_url = format!("http://{}", reachable(listener.local_addr()?));
+    serve_party_as(app, listener, base_url, shutdown)
+}
+
+/// Serves a party on `listener` until `shutdown`, reached at `base_url` (a host name other
+/// than the one it listens on: a Service's, when parties are split over hosts).
+pub fn serve_party_as(
+    app: PartyApp,
+    listener: TcpListener,
+    base_url: String,
+    shutdown: &Shutdown,
+) -> std::io::Result<RunningParty> {
     let addr = reachable(listener.local_addr()?);
-    let base_url = format!("http://{addr}");
     let control = ControlState {
         core: app.core.clone(),
         reset: app.reset.clone(),

@@ -128,25 +128,34 @@ pub(super) async fn bind_plan(
             let port = listener.local_addr().map_err(StartError::Io)?.port();
             urls.insert(
                 id.clone(),
-                format!("http://{}:{port}", advertised(&config.host)),
+                format!("http://{}:{port}", host_of(config, &id)),
             );
             listeners.insert(id, listener);
         } else {
-            urls.insert(id, format!("http://{}:{port}", advertised(&config.host)));
+            urls.insert(
+                id.clone(),
+                format!("http://{}:{port}", host_of(config, &id)),
+            );
         }
     }
     // Parties that do not run here (not configured, or not built yet) are reached at their
     // configured address.
     for p in party::REGISTRY {
-        urls.entry(p.id.to_string()).or_insert_with(|| {
-            format!(
-                "http://{}:{}",
-                advertised(&config.host),
-                config.ports.of(&p.id)
-            )
-        });
+        let id = p.id.to_string();
+        let url = format!("http://{}:{}", host_of(config, &id), config.ports.of(&p.id));
+        urls.entry(id).or_insert(url);
     }
     Ok((listeners, urls))
+}
+
+/// The host `id` is reached at: its `[hosts]` entry (parties split over hosts), else the
+/// host they all listen on.
+fn host_of<'a>(config: &'a PlatformConfig, id: &str) -> &'a str {
+    config
+        .hosts
+        .get(id)
+        .map(String::as_str)
+        .unwrap_or_else(|| advertised(&config.host))
 }
 
 /// The host the parties' URLs name: listening on every interface (`0.0.0.0` in a container

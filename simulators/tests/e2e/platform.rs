@@ -1,6 +1,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use simulators::party::PartyId;
 use simulators::platform::{Platform, PlatformConfig, StartError};
 
 use crate::common::Bench;
@@ -93,6 +94,61 @@ async fn a_single_party_can_run_alone_and_agrees_with_the_full_platform() {
     ));
     full.shutdown().await;
     alone.shutdown().await;
+}
+
+/// Parties split over hosts (one process each, as Kubernetes Deployments behind Services
+/// named after them) reach each other at their `[hosts]` names and registry ports.
+#[tokio::test]
+async fn parties_split_over_hosts_reach_each_other_by_name() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut cfg = PlatformConfig::ephemeral();
+    cfg.ports.set(PartyId::INSEE, port);
+    // `localhost` stands for the Service name: another name than the one the hub listens on.
+    cfg.hosts.insert("insee".into(), "localhost".into());
+    let insee = Platform::start(&cfg, Some("insee")).await.unwrap();
+    assert_eq!(
+        insee.parties[0].base_url,
+        format!("http://localhost:{port}")
+    );
+    let hub = Platform::start(&cfg, Some("api-entreprise")).await.unwrap();
+    let siren = &hub.population.companies[40].siren;
+    let base = &hub.parties[0].base_url;
+    let http = reqwest::Client::new();
+    let minted: serde_json::Value = http
+        .post(format!("{base}/_control/tokens"))
+        .json(&serde_json::json!({"scopes": ["unites_legales_etablissements_insee"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let journal = format!("{base}/_control/hub-journal");
+    let answer = http
+        .get(format!(
+            "{}/v4/insee/sirene/unites_legales/{siren}?recipient=13002526500013&context=test&object=hosts",
+            hub.parties[0].base_url
+        ))
+        .bearer_auth(minted["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    let v: serde_json::Value = reqwest::get(&journal).await.unwrap().json().await.unwrap();
+    let url = v["entries"][0]["provider_calls"][0]["url"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(url.starts_with(&format!("http://localhost:{port}/")), "{v}");
+    let mut bad = PlatformConfig::ephemeral();
+    bad.hosts.insert("nope".into(), "x".into());
+    assert!(matches!(
+        Platform::start(&bad, None).await,
+        Err(StartError::UnknownParty(..))
+    ));
+    insee.shutdown().await;
+    hub.shutdown().await;
 }
 
 #[test]
