@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bench::load::{LoadProfile, run};
+use bench::load::{LoadProfile, LoadReport, Platform, run};
 use simulators::population::{Population, PopulationConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -59,7 +59,7 @@ async fn a_slow_server_cannot_hide_its_queue() {
         "[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 100\nduration = \"1s\"\nmax_vus = 1\n\n[[journey]]\nname = \"slow\"\nparty = \"slow\"\npath = \"/\"\nthresholds = [\"p(99) < 500ms\"]\n",
     );
     let urls = HashMap::from([("slow".to_string(), url)]);
-    let report = run(&p, &urls, &population(), &HashMap::new(), &|_| {})
+    let report = run(&p, &Platform::new(&urls, &population()), &|_| {})
         .await
         .expect("the run");
     let m = &report.journeys[0];
@@ -76,7 +76,7 @@ async fn a_slow_server_cannot_hide_its_queue() {
     let breaches = report.breaches();
     assert_eq!(breaches.len(), 1, "{breaches:?}");
     assert!(
-        breaches[0].starts_with("slow: p(99) < 500ms (measured"),
+        breaches[0].starts_with("journey slow: p(99) < 500ms (measured"),
         "{breaches:?}"
     );
 }
@@ -88,7 +88,7 @@ async fn data_rows_fill_the_path_and_errors_are_counted() {
         "thresholds = [\"error_rate < 1%\"]\n[arrivals]\nexecutor = \"ramping-arrival-rate\"\nstart_rate = 0\nstages = [{ duration = \"1s\", target = 100 }]\n\n[[journey]]\nname = \"companies\"\nparty = \"x\"\npath = \"/{siren}\"\ndata = { kind = \"companies\", where = [\"diffusion=diffusible\"] }\nexpect = [404]\n",
     );
     let urls = HashMap::from([("x".to_string(), url)]);
-    let report = run(&p, &urls, &population(), &HashMap::new(), &|_| {})
+    let report = run(&p, &Platform::new(&urls, &population()), &|_| {})
         .await
         .expect("the run");
     let m = &report.journeys[0];
@@ -103,13 +103,58 @@ async fn data_rows_fill_the_path_and_errors_are_counted() {
     assert_eq!(report.breaches().len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn shards_merge_into_the_figures_of_one_run() {
+    let url = slow_server(Duration::from_millis(1)).await;
+    let whole = profile(
+        "thresholds = [\"p(99) < 1s\", \"max < 1us\"]\n[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 60\nduration = \"1s\"\n\n[[journey]]\nname = \"one\"\nparty = \"x\"\npath = \"/\"\n",
+    );
+    let urls = HashMap::from([("x".to_string(), url)]);
+    let population = population();
+    let mut shards = Vec::new();
+    for i in 0..3 {
+        let p = whole.shard(i, 3);
+        assert_eq!(
+            p.arrivals.offsets(usize::MAX).len(),
+            20,
+            "a third of the rate"
+        );
+        let r = run(&p, &Platform::new(&urls, &population), &|_| {})
+            .await
+            .expect("a shard");
+        // Through JSON, as shards hand their results over.
+        shards.push(LoadReport::read(&r.json()).expect("it reads back"));
+    }
+    let merged = LoadReport::merge(&shards).expect("merged");
+    assert_eq!((merged.shards, merged.all.iterations), (3, 60));
+    let mut sum = shards[0].all.histogram.clone();
+    for s in &shards[1..] {
+        sum.add(&s.all.histogram).unwrap();
+    }
+    assert_eq!(merged.all.histogram, sum, "histograms add exactly");
+    assert_eq!(
+        merged
+            .timeline
+            .seconds
+            .iter()
+            .map(|s| s.iterations)
+            .sum::<u64>(),
+        60
+    );
+    // Thresholds are checked again on the merged figures.
+    assert_eq!(merged.breaches().len(), 1, "{:?}", merged.breaches());
+    assert!(merged.breaches()[0].contains("max < 1us"));
+    let html = merged.html();
+    assert!(html.contains("<svg") && html.contains("role=\"img\"") && html.contains("breached"));
+}
+
 #[tokio::test]
 async fn only_loopback_is_loaded() {
     let p = profile(
         "[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 1\nduration = \"1s\"\n\n[[journey]]\nname = \"away\"\nparty = \"away\"\npath = \"/\"\n",
     );
     let urls = HashMap::from([("away".to_string(), "http://192.0.2.1:80".to_string())]);
-    let e = run(&p, &urls, &population(), &HashMap::new(), &|_| {})
+    let e = run(&p, &Platform::new(&urls, &population()), &|_| {})
         .await
         .expect_err("refused");
     assert!(e.contains("loopback"), "{e}");
@@ -129,8 +174,12 @@ fn profile_mistakes_are_named() {
             "threshold",
         ),
         (
-            "[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 1\nduration = \"1s\"\n[[journey]]\nname=\"a\"\nkind=\"gherkin\"\nparty=\"p\"\npath=\"/\"\n",
-            "raw request journeys",
+            "[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 1\nduration = \"1s\"\n[[journey]]\nname=\"a\"\nscenario=\"features/x.feature: s\"\nparty=\"p\"\npath=\"/\"\n",
+            "not both",
+        ),
+        (
+            "[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 1\nduration = \"1s\"\n[[journey]]\nname=\"a\"\nscenario=\"features/x.feature: s\"\ndata = { kind = \"companies\" }\ncolumns = { siret = \"sirette\" }\n",
+            "fields are",
         ),
     ] {
         std::fs::write(&path, text).expect("written");

@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod forms;
 pub mod judge;
 pub mod list;
+pub mod load;
 pub mod order;
 pub mod profile;
 pub mod report;

@@ -20,7 +20,7 @@ pub struct Listed {
     pub tags: Vec<String>,
 }
 
-fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+pub(crate) fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
@@ -90,7 +90,7 @@ impl Selection {
 }
 
 /// A scenario's tags with its feature's and rule's, without `@`.
-fn all_tags<'a>(
+pub(crate) fn all_tags<'a>(
     feature: &'a gherkin::Feature,
     rule: Option<&'a gherkin::Rule>,
     scenario: &'a gherkin::Scenario,

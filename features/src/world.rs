@@ -114,8 +114,13 @@ impl BenchWorld {
             .ok_or_else(|| {
                 std::io::Error::other("no target: scenarios run through conformance::run")
             })?;
+        Ok(BenchWorld::for_target(target))
+    }
+
+    /// A fresh world on `target` (a load iteration's: scenarios of a run take the run's).
+    pub fn for_target(target: Arc<Target>) -> BenchWorld {
         let trace = new_trace();
-        Ok(BenchWorld {
+        BenchWorld {
             citizen: Citizen::with_trace(trace.clone()).with_logins(target.logins()),
             trace,
             target,
@@ -129,7 +134,7 @@ impl BenchWorld {
             cleanup: Vec::new(),
             faulted: Vec::new(),
             serial: false,
-        })
+        }
     }
 
     /// Fails unless the scenario runs alone: `what` changes a party every scenario shares.
@@ -254,8 +259,12 @@ impl BenchWorld {
         Ok(self.company(who)?.siren.clone())
     }
 
-    /// The head-office SIRET of a company persona.
+    /// The head-office SIRET of a company persona, or the literal 14 digits (a load journey's
+    /// row).
     pub fn siret(&self, persona: &str) -> Result<String, String> {
+        if persona.len() == 14 && persona.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(persona.to_string());
+        }
         Ok(self.company(persona)?.head_office().siret.clone())
     }
 

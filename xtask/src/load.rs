@@ -1,27 +1,43 @@
-//! `cargo xtask load PROFILE [--out DIR]`: a load profile (`scenarios/load/`) against the
-//! embedded platform of its target profile; a line a second while it runs, then the figures,
-//! `load.json`, and a non-zero exit naming every threshold that did not hold.
+//! `cargo xtask load PROFILE [--out DIR] [--shard I/N]`: a load profile (`scenarios/load/`)
+//! against the embedded platform of its target profile; a line a second while it runs, then
+//! the figures, `load.json` and `load.html`, and a non-zero exit naming every threshold that
+//! did not hold. `cargo xtask load merge DIR… [--out DIR]` adds shards' results up exactly.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bench::load::{LoadProfile, LoadReport};
 
 /// `cargo xtask load`'s options.
 #[derive(clap::Args)]
 pub(crate) struct LoadArgs {
-    /// A name in scenarios/load/ (smoke) or a path.
+    /// A name in scenarios/load/ (smoke) or a path; or `merge`, then the shards' directories.
     profile: String,
-    /// Where load.json goes (default: reports/load-<profile>-<time>/).
+    /// With `merge`: the shards' result directories (or their load.json files).
+    shards: Vec<PathBuf>,
+    /// Where load.json and load.html go (default: reports/load-<profile>-<time>/).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run shard I of N (from 0, as a Kubernetes Indexed Job's JOB_COMPLETION_INDEX): 1/N of
+    /// the arrival rate and of the iterations, with a seed of its own.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard {text:?}: write I/N, shards numbered from 0 (0/3, 1/3, 2/3)");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 pub(crate) fn run(args: LoadArgs, root: &Path) -> i32 {
-    let path = if args.profile.ends_with(".toml") || args.profile.contains('/') {
-        PathBuf::from(&args.profile)
-    } else {
-        root.join("scenarios/load")
-            .join(format!("{}.toml", args.profile))
-    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -29,7 +45,18 @@ pub(crate) fn run(args: LoadArgs, root: &Path) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(load(&path, args.out, root)) {
+    let outcome = if args.profile == "merge" {
+        merge(&args.shards, args.out, root)
+    } else {
+        let path = if args.profile.ends_with(".toml") || args.profile.contains('/') {
+            PathBuf::from(&args.profile)
+        } else {
+            root.join("scenarios/load")
+                .join(format!("{}.toml", args.profile))
+        };
+        runtime.block_on(load(&path, args.out, args.shard, root))
+    };
+    match outcome {
         Ok(breaches) if breaches.is_empty() => 0,
         Ok(breaches) => {
             for b in breaches {
@@ -44,8 +71,20 @@ pub(crate) fn run(args: LoadArgs, root: &Path) -> i32 {
     }
 }
 
-async fn load(path: &Path, out: Option<PathBuf>, root: &Path) -> Result<Vec<String>, String> {
-    let profile = bench::load::LoadProfile::load(path)?;
+async fn load(
+    path: &Path,
+    out: Option<PathBuf>,
+    shard: Option<(usize, usize)>,
+    root: &Path,
+) -> Result<Vec<String>, String> {
+    let mut profile = LoadProfile::load(path)?;
+    if let Some((i, n)) = shard {
+        profile = profile.shard(i, n);
+        println!(
+            "shard {i}/{n}: 1/{n} of the arrival rate, seed {}",
+            profile.seed
+        );
+    }
     let target =
         conformance::profile::Profile::find(&profile.target, root).map_err(|e| e.to_string())?;
     println!(
@@ -57,16 +96,11 @@ async fn load(path: &Path, out: Option<PathBuf>, root: &Path) -> Result<Vec<Stri
         profile.max_vus,
         target.name
     );
-    let platform = conformance::target::Target::start(target, &[], root).await?;
-    let urls: HashMap<String, String> = platform.urls.clone().into_iter().collect();
-    let tokens = hub_tokens(root)?;
-    let result = bench::load::run(&profile, &urls, &platform.population, &tokens, &|line| {
-        println!("  {line}")
-    })
-    .await;
+    let platform = Arc::new(conformance::target::Target::start(target, &[], root).await?);
+    let result =
+        conformance::load::run(&profile, platform.clone(), &|line| println!("  {line}")).await;
     platform.stop().await;
     let report = result?;
-    print_summary(&report);
     let dir = out.unwrap_or_else(|| {
         root.join("reports").join(format!(
             "load-{}-{}",
@@ -74,54 +108,82 @@ async fn load(path: &Path, out: Option<PathBuf>, root: &Path) -> Result<Vec<Stri
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         ))
     });
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let file = dir.join("load.json");
-    let text = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
-    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
-    println!("report: {}", file.display());
+    write(&report, &dir)?;
     Ok(report.breaches())
 }
 
-/// The JWT of the first token each hub registers (`scenarios/hubs.toml`): the marketplace's
-/// and the nursery's habilitations.
-fn hub_tokens(root: &Path) -> Result<HashMap<String, String>, String> {
-    let hubs = simulators::hubs::HubsConfig::load(&root.join("scenarios/hubs.toml"))
-        .map_err(|e| e.to_string())?;
-    let now = chrono::Utc::now();
-    let mut out = HashMap::new();
-    for (id, settings) in [
-        (simulators::party::ids::API_ENTREPRISE, &hubs.api_entreprise),
-        (
-            simulators::party::ids::API_PARTICULIER,
-            &hubs.api_particulier,
-        ),
-    ] {
-        let Some(s) = settings else { continue };
-        if let Some(t) = s.tokens.first() {
-            let registry = simulators::hubs::tokens::TokenRegistry::new(s.secret.as_bytes());
-            out.insert(id.to_string(), registry.jwt(t, now));
-        }
+fn merge(shards: &[PathBuf], out: Option<PathBuf>, root: &Path) -> Result<Vec<String>, String> {
+    if shards.is_empty() {
+        return Err("cargo xtask load merge DIR…: name the shards' result directories".into());
     }
-    Ok(out)
+    let reports = shards
+        .iter()
+        .map(|p| {
+            let file = if p.is_dir() {
+                p.join("load.json")
+            } else {
+                p.clone()
+            };
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            LoadReport::read(&v).map_err(|e| format!("{}: {e}", file.display()))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let merged = LoadReport::merge(&reports)?;
+    println!("merged {} shard(s) of {}", merged.shards, merged.profile);
+    let dir = out.unwrap_or_else(|| {
+        root.join("reports")
+            .join(format!("load-{}-merged", merged.profile))
+    });
+    write(&merged, &dir)?;
+    Ok(merged.breaches())
 }
 
-fn print_summary(r: &bench::load::LoadReport) {
+fn write(report: &LoadReport, dir: &Path) -> Result<(), String> {
+    print_summary(report);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let json = dir.join("load.json");
+    let text = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
+    std::fs::write(&json, text).map_err(|e| format!("{}: {e}", json.display()))?;
+    let html = dir.join("load.html");
+    std::fs::write(&html, report.html()).map_err(|e| format!("{}: {e}", html.display()))?;
+    println!("report: {} and {}", json.display(), html.display());
+    Ok(())
+}
+
+fn print_summary(r: &LoadReport) {
     println!(
-        "\n{:<42} {:>7} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "journey", "iter", "errors", "late", "p50 ms", "p95 ms", "p99 ms", "p99.9", "max ms"
+        "\n{:<58} {:>7} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "scope", "count", "errors", "late", "p50 ms", "p95 ms", "p99 ms", "p99.9", "max ms"
     );
-    for m in r.journeys.iter().chain([&r.all]) {
-        let q = |p: f64| m.histogram.value_at_quantile(p) as f64 / 1000.0;
+    let rows = r
+        .journeys
+        .iter()
+        .chain([&r.all])
+        .chain(&r.steps)
+        .chain(&r.parties);
+    let hubs = (r
+        .hub_time
+        .iter()
+        .map(|m| (format!("{} (hub time, journal)", m.name), m)))
+    .chain(
+        r.hub_added
+            .iter()
+            .map(|m| (format!("{} (hub-added)", m.name), m)),
+    );
+    for (name, m) in rows.map(|m| (m.name.clone(), m)).chain(hubs) {
+        let short: String = name.chars().take(58).collect();
         println!(
-            "{:<42} {:>7} {:>6} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
-            m.name,
+            "{short:<58} {:>7} {:>6} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
             m.iterations,
             m.errors,
             m.late,
-            q(0.5),
-            q(0.95),
-            q(0.99),
-            q(0.999),
+            m.ms(0.5),
+            m.ms(0.95),
+            m.ms(0.99),
+            m.ms(0.999),
             m.histogram.max() as f64 / 1000.0
         );
     }
@@ -129,10 +191,16 @@ fn print_summary(r: &bench::load::LoadReport) {
         "{:.1} s, latency from each iteration's intended start",
         r.elapsed_s
     );
-    for (scope, t, held, measured) in &r.thresholds {
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
+    for c in &r.thresholds {
         println!(
-            "  {} {scope}: {t} (measured {measured})",
-            if *held { "ok  " } else { "FAIL" }
+            "  {} {}: {} (measured {})",
+            if c.held { "ok  " } else { "FAIL" },
+            c.name,
+            c.threshold,
+            c.measured
         );
     }
 }

@@ -1,116 +1,106 @@
 //! The open-model engine: each iteration starts at its intended time whatever the answers
 //! before it, latency is measured from that intended time (a slow target cannot hide its
 //! queue: no coordinated omission), iterations that could not start on time are counted, and
-//! every latency goes into an HDR histogram per journey.
+//! every measure goes into an HDR histogram per journey, per step and per party.
+//!
+//! Iterations run on the calling thread (`spawn_local`: the step library's futures are not
+//! `Send`); the parties' servers and the HTTP connections run on the runtime's workers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use rand::{RngExt as _, SeedableRng as _};
 use simulators::population::Population;
 use simulators::population::export::{Row, rows};
 
-use super::profile::{Journey, LoadProfile};
+use super::journey::{Iteration, Request, Scenario, Scenarios, client};
+use super::measures::{JourneyMeasures, Timeline};
+use super::profile::{LoadProfile, Work};
 
 /// An iteration counts as late when it starts this long after its intended time.
 const LATE: Duration = Duration::from_millis(2);
 
-/// How long one request may take before it counts as failed.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What one journey measured.
-#[derive(Clone, Debug)]
-pub struct JourneyMeasures {
-    pub name: String,
-    /// Latencies after the warm-up, microseconds from each iteration's intended start.
-    pub histogram: Histogram<u64>,
-    pub iterations: u64,
-    pub errors: u64,
-    /// Iterations that started more than 2 ms after their intended time (no free VU).
-    pub late: u64,
-    /// The first few failures, for the report.
-    pub failures: Vec<String>,
+/// Everything a run measured.
+pub(super) struct Tally {
+    pub journeys: Vec<JourneyMeasures>,
+    /// By `journey › step`.
+    pub steps: BTreeMap<String, JourneyMeasures>,
+    /// By party id, over every call made to it.
+    pub parties: BTreeMap<String, JourneyMeasures>,
+    pub timeline: Timeline,
 }
 
-impl JourneyMeasures {
-    fn new(name: &str) -> JourneyMeasures {
-        JourneyMeasures {
-            name: name.to_string(),
-            // 1 µs to 1 hour at 3 significant digits.
-            histogram: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
-            iterations: 0,
-            errors: 0,
-            late: 0,
-            failures: Vec::new(),
-        }
-    }
-}
-
-impl super::threshold::Measures for JourneyMeasures {
-    fn percentile_us(&self, p: f64) -> u64 {
-        self.histogram.value_at_quantile(p / 100.0)
-    }
-    fn max_us(&self) -> u64 {
-        self.histogram.max()
-    }
-    fn mean_us(&self) -> f64 {
-        self.histogram.mean()
-    }
-    fn error_rate(&self) -> f64 {
-        if self.iterations == 0 {
-            0.0
-        } else {
-            self.errors as f64 / self.iterations as f64
-        }
-    }
-}
-
-/// One prepared journey: its requests' data and base URL.
+/// One prepared journey: what it runs and its data rows.
 struct Prepared {
-    journey: Journey,
-    base: String,
+    name: String,
+    work: Runs,
     rows: Vec<Row>,
 }
 
-/// Fills `{field}` from `row` and `{hub_token}` with `token`.
-fn fill(template: &str, row: Option<&Row>, token: &str) -> String {
-    let mut out = template.replace("{hub_token}", token);
-    if let Some(row) = row {
-        for (k, v) in row.fields() {
-            out = out.replace(&format!("{{{k}}}"), v);
-        }
-    }
-    out
+enum Runs {
+    Request(Request),
+    Scenarios {
+        scenarios: Vec<Box<dyn Scenario>>,
+        columns: Vec<(String, String)>,
+    },
 }
 
-/// Runs `profile` against the parties at `urls` (loopback only), with the data of `population`
-/// and the hubs' `tokens`; `progress` gets a line a second.
-pub async fn run(
+impl Prepared {
+    fn run(
+        self: &Rc<Self>,
+        client: &reqwest::Client,
+        row: Option<usize>,
+        pick: usize,
+    ) -> super::journey::IterationFuture {
+        let row = row.map(|r| &self.rows[r]);
+        match &self.work {
+            Runs::Request(r) => {
+                let (r, client, row) = (r.clone(), client.clone(), row.cloned());
+                Box::pin(async move { r.run(&client, row.as_ref()).await })
+            }
+            Runs::Scenarios { scenarios, columns } => {
+                let values: HashMap<String, String> = columns
+                    .iter()
+                    .filter_map(|(column, field)| {
+                        Some((column.clone(), row?.get(field)?.to_string()))
+                    })
+                    .collect();
+                scenarios[pick % scenarios.len()].run(values)
+            }
+        }
+    }
+}
+
+/// Runs `profile` against the parties at `urls` (loopback only), with the data of `population`,
+/// the hubs' `tokens` and the Gherkin `scenarios`; `progress` gets a line a second.
+pub(super) async fn run(
     profile: &LoadProfile,
     urls: &HashMap<String, String>,
     population: &Population,
     tokens: &HashMap<String, String>,
+    scenarios: &dyn Scenarios,
     progress: &(dyn Fn(String) + Sync),
-) -> Result<(Vec<JourneyMeasures>, Duration), String> {
-    let prepared = prepare(profile, urls, population)?;
-    let weights: Vec<u32> = prepared.iter().map(|p| p.journey.weight).collect();
+) -> Result<(Tally, Duration), String> {
+    let prepared: Vec<Rc<Prepared>> = prepare(profile, urls, population, tokens, scenarios)?
+        .into_iter()
+        .map(Rc::new)
+        .collect();
+    let weights: Vec<u32> = profile.journeys.iter().map(|j| j.weight).collect();
     let total: u32 = weights.iter().sum();
     let offsets = profile.arrivals.offsets(profile.max_iterations);
-    let measures: Arc<Vec<Mutex<JourneyMeasures>>> = Arc::new(
-        prepared
+    let tally = Rc::new(RefCell::new(Tally {
+        journeys: prepared
             .iter()
-            .map(|p| Mutex::new(JourneyMeasures::new(&p.journey.name)))
+            .map(|p| JourneyMeasures::new(&p.name))
             .collect(),
-    );
-    let client = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .pool_max_idle_per_host(profile.max_vus)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let vus = Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
-    let prepared = Arc::new(prepared);
+        steps: BTreeMap::new(),
+        parties: BTreeMap::new(),
+        timeline: Timeline::default(),
+    }));
+    let client = client(profile.max_vus)?;
+    let vus = std::sync::Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
     let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(profile.seed);
     let start = tokio::time::Instant::now();
     let mut next_report = Duration::from_secs(1);
@@ -119,11 +109,8 @@ pub async fn run(
         let intended = start + offset;
         tokio::time::sleep_until(intended).await;
         if offset >= next_report {
-            progress(progress_line(
-                offset,
-                &measures,
-                profile.max_vus - vus.available_permits(),
-            ));
+            let in_flight = profile.max_vus - vus.available_permits();
+            progress(progress_line(offset, &tally.borrow(), in_flight));
             next_report += Duration::from_secs(1);
         }
         let permit = vus
@@ -141,131 +128,167 @@ pub async fn run(
                 hit
             })
             .unwrap_or(0);
-        let row = if prepared[j].rows.is_empty() {
-            None
-        } else {
-            Some(rng.random_range(0..prepared[j].rows.len()))
-        };
+        let p = &prepared[j];
+        let row = (!p.rows.is_empty()).then(|| rng.random_range(0..p.rows.len()));
+        let iteration = p.run(&client, row, rng.random_range(0..usize::MAX));
         let counted = offset >= profile.warmup;
-        let (client, prepared, measures) = (client.clone(), prepared.clone(), measures.clone());
-        let token = tokens
-            .get(&prepared[j].journey.party)
-            .cloned()
-            .unwrap_or_default();
-        tasks.spawn(async move {
-            let p = &prepared[j];
-            let outcome = send(&client, p, row.map(|r| &p.rows[r]), &token).await;
+        let (tally, name) = (tally.clone(), p.name.clone());
+        tasks.spawn_local(async move {
+            let it = iteration.await;
             let took = intended.elapsed();
             drop(permit);
-            if !counted {
-                return;
-            }
-            let mut m = measures[j].lock().unwrap_or_else(|e| e.into_inner());
-            m.iterations += 1;
-            m.late += u64::from(late);
-            let _ = m.histogram.record((took.as_micros() as u64).max(1));
-            if let Err(why) = outcome {
-                m.errors += 1;
-                if m.failures.len() < 5 {
-                    m.failures.push(why);
-                }
+            if counted {
+                record(&mut tally.borrow_mut(), j, &name, offset, took, late, it);
             }
         });
     }
     while tasks.join_next().await.is_some() {}
     let elapsed = start.elapsed();
-    let measures = Arc::try_unwrap(measures)
+    let tally = Rc::try_unwrap(tally)
         .map_err(|_| "the measures are still shared".to_string())?
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .collect();
-    Ok((measures, elapsed))
+        .into_inner();
+    Ok((tally, elapsed))
 }
 
-/// Each journey's base URL and data rows; refuses anything but loopback.
+/// Adds one iteration to the tally: its journey, its steps, the parties it called.
+fn record(
+    t: &mut Tally,
+    j: usize,
+    journey: &str,
+    offset: Duration,
+    took: Duration,
+    late: bool,
+    it: Iteration,
+) {
+    t.timeline.record(offset, took, it.failure.is_some());
+    for s in &it.steps {
+        let key = format!("{journey} › {}", s.text);
+        t.steps
+            .entry(key.clone())
+            .or_insert_with(|| JourneyMeasures::new(&key))
+            .record(s.took, (!s.ok).then(|| "failed".to_string()), false);
+    }
+    for c in &it.calls {
+        // A party fails a call when it gives no answer or a server error.
+        let failed = c.status == 0 || c.status >= 500;
+        t.parties
+            .entry(c.party.clone())
+            .or_insert_with(|| JourneyMeasures::new(&c.party))
+            .record(
+                c.took,
+                failed.then(|| format!("answered {}", c.status)),
+                false,
+            );
+    }
+    t.journeys[j].record(took, it.failure, late);
+}
+
+/// Each journey's work and data rows; refuses anything but loopback.
 fn prepare(
     profile: &LoadProfile,
     urls: &HashMap<String, String>,
     population: &Population,
+    tokens: &HashMap<String, String>,
+    scenarios: &dyn Scenarios,
 ) -> Result<Vec<Prepared>, String> {
-    profile
-        .journeys
-        .iter()
-        .map(|j| {
-            let base = urls.get(&j.party).ok_or_else(|| {
-                format!(
-                    "journey {:?}: no party {:?} on the platform",
-                    j.name, j.party
-                )
-            })?;
-            let host = base
-                .trim_start_matches("http://")
-                .split([':', '/'])
-                .next()
-                .unwrap_or_default();
-            let loopback = host == "localhost"
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if !loopback {
-                return Err(format!(
-                    "journey {:?}: {base} is not on loopback; load goes to 127.0.0.0/8 only",
-                    j.name
-                ));
+    let mut out = Vec::new();
+    for j in &profile.journeys {
+        let named = |e: String| format!("journey {:?}: {e}", j.name);
+        let work = match &j.work {
+            Work::Request {
+                party,
+                method,
+                path,
+                headers,
+                expect,
+            } => {
+                let base = urls
+                    .get(party)
+                    .ok_or_else(|| named(format!("no party {party:?} on the platform")))?;
+                Runs::Request(Request {
+                    party: party.clone(),
+                    base: base.trim_end_matches('/').to_string(),
+                    method: reqwest::Method::from_bytes(method.as_bytes())
+                        .map_err(|e| named(e.to_string()))?,
+                    path: path.clone(),
+                    headers: headers.clone(),
+                    expect: expect.clone(),
+                    token: tokens.get(party).cloned().unwrap_or_default(),
+                })
             }
-            let data = match &j.data {
-                Some((kind, selection)) => {
-                    let r = rows(population, *kind, selection);
-                    if r.is_empty() {
-                        return Err(format!("journey {:?}: its data selection is empty", j.name));
+            Work::Scenario {
+                scenario,
+                tags,
+                columns,
+            } => {
+                let found = scenarios
+                    .prepare(scenario.as_deref(), tags.as_deref())
+                    .map_err(named)?;
+                for s in &found {
+                    let have = s.columns();
+                    for (column, _) in columns {
+                        if !have.contains(column) {
+                            return Err(named(format!(
+                                "{} has no column <{column}> (its columns: {})",
+                                s.name(),
+                                if have.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    have.join(", ")
+                                }
+                            )));
+                        }
                     }
-                    r
                 }
-                None => Vec::new(),
-            };
-            Ok(Prepared {
-                journey: j.clone(),
-                base: base.trim_end_matches('/').to_string(),
-                rows: data,
-            })
-        })
-        .collect()
+                Runs::Scenarios {
+                    scenarios: found,
+                    columns: columns.clone(),
+                }
+            }
+        };
+        let rows = match &j.data {
+            Some((kind, selection)) => {
+                let r = rows(population, *kind, selection);
+                if r.is_empty() {
+                    return Err(named("its data selection is empty".into()));
+                }
+                r
+            }
+            None => Vec::new(),
+        };
+        out.push(Prepared {
+            name: j.name.clone(),
+            work,
+            rows,
+        });
+    }
+    Ok(out)
 }
 
-/// One request; `Err` says why it failed.
-async fn send(
-    client: &reqwest::Client,
-    p: &Prepared,
-    row: Option<&Row>,
-    token: &str,
-) -> Result<(), String> {
-    let url = format!("{}{}", p.base, fill(&p.journey.path, row, token));
-    let method =
-        reqwest::Method::from_bytes(p.journey.method.as_bytes()).map_err(|e| e.to_string())?;
-    let mut request = client.request(method, &url);
-    for (k, v) in &p.journey.headers {
-        request = request.header(k, fill(v, row, token));
-    }
-    let answer = request.send().await.map_err(|e| format!("{url}: {e}"))?;
-    let status = answer.status().as_u16();
-    // Read the whole body: the latency is the answer's, not its first byte's.
-    answer.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-    let ok = if p.journey.expect.is_empty() {
-        (200..300).contains(&status)
-    } else {
-        p.journey.expect.contains(&status)
-    };
-    if ok {
+/// Load goes to 127.0.0.0/8 (and `localhost`) only, or to the hosts the profile names.
+pub(super) fn refuse_beyond_loopback(base: &str, allowed: &[String]) -> Result<(), String> {
+    let host = base
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .split([':', '/'])
+        .next()
+        .unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback || allowed.iter().any(|a| a == host) {
         Ok(())
     } else {
-        Err(format!("{url}: {status}"))
+        Err(format!(
+            "{base} is not on loopback; load goes to 127.0.0.0/8 only, or to the hosts the load profile names in allowed_hosts"
+        ))
     }
 }
 
-fn progress_line(at: Duration, measures: &[Mutex<JourneyMeasures>], in_flight: usize) -> String {
+fn progress_line(at: Duration, t: &Tally, in_flight: usize) -> String {
     let (mut n, mut errors, mut p99) = (0, 0, 0u64);
-    for m in measures {
-        let m = m.lock().unwrap_or_else(|e| e.into_inner());
+    for m in &t.journeys {
         n += m.iterations;
         errors += m.errors;
         p99 = p99.max(m.histogram.value_at_quantile(0.99));

@@ -1,113 +1,91 @@
-//! `cargo xtask load`: raw request journeys under an open-model load (constant or ramping
-//! arrival rate), latency from each iteration's intended start in HDR histograms, and k6-style
-//! thresholds that fail the run by name.
+//! `cargo xtask load`: journeys under an open-model load (constant or ramping arrival rate):
+//! raw requests, or the Gherkin scenarios of the conformance suite run through its step library.
+//! Latency runs from each iteration's intended start, in HDR histograms per journey, step,
+//! party and hub (the latency a hub adds to its providers'); k6-style thresholds fail the run
+//! by name; shards merge exactly.
 //!
 //! ```no_run
 //! # async fn demo(urls: std::collections::HashMap<String, String>, p: &simulators::population::Population) -> Result<(), String> {
-//! let profile = bench::load::LoadProfile::load(std::path::Path::new("scenarios/load/smoke.toml"))?;
-//! let report = bench::load::run(&profile, &urls, p, &Default::default(), &|line| println!("{line}")).await?;
+//! use bench::load::{LoadProfile, Platform, run};
+//! let profile = LoadProfile::load(std::path::Path::new("scenarios/load/smoke.toml"))?;
+//! let platform = Platform::new(&urls, p);
+//! let report = run(&profile, &platform, &|line| println!("{line}")).await?;
 //! assert!(report.breaches().is_empty(), "{:?}", report.breaches());
 //! # Ok(()) }
 //! ```
 
 mod engine;
+mod html;
+mod hub_journal;
+mod journey;
+mod measures;
 mod profile;
+mod report;
 mod schedule;
 mod threshold;
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
 use simulators::population::Population;
 
-pub use engine::JourneyMeasures;
-pub use profile::{Journey, LoadProfile};
+pub use journey::{Call, Iteration, IterationFuture, NoScenarios, Scenario, Scenarios, StepTime};
+pub use measures::{JourneyMeasures, Second, Timeline};
+pub use profile::{Journey, LoadProfile, Work};
+pub use report::{Checked, LoadReport, Scope};
 pub use schedule::Arrivals;
 pub use threshold::{Measures, Threshold, parse_duration};
 
-/// A run's figures and the thresholds they were held to.
-#[derive(Debug)]
-pub struct LoadReport {
-    pub profile: String,
-    pub journeys: Vec<JourneyMeasures>,
-    /// Every journey's latencies together.
-    pub all: JourneyMeasures,
-    /// Wall-clock time of the run, seconds.
-    pub elapsed_s: f64,
-    /// `(scope, threshold, held, measured)`.
-    pub thresholds: Vec<(String, String, bool, String)>,
+/// What a run loads and with what.
+pub struct Platform<'a> {
+    /// Party id → base URL (loopback only).
+    pub urls: &'a HashMap<String, String>,
+    /// The data rows journeys draw from: the population the parties serve.
+    pub population: &'a Population,
+    /// Hub id → the bearer token `{hub_token}` stands for.
+    pub tokens: HashMap<String, String>,
+    /// The hubs whose journal (`/_control/hub-journal`) may be read for their added latency.
+    pub hub_journals: Vec<String>,
+    /// Runs the Gherkin scenario journeys.
+    pub scenarios: &'a dyn Scenarios,
 }
 
-impl LoadReport {
-    /// The thresholds that did not hold, as `scope: threshold (measured)`.
-    pub fn breaches(&self) -> Vec<String> {
-        self.thresholds
-            .iter()
-            .filter(|(_, _, held, _)| !held)
-            .map(|(scope, t, _, measured)| format!("{scope}: {t} (measured {measured})"))
-            .collect()
-    }
-
-    /// The report as JSON: per journey and overall, counts and p50 … p99.99 and max.
-    pub fn json(&self) -> Value {
-        let one = |m: &JourneyMeasures| {
-            let q = |p: f64| m.histogram.value_at_quantile(p) as f64 / 1000.0;
-            json!({
-                "name": m.name, "iterations": m.iterations, "errors": m.errors,
-                "late_starts": m.late, "error_rate": m.error_rate(),
-                "rate_per_s": m.iterations as f64 / self.elapsed_s.max(1e-9),
-                "latency_ms": {"p50": q(0.5), "p90": q(0.9), "p95": q(0.95), "p99": q(0.99),
-                    "p99.9": q(0.999), "p99.99": q(0.9999), "max": m.histogram.max() as f64 / 1000.0,
-                    "mean": m.histogram.mean() / 1000.0},
-                "failures": m.failures,
-            })
-        };
-        json!({
-            "profile": self.profile,
-            "elapsed_s": self.elapsed_s,
-            "latency_from": "each iteration's intended start (coordinated omission corrected)",
-            "journeys": self.journeys.iter().map(one).collect::<Vec<_>>(),
-            "all": one(&self.all),
-            "thresholds": self.thresholds.iter().map(|(scope, t, held, measured)| json!({
-                "scope": scope, "threshold": t, "held": held, "measured": measured,
-            })).collect::<Vec<_>>(),
-        })
-    }
-}
-
-/// Runs `profile` and checks its thresholds.
-pub async fn run(
-    profile: &LoadProfile,
-    urls: &HashMap<String, String>,
-    population: &Population,
-    tokens: &HashMap<String, String>,
-    progress: &(dyn Fn(String) + Sync),
-) -> Result<LoadReport, String> {
-    let (journeys, elapsed) = engine::run(profile, urls, population, tokens, progress).await?;
-    let mut all = journeys.first().cloned().ok_or("no journey ran")?;
-    all.name = "all journeys".into();
-    for m in journeys.iter().skip(1) {
-        all.histogram.add(&m.histogram).map_err(|e| e.to_string())?;
-        all.iterations += m.iterations;
-        all.errors += m.errors;
-        all.late += m.late;
-    }
-    let mut thresholds = Vec::new();
-    for (j, m) in profile.journeys.iter().zip(&journeys) {
-        for t in &j.thresholds {
-            let (held, measured) = t.check(m);
-            thresholds.push((j.name.clone(), t.text.clone(), held, measured));
+impl<'a> Platform<'a> {
+    /// Raw request journeys to `urls`, no tokens, no hub journals.
+    pub fn new(urls: &'a HashMap<String, String>, population: &'a Population) -> Platform<'a> {
+        Platform {
+            urls,
+            population,
+            tokens: HashMap::new(),
+            hub_journals: Vec::new(),
+            scenarios: &NoScenarios,
         }
     }
-    for t in &profile.thresholds {
-        let (held, measured) = t.check(&all);
-        thresholds.push(("all journeys".into(), t.text.clone(), held, measured));
+}
+
+/// Runs `profile` and checks its thresholds; `progress` gets a line a second.
+pub async fn run(
+    profile: &LoadProfile,
+    platform: &Platform<'_>,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<LoadReport, String> {
+    // Every party the run may reach, whichever journey reaches it.
+    for base in platform.urls.values() {
+        engine::refuse_beyond_loopback(base, &profile.allowed_hosts)?;
     }
-    Ok(LoadReport {
-        profile: profile.name.clone(),
-        journeys,
-        all,
-        elapsed_s: elapsed.as_secs_f64(),
-        thresholds,
-    })
+    let hubs = hub_journal::Window::open(platform, profile.warmup);
+    let local = tokio::task::LocalSet::new();
+    let (tally, elapsed) = local
+        .run_until(engine::run(
+            profile,
+            platform.urls,
+            platform.population,
+            &platform.tokens,
+            platform.scenarios,
+            progress,
+        ))
+        .await?;
+    let hubs = hubs.close().await;
+    let mut report = LoadReport::new(profile, tally, hubs, elapsed.as_secs_f64())?;
+    report.check(&report::specs(profile));
+    Ok(report)
 }

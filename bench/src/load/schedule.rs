@@ -25,6 +25,20 @@ impl Arrivals {
         }
     }
 
+    /// The same arrivals at `factor` times the rate (a shard's share).
+    pub fn scaled(&self, factor: f64) -> Arrivals {
+        match self {
+            Arrivals::Constant { rate, duration } => Arrivals::Constant {
+                rate: rate * factor,
+                duration: *duration,
+            },
+            Arrivals::Ramping { start_rate, stages } => Arrivals::Ramping {
+                start_rate: start_rate * factor,
+                stages: stages.iter().map(|(d, r)| (*d, r * factor)).collect(),
+            },
+        }
+    }
+
     /// The intended start of every iteration, from the run's start, at most `max` of them.
     pub fn offsets(&self, max: usize) -> Vec<Duration> {
         match self {
@@ -85,6 +99,7 @@ mod tests {
         assert_eq!(o.len(), 100);
         assert_eq!(o[1], Duration::from_millis(20));
         assert_eq!(a.offsets(10).len(), 10, "bounded in count");
+        assert_eq!(a.scaled(0.5).offsets(usize::MAX).len(), 50, "half the rate");
     }
 
     #[test]

@@ -7,5 +7,6 @@ pub mod common;
 pub mod hubs;
 pub mod identity;
 pub mod idp;
+pub mod load;
 pub mod providers;
 pub mod sp;
