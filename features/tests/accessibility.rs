@@ -132,7 +132,35 @@ async fn walk(a: &mut Audit, platform: &Platform) -> Result<(), String> {
     marketplace_journey(a, platform, &url(ids::SP_MARCHE)).await?;
     error_pages(a, &url(ids::FC), &url(ids::IDP_IMPOTS)).await?;
     report_page(a).await?;
+    load_report_page(a, platform).await?;
     certificate_page(a).await
+}
+
+/// A load report with its plots, a threshold held and one breached, its data tables opened by
+/// keyboard.
+async fn load_report_page(a: &mut Audit, platform: &Platform) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("p.toml");
+    std::fs::write(
+        &file,
+        "thresholds = [\"p(99) < 1s\", \"max < 1us\"]\n[arrivals]\nexecutor = \"constant-arrival-rate\"\nrate = 20\nduration = \"2s\"\n\n[[journey]]\nname = \"INSEE legal unit\"\nparty = \"insee\"\npath = \"/entreprises/sirene/V3.11/siren/{siren}\"\ndata = { kind = \"companies\" }\nexpect = [200, 403, 404]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let profile = bench::load::LoadProfile::load(&file)?;
+    let urls: std::collections::HashMap<String, String> = platform
+        .parties
+        .iter()
+        .map(|p| (p.id.to_string(), p.base_url.clone()))
+        .collect();
+    let load = bench::load::Platform::new(&urls, &platform.population);
+    let report = bench::load::run(&profile, &load, &|_| {}).await?;
+    let page = dir.path().join("load.html");
+    std::fs::write(&page, report.html()).map_err(|e| e.to_string())?;
+    a.browser.goto(&format!("file://{}", page.display())).await?;
+    a.check("load report").await;
+    a.activate("details summary").await?;
+    a.check("load report, a plot's data open").await;
+    Ok(())
 }
 
 /// A parent signs in with FranceConnect at the nursery, consents, gets the fee, signs out.
