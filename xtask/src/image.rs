@@ -1,7 +1,9 @@
 //! `cargo xtask image`: the simulators' container image, built locally with no registry. The
-//! build context is a root file system assembled here: the `simulators` binary, the shared
-//! libraries `ldd` names for it, `scenarios/`, and the few files a process expects (`/etc/passwd`,
-//! `/etc/hosts`, `/tmp`); `deploy/Dockerfile` copies it onto an empty image.
+//! build context is a root file system assembled here: the `simulators` binary, the `xtask`
+//! binary (the load engine of `deploy/k8s/load.yaml`, with `BENCH_ROOT=/bench`), the shared
+//! libraries `ldd` names for them, `scenarios/`, the feature files and plans, and the few files
+//! a process expects (`/etc/passwd`, `/etc/hosts`, `/tmp`); `deploy/Dockerfile` copies it onto an
+//! empty image.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,9 +45,17 @@ pub(crate) fn run(args: ImageArgs, root: &Path) -> i32 {
 /// Builds the binary and the image; gives the image's `name:tag`.
 pub(crate) fn build(root: &Path, release: bool, tag: &str) -> Result<String, String> {
     let profile = if release { "release" } else { "debug" };
-    eprintln!("== cargo build -p simulators ({profile}): the binary the image holds");
+    eprintln!("== cargo build -p simulators -p xtask ({profile}): the binaries the image holds");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.args(["build", "-p", "simulators", "--bin", "simulators"]);
+    cargo.args([
+        "build",
+        "-p",
+        "simulators",
+        "--bin",
+        "simulators",
+        "-p",
+        "xtask",
+    ]);
     if release {
         cargo.arg("--release");
     }
@@ -55,10 +65,13 @@ pub(crate) fn build(root: &Path, release: bool, tag: &str) -> Result<String, Str
     if !status.success() {
         return Err("the simulators binary did not build".into());
     }
-    let binary = root.join("target").join(profile).join("simulators");
-    let rootfs = root.join("target/image/rootfs");
+    // Where cargo put them: CARGO_TARGET_DIR when set, else the workspace's target/.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binaries = target.join(profile);
+    let rootfs = target.join("image/rootfs");
     eprintln!("== assembling {}", rootfs.display());
-    assemble(root, &binary, &rootfs)?;
+    assemble(root, &binaries, &rootfs)?;
     let name = format!("{IMAGE}:{tag}");
     eprintln!("== docker build -t {name}");
     let status = Command::new("docker")
@@ -77,18 +90,33 @@ pub(crate) fn build(root: &Path, release: bool, tag: &str) -> Result<String, Str
     Ok(name)
 }
 
-/// The root file system: the binary, its libraries, `scenarios/` under `/bench`.
-fn assemble(root: &Path, binary: &Path, rootfs: &Path) -> Result<(), String> {
+/// The root file system: the binaries, their libraries, `scenarios/` and the feature files
+/// under `/bench`.
+fn assemble(root: &Path, binaries: &Path, rootfs: &Path) -> Result<(), String> {
     if rootfs.exists() {
         std::fs::remove_dir_all(rootfs)
             .map_err(|e| format!("cannot clear {}: {e}", rootfs.display()))?;
     }
-    copy(binary, &rootfs.join("usr/local/bin/simulators"))?;
-    for lib in libraries(binary)? {
-        let inside = rootfs.join(lib.strip_prefix("/").unwrap_or(&lib));
-        copy(&lib, &inside)?;
+    for name in ["simulators", "xtask"] {
+        let binary = binaries.join(name);
+        copy(&binary, &rootfs.join("usr/local/bin").join(name))?;
+        for lib in libraries(&binary)? {
+            let inside = rootfs.join(lib.strip_prefix("/").unwrap_or(&lib));
+            copy(&lib, &inside)?;
+        }
     }
     copy_dir(&root.join("scenarios"), &rootfs.join("bench/scenarios"))?;
+    // The Gherkin journeys and certification plans the load engine reads; not the sources.
+    for entry in std::fs::read_dir(root.join("features")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() && !["src", "tests"].contains(&name.as_str()) {
+            copy_dir(&path, &rootfs.join("bench/features").join(&name))?;
+        }
+    }
     let write = |rel: &str, text: &str| -> Result<(), String> {
         let path = rootfs.join(rel);
         if let Some(dir) = path.parent() {

@@ -22,6 +22,9 @@ pub(crate) struct LoadArgs {
     /// the arrival rate and of the iterations, with a seed of its own.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// With `merge`: wait up to this long (30s, 10m) for every shard's load.json to appear.
+    #[arg(long)]
+    wait: Option<String>,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -46,7 +49,7 @@ pub(crate) fn run(args: LoadArgs, root: &Path) -> i32 {
         }
     };
     let outcome = if args.profile == "merge" {
-        merge(&args.shards, args.out, root)
+        merge(&args.shards, args.out, args.wait.as_deref(), root)
     } else {
         let path = if args.profile.ends_with(".toml") || args.profile.contains('/') {
             PathBuf::from(&args.profile)
@@ -112,18 +115,51 @@ async fn load(
     Ok(report.breaches())
 }
 
-fn merge(shards: &[PathBuf], out: Option<PathBuf>, root: &Path) -> Result<Vec<String>, String> {
+/// A shard's result file: `DIR/load.json`, or the file named.
+fn result_file(p: &Path) -> PathBuf {
+    if p.extension().is_some_and(|e| e == "json") {
+        p.to_path_buf()
+    } else {
+        p.join("load.json")
+    }
+}
+
+/// Waits until every shard's file exists (each is renamed into place whole), up to `wait`.
+fn wait_for(shards: &[PathBuf], wait: &str) -> Result<(), String> {
+    let until = std::time::Instant::now() + bench::load::parse_duration(wait)?;
+    loop {
+        let missing: Vec<PathBuf> = shards
+            .iter()
+            .map(|p| result_file(p))
+            .filter(|f| !f.exists())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= until {
+            return Err(format!("after {wait}, still no {}", missing[0].display()));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+fn merge(
+    shards: &[PathBuf],
+    out: Option<PathBuf>,
+    wait: Option<&str>,
+    root: &Path,
+) -> Result<Vec<String>, String> {
     if shards.is_empty() {
         return Err("cargo xtask load merge DIR…: name the shards' result directories".into());
+    }
+    if let Some(w) = wait {
+        println!("waiting up to {w} for {} shard(s)", shards.len());
+        wait_for(shards, w)?;
     }
     let reports = shards
         .iter()
         .map(|p| {
-            let file = if p.is_dir() {
-                p.join("load.json")
-            } else {
-                p.clone()
-            };
+            let file = result_file(p);
             let text =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let v: serde_json::Value =
@@ -144,11 +180,14 @@ fn merge(shards: &[PathBuf], out: Option<PathBuf>, root: &Path) -> Result<Vec<St
 fn write(report: &LoadReport, dir: &Path) -> Result<(), String> {
     print_summary(report);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let json = dir.join("load.json");
-    let text = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
-    std::fs::write(&json, text).map_err(|e| format!("{}: {e}", json.display()))?;
     let html = dir.join("load.html");
     std::fs::write(&html, report.html()).map_err(|e| format!("{}: {e}", html.display()))?;
+    // Written aside, then renamed: a merge waiting for it never reads half a file.
+    let json = dir.join("load.json");
+    let part = dir.join("load.json.part");
+    let text = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
+    std::fs::write(&part, text).map_err(|e| format!("{}: {e}", part.display()))?;
+    std::fs::rename(&part, &json).map_err(|e| format!("{}: {e}", json.display()))?;
     println!("report: {} and {}", json.display(), html.display());
     Ok(())
 }

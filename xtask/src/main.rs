@@ -12,12 +12,15 @@
 //! - `certify --role R [--variant V] [--target P] [--waivers F]`: a role's certification plan and
 //!   its signed certificate; `certify verify FILE [--trust JWK]` checks one offline.
 //! - `load PROFILE [--out DIR]`: a load profile against the embedded platform, with thresholds.
+//! - `load merge DIR… [--wait D]`: adds shards' results up; `--shard I/N` runs one share.
 //! - `image [--debug] [--tag T]`: the simulators' container image, built locally.
+//! - `k8s [--check]`: renders `deploy/k8s/` from the party registry.
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
 mod certify;
 mod image;
+mod k8s;
 mod load;
 mod screenshots;
 mod test_tools;
@@ -63,6 +66,12 @@ enum Task {
     /// Runs a load profile (scenarios/load/) against the embedded platform and checks its
     /// thresholds.
     Load(load::LoadArgs),
+    /// Renders deploy/k8s/ from the party registry (--check: fails if a file is stale).
+    K8s {
+        /// Check the files instead of writing them.
+        #[arg(long)]
+        check: bool,
+    },
     /// Builds the simulators' container image locally (deploy/Dockerfile, no registry).
     Image(image::ImageArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
@@ -122,7 +131,12 @@ struct ConformArgs {
     order: conformance::order::Order,
 }
 
+/// The repository: `$BENCH_ROOT` (the image's `/bench`, where the binary runs away from its
+/// checkout), else the checkout it was built from.
 fn workspace_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("BENCH_ROOT") {
+        return PathBuf::from(root);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask sits in the workspace")
@@ -150,6 +164,7 @@ fn main() {
         Task::Certify(args) => certify::run(args, workspace_root()),
         Task::Image(args) => image::run(args, &workspace_root()),
         Task::Load(args) => load::run(args, &workspace_root()),
+        Task::K8s { check } => k8s::run(check, &workspace_root()),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {

@@ -174,55 +174,64 @@ fn test_node() -> Result<(PathBuf, PathBuf), String> {
     Ok((node, modules))
 }
 
-/// A Python with jwcrypto in a virtual environment under `target/` (the system's is left alone).
+/// The Python packages the tests use: jwcrypto (JOSE interoperability), kubernetes-validate
+/// (deploy/k8s/ against the Kubernetes schemas, offline).
+const PYTHON_PACKAGES: &[(&str, &str)] = &[
+    ("jwcrypto", "jwcrypto"),
+    ("kubernetes-validate", "kubernetes_validate"),
+];
+
+/// A Python with [`PYTHON_PACKAGES`] in a virtual environment under `target/` (the system's is
+/// left alone).
 fn test_python() -> Result<PathBuf, String> {
     let venv = workspace_root().join("target/test-tools/venv");
     let python = venv.join("bin/python");
-    let has_jwcrypto = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import jwcrypto"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+    let has_all = |p: &Path| {
+        PYTHON_PACKAGES.iter().all(|(_, module)| {
+            Command::new(p)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
     };
-    if has_jwcrypto(&python) {
+    if has_all(&python) {
         return Ok(python);
     }
+    let packages: Vec<&str> = PYTHON_PACKAGES.iter().map(|(p, _)| *p).collect();
     eprintln!(
-        "== installing Python's jwcrypto (JOSE interoperability tests) in {}",
+        "== installing Python's {} (JOSE interoperability, Kubernetes schemas) in {}",
+        packages.join(", "),
         venv.display()
     );
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success());
-    let installed = made
-        && Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "jwcrypto",
-            ])
+    let made = python.exists()
+        || Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
             .status()
             .is_ok_and(|s| s.success());
-    if installed && has_jwcrypto(&python) {
+    let installed = made
+        && Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(&packages)
+            .status()
+            .is_ok_and(|s| s.success());
+    if installed && has_all(&python) {
         return Ok(python);
     }
     // No venv module (some Debian Pythons): the user's site-packages, never the system's.
     let system = PathBuf::from("python3");
-    if !has_jwcrypto(&system) {
+    if !has_all(&system) {
         let _ = Command::new("python3")
-            .args(["-m", "pip", "install", "-q", "--user", "jwcrypto"])
+            .args(["-m", "pip", "install", "-q", "--user"])
+            .args(&packages)
             .status();
     }
-    if has_jwcrypto(&system) {
+    if has_all(&system) {
         Ok(system)
     } else {
         Err(format!(
-            "cannot install jwcrypto in {} (python3 -m venv, then pip install jwcrypto); the JOSE interop tests need it",
+            "cannot install {} in {} (python3 -m venv, then pip install them); the JOSE interop and Kubernetes manifest tests need them",
+            packages.join(", "),
             venv.display()
         ))
     }
