@@ -129,6 +129,21 @@ async fn one_connection(
 
 /// A raw hyper server answering "hello" to everything: the baseline a party is compared with.
 pub async fn hello_server() -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    bytes_server(Bytes::from_static(b"hello"), "text/plain").await
+}
+
+/// A raw hyper server answering `body` as `content_type` to everything: a party's answer
+/// served with nothing else done, the baseline its route is compared with.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let (addr, _task) = bench::bytes_server("{}".into(), "application/json").await?;
+/// # Ok(()) }
+/// ```
+pub async fn bytes_server(
+    body: Bytes,
+    content_type: &'static str,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     use http_body_util::Full;
     use hyper::Response;
     use hyper::service::service_fn;
@@ -138,11 +153,18 @@ pub async fn hello_server() -> std::io::Result<(SocketAddr, tokio::task::JoinHan
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
+            let body = body.clone();
             tokio::spawn(async move {
-                let service = service_fn(|_req| async {
-                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(
-                        b"hello",
-                    ))))
+                let service = service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        let mut r = Response::new(Full::new(body));
+                        r.headers_mut().insert(
+                            hyper::header::CONTENT_TYPE,
+                            hyper::header::HeaderValue::from_static(content_type),
+                        );
+                        Ok::<_, std::convert::Infallible>(r)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

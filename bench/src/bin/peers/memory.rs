@@ -1,0 +1,156 @@
+//! The whole platform's resident memory under a steady rate: `simulators serve` (release, the
+//! default population) as its own process, loaded for MINUTES at 300 calls a second spread
+//! over INSEE and API Entreprise (which calls INSEE), its VmRSS read every 10 s.
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bench::load::{Platform, Work};
+use simulators::population::export::{Kind, Selection};
+use simulators::population::{PersonaFile, Population, PopulationConfig};
+
+use super::Line;
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+pub async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let binary = target.join("release/simulators");
+    let mut child = Command::new(&binary)
+        .current_dir(&root)
+        .args(["serve"])
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "{}: {e} (cargo build --release -p simulators)",
+                binary.display()
+            )
+        })?;
+    let pid = child.id();
+    let urls: HashMap<String, String> = simulators::party::REGISTRY
+        .iter()
+        .map(|p| {
+            (
+                p.id.to_string(),
+                format!("http://127.0.0.1:{}", p.default_port),
+            )
+        })
+        .collect();
+    let hub = simulators::party::ids::API_ENTREPRISE;
+    let mut minted = serde_json::Value::Null;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Ok(r) = reqwest::Client::new()
+            .post(format!("{}/_control/tokens", urls[hub]))
+            .json(&serde_json::json!({"scopes": ["unites_legales_etablissements_insee"], "rate_limit_per_minute": 1_000_000}))
+            .send()
+            .await
+        {
+            minted = r.json().await.unwrap_or_default();
+            break;
+        }
+    }
+    let token = minted["token"]
+        .as_str()
+        .ok_or("the platform did not start")?
+        .to_string();
+    let at_start = rss_mb(pid).ok_or("no VmRSS")?;
+    let personas = PersonaFile::load(&simulators::platform::repository_personas())
+        .map_err(|e| e.to_string())?;
+    let population = Population::generate(&PopulationConfig::default(), Some(&personas));
+    let secs = minutes * 60;
+    let mut p = super::profile(
+        hub,
+        "/v4/insee/sirene/unites_legales/{siren}?recipient=13002526500013&context=bench&object=memory",
+        150.0,
+        secs,
+        128,
+    );
+    if let Work::Request { headers, .. } = &mut p.journeys[0].work {
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
+    let companies = Some((
+        Kind::Companies,
+        Selection::parse(&["diffusion=diffusible".into()], Kind::Companies)?,
+    ));
+    p.journeys[0].data = companies.clone();
+    let mut insee = super::profile(
+        simulators::party::ids::INSEE,
+        "/entreprises/sirene/V3.11/siren/{siren}",
+        150.0,
+        secs,
+        128,
+    )
+    .journeys
+    .remove(0);
+    insee.data = companies;
+    p.journeys.push(insee);
+    p.arrivals = bench::load::Arrivals::Constant {
+        rate: 300.0,
+        duration: Duration::from_secs(secs),
+    };
+    p.max_iterations = (300 * secs) as usize;
+    let sampler = tokio::spawn(async move {
+        let mut samples = Vec::new();
+        for _ in 0..(secs / 10) {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            samples.push(rss_mb(pid).unwrap_or(0.0));
+        }
+        samples
+    });
+    let report = bench::load::run(&p, &Platform::new(&urls, &population), &|_| {}).await;
+    let samples = sampler.await.map_err(|e| e.to_string())?;
+    let _ = child.kill();
+    let _ = child.wait();
+    let report = report?;
+    let after_first_minute: Vec<f64> = samples.iter().skip(6).copied().collect();
+    let (lo, hi) = after_first_minute
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    out.push(Line(
+        "platform RSS at start (default population)".into(),
+        format!("{at_start:.1} MB"),
+    ));
+    out.push(Line(
+        format!(
+            "{} calls over {minutes} min at 300/s, {} errors",
+            report.all.iterations, report.all.errors
+        ),
+        format!("p99 {:.2} ms", report.all.ms(0.99)),
+    ));
+    out.push(Line(
+        "RSS after the first minute: lowest, highest, last".into(),
+        format!(
+            "{lo:.1} MB, {hi:.1} MB, {:.1} MB",
+            samples.last().copied().unwrap_or(0.0)
+        ),
+    ));
+    out.push(Line(
+        "RSS highest / lowest after the first minute".into(),
+        format!("{:.3}", hi / lo.max(1e-9)),
+    ));
+    out.push(Line(
+        "RSS samples every 10 s (MB)".into(),
+        samples
+            .iter()
+            .map(|s| format!("{s:.0}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    ));
+    Ok(())
+}
