@@ -227,8 +227,8 @@ fn print_summary(r: &LoadReport) {
         );
     }
     println!(
-        "{:.1} s, latency from each iteration's intended start",
-        r.elapsed_s
+        "{:.1} s, latency from each iteration's intended start; {} dropped (no VU free before the end)",
+        r.elapsed_s, r.dropped
     );
     for n in &r.notes {
         println!("  note: {n}");

@@ -30,6 +30,8 @@ pub(super) struct Tally {
     /// By party id, over every call made to it.
     pub parties: BTreeMap<String, JourneyMeasures>,
     pub timeline: Timeline,
+    /// Iterations that could not start before the arrivals ended (every VU busy).
+    pub dropped: u64,
 }
 
 /// One prepared journey: what it runs and its data rows.
@@ -98,6 +100,7 @@ pub(super) async fn run(
         steps: BTreeMap::new(),
         parties: BTreeMap::new(),
         timeline: Timeline::default(),
+        dropped: 0,
     }));
     let client = client(profile.max_vus)?;
     let vus = std::sync::Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
@@ -105,7 +108,10 @@ pub(super) async fn run(
     let start = tokio::time::Instant::now();
     let mut next_report = Duration::from_secs(1);
     let mut tasks = tokio::task::JoinSet::new();
-    for offset in offsets {
+    // No iteration starts after the arrivals end: those left are dropped (counted, as k6 does).
+    let end = start + profile.arrivals.duration();
+    let total_offsets = offsets.len();
+    for (started, offset) in offsets.into_iter().enumerate() {
         let intended = start + offset;
         tokio::time::sleep_until(intended).await;
         if offset >= next_report {
@@ -113,11 +119,11 @@ pub(super) async fn run(
             progress(progress_line(offset, &tally.borrow(), in_flight));
             next_report += Duration::from_secs(1);
         }
-        let permit = vus
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
+        let Ok(permit) = tokio::time::timeout_at(end, vus.clone().acquire_owned()).await else {
+            tally.borrow_mut().dropped = (total_offsets - started) as u64;
+            break;
+        };
+        let permit = permit.map_err(|e| e.to_string())?;
         let late = intended.elapsed() > LATE;
         let mut pick = rng.random_range(0..total);
         let j = weights

@@ -51,7 +51,7 @@ impl LoadReport {
                     header { span.brand { "État plateforme — load report" } }
                     main #results tabindex="-1" {
                         h1 { "Load run " code { (self.profile) } " — " span class=(verdict) { (if failed { "thresholds breached" } else { "thresholds held" }) } }
-                        p.muted { (format!("{:.1} s, {} shard(s), {} iterations, {} errors, {} late starts; latency from each iteration's intended start (coordinated omission corrected).", self.elapsed_s, self.shards, self.all.iterations, self.all.errors, self.all.late)) }
+                        p.muted { (format!("{:.1} s, {} shard(s), {} iterations, {} errors, {} late starts, {} dropped (no VU free before the end); latency from each iteration's intended start (coordinated omission corrected).", self.elapsed_s, self.shards, self.all.iterations, self.all.errors, self.all.late, self.dropped)) }
                         @for n in &self.notes { p.muted { (n) } }
                         (self.threshold_table())
                         (figures_table("Journeys", &self.journeys.iter().chain([&self.all]).cloned().collect::<Vec<_>>()))

@@ -76,6 +76,8 @@ pub struct LoadReport {
     /// By hub: its time minus its provider calls' time, per hub call.
     pub hub_added: Vec<JourneyMeasures>,
     pub timeline: Timeline,
+    /// Iterations that could not start before the arrivals ended (every VU busy).
+    pub dropped: u64,
     /// Wall-clock time of the run, seconds (the longest shard's).
     pub elapsed_s: f64,
     pub thresholds: Vec<Checked>,
@@ -141,6 +143,7 @@ impl LoadReport {
             hub_time: hubs.time,
             hub_added: hubs.added,
             timeline: tally.timeline,
+            dropped: tally.dropped,
             elapsed_s,
             thresholds: Vec::new(),
             notes,
@@ -219,6 +222,7 @@ impl LoadReport {
             "profile": self.profile,
             "shards": self.shards,
             "elapsed_s": self.elapsed_s,
+            "dropped_iterations": self.dropped,
             "latency_from": "each iteration's intended start (coordinated omission corrected)",
             "journeys": list(&self.journeys),
             "all": self.all.json(self.elapsed_s),
@@ -269,6 +273,7 @@ impl LoadReport {
             hub_time: list("hub_time")?,
             hub_added: list("hub_added")?,
             timeline: Timeline::from_json(&v["timeline"])?,
+            dropped: v["dropped_iterations"].as_u64().unwrap_or(0),
             elapsed_s: v["elapsed_s"].as_f64().unwrap_or(0.0),
             thresholds,
             notes: v["notes"]
@@ -295,6 +300,7 @@ impl LoadReport {
         let mut out = first.clone();
         for r in &reports[1..] {
             out.shards += r.shards;
+            out.dropped += r.dropped;
             out.elapsed_s = out.elapsed_s.max(r.elapsed_s);
             for (mine, theirs) in [
                 (&mut out.journeys, &r.journeys),
