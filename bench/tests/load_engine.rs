@@ -64,7 +64,11 @@ async fn a_slow_server_cannot_hide_its_queue() {
         .await
         .expect("the run");
     let m = &report.journeys[0];
-    assert!((18..=21).contains(&m.iterations), "{} iterations", m.iterations);
+    assert!(
+        (18..=21).contains(&m.iterations),
+        "{} iterations",
+        m.iterations
+    );
     assert_eq!(m.iterations + report.dropped, 100);
     assert!(m.late + 2 >= m.iterations, "{} late starts", m.late);
     // Measured from the answer's start, every request takes 50 ms; from the intended start,

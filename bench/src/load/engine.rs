@@ -15,7 +15,7 @@ use rand::{RngExt as _, SeedableRng as _};
 use simulators::population::Population;
 use simulators::population::export::{Row, rows};
 
-use super::journey::{Iteration, Request, Scenario, Scenarios, client};
+use super::journey::{Connections, Iteration, Request, Scenario, Scenarios};
 use super::measures::{JourneyMeasures, Timeline};
 use super::profile::{LoadProfile, Work};
 
@@ -50,17 +50,12 @@ enum Runs {
 }
 
 impl Prepared {
-    fn run(
-        self: &Rc<Self>,
-        client: &reqwest::Client,
-        row: Option<usize>,
-        pick: usize,
-    ) -> super::journey::IterationFuture {
+    fn run(self: &Rc<Self>, row: Option<usize>, pick: usize) -> super::journey::IterationFuture {
         let row = row.map(|r| &self.rows[r]);
         match &self.work {
             Runs::Request(r) => {
-                let (r, client, row) = (r.clone(), client.clone(), row.cloned());
-                Box::pin(async move { r.run(&client, row.as_ref()).await })
+                let (r, row) = (r.clone(), row.cloned());
+                Box::pin(async move { r.run(row.as_ref()).await })
             }
             Runs::Scenarios { scenarios, columns } => {
                 let values: HashMap<String, String> = columns
@@ -75,17 +70,49 @@ impl Prepared {
     }
 }
 
-/// Runs `profile` against the parties at `urls` (loopback only), with the data of `population`,
-/// the hubs' `tokens` and the Gherkin `scenarios`; `progress` gets a line a second.
+/// Each journey's data rows, from `population`.
+pub(super) fn data_rows(
+    profile: &LoadProfile,
+    population: &Population,
+) -> Result<Vec<Vec<Row>>, String> {
+    profile
+        .journeys
+        .iter()
+        .map(|j| match &j.data {
+            Some((kind, selection)) => {
+                let r = rows(population, *kind, selection);
+                if r.is_empty() {
+                    Err(format!("journey {:?}: its data selection is empty", j.name))
+                } else {
+                    Ok(r)
+                }
+            }
+            None => Ok(Vec::new()),
+        })
+        .collect()
+}
+
+/// Waits until `at`: the timer (1 ms grain, waking up to a grain late) to 2 ms before it, then yielding to the iterations
+/// in flight until it comes, so starts are not late by the timer's grain.
+async fn wait_until(at: tokio::time::Instant) {
+    tokio::time::sleep_until(at - Duration::from_millis(2)).await;
+    while tokio::time::Instant::now() < at {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs `profile` against the parties at `urls` (loopback only), with each journey's data
+/// `rows`, the hubs' `tokens` and the Gherkin `scenarios`; `progress` gets a line a second.
+/// Runs on the calling thread's runtime: a current-thread one of its own (see `mod.rs`).
 pub(super) async fn run(
     profile: &LoadProfile,
     urls: &HashMap<String, String>,
-    population: &Population,
+    rows: Vec<Vec<Row>>,
     tokens: &HashMap<String, String>,
     scenarios: &dyn Scenarios,
-    progress: &(dyn Fn(String) + Sync),
+    progress: &dyn Fn(String),
 ) -> Result<(Tally, Duration), String> {
-    let prepared: Vec<Rc<Prepared>> = prepare(profile, urls, population, tokens, scenarios)?
+    let prepared: Vec<Rc<Prepared>> = prepare(profile, urls, rows, tokens, scenarios)?
         .into_iter()
         .map(Rc::new)
         .collect();
@@ -102,7 +129,6 @@ pub(super) async fn run(
         timeline: Timeline::default(),
         dropped: 0,
     }));
-    let client = client(profile.max_vus)?;
     let vus = std::sync::Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
     let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(profile.seed);
     let start = tokio::time::Instant::now();
@@ -113,7 +139,7 @@ pub(super) async fn run(
     let total_offsets = offsets.len();
     for (started, offset) in offsets.into_iter().enumerate() {
         let intended = start + offset;
-        tokio::time::sleep_until(intended).await;
+        wait_until(intended).await;
         if offset >= next_report {
             let in_flight = profile.max_vus - vus.available_permits();
             progress(progress_line(offset, &tally.borrow(), in_flight));
@@ -136,7 +162,7 @@ pub(super) async fn run(
             .unwrap_or(0);
         let p = &prepared[j];
         let row = (!p.rows.is_empty()).then(|| rng.random_range(0..p.rows.len()));
-        let iteration = p.run(&client, row, rng.random_range(0..usize::MAX));
+        let iteration = p.run(row, rng.random_range(0..usize::MAX));
         let counted = offset >= profile.warmup;
         let (tally, name) = (tally.clone(), p.name.clone());
         tasks.spawn_local(async move {
@@ -193,12 +219,12 @@ fn record(
 fn prepare(
     profile: &LoadProfile,
     urls: &HashMap<String, String>,
-    population: &Population,
+    rows: Vec<Vec<Row>>,
     tokens: &HashMap<String, String>,
     scenarios: &dyn Scenarios,
 ) -> Result<Vec<Prepared>, String> {
     let mut out = Vec::new();
-    for j in &profile.journeys {
+    for (j, rows) in profile.journeys.iter().zip(rows) {
         let named = |e: String| format!("journey {:?}: {e}", j.name);
         let work = match &j.work {
             Work::Request {
@@ -211,12 +237,24 @@ fn prepare(
                 let base = urls
                     .get(party)
                     .ok_or_else(|| named(format!("no party {party:?} on the platform")))?;
+                let rest = base.strip_prefix("http://").ok_or_else(|| {
+                    named(format!("{base}: raw request journeys speak plain http://"))
+                })?;
+                // A base URL with a path keeps it before the journey's.
+                let (authority, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let prefix = prefix.trim_end_matches('/');
+                let prefix = if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{prefix}")
+                };
                 Runs::Request(Request {
                     party: party.clone(),
-                    base: base.trim_end_matches('/').to_string(),
-                    method: reqwest::Method::from_bytes(method.as_bytes())
+                    authority: authority.to_string(),
+                    connections: Rc::new(Connections::default()),
+                    method: hyper::Method::from_bytes(method.as_bytes())
                         .map_err(|e| named(e.to_string()))?,
-                    path: path.clone(),
+                    path: format!("{prefix}{path}"),
                     headers: headers.clone(),
                     expect: expect.clone(),
                     token: tokens.get(party).cloned().unwrap_or_default(),
@@ -251,16 +289,6 @@ fn prepare(
                     columns: columns.clone(),
                 }
             }
-        };
-        let rows = match &j.data {
-            Some((kind, selection)) => {
-                let r = rows(population, *kind, selection);
-                if r.is_empty() {
-                    return Err(named("its data selection is empty".into()));
-                }
-                r
-            }
-            None => Vec::new(),
         };
         out.push(Prepared {
             name: j.name.clone(),

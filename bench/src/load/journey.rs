@@ -2,10 +2,17 @@
 //! a [`Scenarios`] runner, which the conformance crate provides (its step library), so that the
 //! journeys that certify an implementation are the ones that load it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 
 use simulators::population::export::Row;
 
@@ -55,7 +62,8 @@ pub trait Scenario {
     fn run(&self, values: HashMap<String, String>) -> IterationFuture;
 }
 
-/// Finds the scenarios a journey names; implemented by the conformance runner.
+/// Finds the scenarios a journey names; implemented by the conformance runner. It is shared
+/// with the engine's thread, where the scenarios it gives are made and run.
 pub trait Scenarios {
     /// The scenarios of `scenario` (`features/x.feature: name`) or of `tags` (a tag
     /// expression); errors say why one cannot run under load.
@@ -78,16 +86,49 @@ impl Scenarios for NoScenarios {
     }
 }
 
-/// A raw request journey, ready: its base URL, the hub token its headers may use.
+/// A raw request journey, ready: where it goes, the hub token its headers may use, and its
+/// keep-alive connections (raw hyper, as lean as the tools it is compared with).
 #[derive(Clone, Debug)]
 pub struct Request {
     pub party: String,
-    pub base: String,
-    pub method: reqwest::Method,
+    /// `host:port`.
+    pub authority: String,
+    pub method: hyper::Method,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub expect: Vec<u16>,
     pub token: String,
+    pub connections: Rc<Connections>,
+}
+
+/// Idle keep-alive connections to one server, reused by the iterations of one thread.
+#[derive(Debug, Default)]
+pub struct Connections(RefCell<Vec<SendRequest<Empty<Bytes>>>>);
+
+impl Connections {
+    async fn take(&self, authority: &str) -> Result<SendRequest<Empty<Bytes>>, String> {
+        loop {
+            // The borrow ends here: other iterations give connections back meanwhile.
+            let idle = self.0.borrow_mut().pop();
+            let Some(mut c) = idle else { break };
+            if c.ready().await.is_ok() {
+                return Ok(c);
+            }
+        }
+        let stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .map_err(|e| format!("{authority}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("{authority}: {e}"))?;
+        tokio::task::spawn_local(connection);
+        Ok(sender)
+    }
+
+    fn give_back(&self, c: SendRequest<Empty<Bytes>>) {
+        self.0.borrow_mut().push(c);
+    }
 }
 
 /// Fills `{field}` from `row` and `{hub_token}` with `token`.
@@ -101,39 +142,21 @@ fn fill(template: &str, row: Option<&Row>, token: &str) -> String {
     out
 }
 
-/// One client for every raw request of a run (keep-alive connections, bounded pool).
-pub fn client(max_vus: usize) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .pool_max_idle_per_host(max_vus)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 impl Request {
-    /// Sends it once, filled from `row`.
-    pub async fn run(&self, client: &reqwest::Client, row: Option<&Row>) -> Iteration {
-        let url = format!("{}{}", self.base, fill(&self.path, row, &self.token));
-        let mut request = client.request(self.method.clone(), &url);
-        for (k, v) in &self.headers {
-            request = request.header(k, fill(v, row, &self.token));
-        }
+    /// Sends it once, filled from `row`; no answer within 15 s is a failure.
+    pub async fn run(&self, row: Option<&Row>) -> Iteration {
+        let path = fill(&self.path, row, &self.token);
         let sent = Instant::now();
-        let outcome = async {
-            let answer = request.send().await.map_err(|e| format!("{url}: {e}"))?;
-            let status = answer.status().as_u16();
-            // Read the whole body: the latency is the answer's, not its first byte's.
-            answer.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-            Ok::<u16, String>(status)
-        }
-        .await;
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, self.send(&path, row))
+            .await
+            .unwrap_or_else(|_| Err(format!("{path}: no answer within {REQUEST_TIMEOUT:?}")));
         let took = sent.elapsed();
         let status = *outcome.as_ref().unwrap_or(&0);
         let failure = match outcome {
             Err(e) => Some(e),
             Ok(s) if self.expect.is_empty() && (200..300).contains(&s) => None,
             Ok(s) if self.expect.contains(&s) => None,
-            Ok(s) => Some(format!("{url}: {s}")),
+            Ok(s) => Some(format!("{path}: {s}")),
         };
         Iteration {
             steps: vec![StepTime {
@@ -148,5 +171,33 @@ impl Request {
             }],
             failure,
         }
+    }
+
+    async fn send(&self, path: &str, row: Option<&Row>) -> Result<u16, String> {
+        let mut request = hyper::Request::builder()
+            .method(self.method.clone())
+            .uri(path)
+            .header(hyper::header::HOST, &self.authority)
+            .header(hyper::header::USER_AGENT, "etat-plateforme-bench-load");
+        for (k, v) in &self.headers {
+            request = request.header(k, fill(v, row, &self.token));
+        }
+        let request = request
+            .body(Empty::new())
+            .map_err(|e| format!("{path}: {e}"))?;
+        let mut c = self.connections.take(&self.authority).await?;
+        let answer = c
+            .send_request(request)
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let status = answer.status().as_u16();
+        // Read the whole body: the latency is the answer's, not its first byte's.
+        answer
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        self.connections.give_back(c);
+        Ok(status)
     }
 }

@@ -45,8 +45,8 @@ pub struct Platform<'a> {
     pub tokens: HashMap<String, String>,
     /// The hubs whose journal (`/_control/hub-journal`) may be read for their added latency.
     pub hub_journals: Vec<String>,
-    /// Runs the Gherkin scenario journeys.
-    pub scenarios: &'a dyn Scenarios,
+    /// Runs the Gherkin scenario journeys (on the engine's own thread).
+    pub scenarios: std::sync::Arc<dyn Scenarios + Send + Sync>,
 }
 
 impl<'a> Platform<'a> {
@@ -57,12 +57,16 @@ impl<'a> Platform<'a> {
             population,
             tokens: HashMap::new(),
             hub_journals: Vec::new(),
-            scenarios: &NoScenarios,
+            scenarios: std::sync::Arc::new(NoScenarios),
         }
     }
 }
 
 /// Runs `profile` and checks its thresholds; `progress` gets a line a second.
+///
+/// The iterations run on a thread of their own with a current-thread runtime, as `wrk` and
+/// `oha` run theirs: their timers, connections and answers never wait on another thread, and
+/// the caller's runtime (the embedded parties, often) keeps its workers.
 pub async fn run(
     profile: &LoadProfile,
     platform: &Platform<'_>,
@@ -72,18 +76,41 @@ pub async fn run(
     for base in platform.urls.values() {
         engine::refuse_beyond_loopback(base, &profile.allowed_hosts)?;
     }
+    let rows = engine::data_rows(profile, platform.population)?;
     let hubs = hub_journal::Window::open(platform, profile.warmup);
-    let local = tokio::task::LocalSet::new();
-    let (tally, elapsed) = local
-        .run_until(engine::run(
-            profile,
-            platform.urls,
-            platform.population,
-            &platform.tokens,
-            platform.scenarios,
-            progress,
-        ))
-        .await?;
+    let (lines, mut said) = tokio::sync::mpsc::unbounded_channel();
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let (p, urls, tokens, scenarios) = (
+        profile.clone(),
+        platform.urls.clone(),
+        platform.tokens.clone(),
+        platform.scenarios.clone(),
+    );
+    std::thread::Builder::new()
+        .name("load-engine".into())
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| {
+                    let say = |l: String| drop(lines.send(l));
+                    let engine = engine::run(&p, &urls, rows, &tokens, scenarios.as_ref(), &say);
+                    tokio::task::LocalSet::new().block_on(&rt, engine)
+                });
+            let _ = done.send(result);
+        })
+        .map_err(|e| format!("cannot start the load engine's thread: {e}"))?;
+    tokio::pin!(outcome);
+    let (tally, elapsed) = loop {
+        tokio::select! {
+            Some(line) = said.recv() => progress(line),
+            r = &mut outcome => break r.map_err(|_| "the load engine stopped".to_string())??,
+        }
+    };
+    while let Ok(line) = said.try_recv() {
+        progress(line);
+    }
     let hubs = hubs.close().await;
     let mut report = LoadReport::new(profile, tally, hubs, elapsed.as_secs_f64())?;
     report.check(&report::specs(profile));

@@ -1,6 +1,6 @@
 //! The simulated parties and the load engine beside their peers, in one run on this machine,
 //! every figure a ratio against what ran beside it (`bench/peers.sh` installs the peers, then
-//! runs `cargo run --release -p bench --bin peers [memory MINUTES]`):
+//! runs `cargo run --release -p bench --bin peers [route|engine|hub|memory MINUTES]`):
 //!
 //! - the INSEE legal-unit route, raw hyper serving the same bytes, and WireMock serving them as a
 //!   stub, at full speed under `wrk`, and at one fixed rate under the load engine (p99);
@@ -281,13 +281,21 @@ fn main() {
             let minutes = args.get(1).and_then(|m| m.parse().ok()).unwrap_or(10);
             return memory::run(minutes, &mut out).await;
         }
+        let only = args.first().map(String::as_str);
         let population = population();
-        eprintln!("== the INSEE route beside raw hyper and WireMock (about 1.5 min)");
-        provider_route(&population, &mut out).await?;
-        eprintln!("== the load engine beside wrk and oha (about 40 s)");
-        load_engine(&population, &mut out).await?;
-        eprintln!("== API Entreprise's added latency at 1,000 calls a second (10 s)");
-        hub_added(&mut out).await
+        if only.is_none_or(|o| o == "route") {
+            eprintln!("== the INSEE route beside raw hyper and WireMock (about 1.5 min)");
+            provider_route(&population, &mut out).await?;
+        }
+        if only.is_none_or(|o| o == "engine") {
+            eprintln!("== the load engine beside wrk and oha (about 40 s)");
+            load_engine(&population, &mut out).await?;
+        }
+        if only.is_none_or(|o| o == "hub") {
+            eprintln!("== API Entreprise's added latency at 1,000 calls a second (10 s)");
+            hub_added(&mut out).await?;
+        }
+        Ok(())
     });
     for Line(what, figure) in &out {
         println!("{what:<62} {figure}");
