@@ -184,6 +184,28 @@ async fn no_iteration_starts_after_the_arrivals_end() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_closed_model_starts_each_iteration_when_the_last_ends() {
+    // Two VUs on a server taking 50 ms one request at a time per connection: about 20 each in
+    // 1 s, each measured from its own start (a closed model does not correct for queueing).
+    let url = slow_server(Duration::from_millis(50)).await;
+    let p = profile(
+        "[arrivals]\nexecutor = \"constant-vus\"\nvus = 2\nduration = \"1s\"\n\n[[journey]]\nname = \"slow\"\nparty = \"slow\"\npath = \"/\"\n",
+    );
+    let urls = HashMap::from([("slow".to_string(), url)]);
+    let report = run(&p, &Platform::new(&urls, &population()), &|_| {})
+        .await
+        .expect("the run");
+    let m = &report.journeys[0];
+    assert!(
+        (36..=42).contains(&m.iterations),
+        "{} iterations",
+        m.iterations
+    );
+    assert!(m.histogram.min() >= 50_000 && m.histogram.value_at_quantile(0.99) < 80_000);
+    assert_eq!((m.late, report.dropped, m.errors), (0, 0, 0));
+}
+
 #[tokio::test]
 async fn only_loopback_is_loaded() {
     let p = profile(

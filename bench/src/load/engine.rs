@@ -18,6 +18,7 @@ use simulators::population::export::{Row, rows};
 use super::journey::{Connections, Iteration, Request, Scenario, Scenarios};
 use super::measures::{JourneyMeasures, Timeline};
 use super::profile::{LoadProfile, Work};
+use super::schedule::Arrivals;
 
 /// An iteration counts as late when it starts this long after its intended time.
 const LATE: Duration = Duration::from_millis(2);
@@ -117,7 +118,6 @@ pub(super) async fn run(
         .map(Rc::new)
         .collect();
     let weights: Vec<u32> = profile.journeys.iter().map(|j| j.weight).collect();
-    let total: u32 = weights.iter().sum();
     let offsets = profile.arrivals.offsets(profile.max_iterations);
     let tally = Rc::new(RefCell::new(Tally {
         journeys: prepared
@@ -129,50 +129,55 @@ pub(super) async fn run(
         timeline: Timeline::default(),
         dropped: 0,
     }));
-    let vus = std::sync::Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
     let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(profile.seed);
     let start = tokio::time::Instant::now();
-    let mut next_report = Duration::from_secs(1);
     let mut tasks = tokio::task::JoinSet::new();
-    // No iteration starts after the arrivals end: those left are dropped (counted, as k6 does).
-    let end = start + profile.arrivals.duration();
-    let total_offsets = offsets.len();
-    for (started, offset) in offsets.into_iter().enumerate() {
-        let intended = start + offset;
-        wait_until(intended).await;
-        if offset >= next_report {
-            let in_flight = profile.max_vus - vus.available_permits();
-            progress(progress_line(offset, &tally.borrow(), in_flight));
-            next_report += Duration::from_secs(1);
-        }
-        let Ok(permit) = tokio::time::timeout_at(end, vus.clone().acquire_owned()).await else {
-            tally.borrow_mut().dropped = (total_offsets - started) as u64;
-            break;
-        };
-        let permit = permit.map_err(|e| e.to_string())?;
-        let late = intended.elapsed() > LATE;
-        let mut pick = rng.random_range(0..total);
-        let j = weights
-            .iter()
-            .position(|w| {
-                let hit = pick < *w;
-                pick = pick.saturating_sub(*w);
-                hit
-            })
-            .unwrap_or(0);
-        let p = &prepared[j];
-        let row = (!p.rows.is_empty()).then(|| rng.random_range(0..p.rows.len()));
-        let iteration = p.run(row, rng.random_range(0..usize::MAX));
-        let counted = offset >= profile.warmup;
-        let (tally, name) = (tally.clone(), p.name.clone());
-        tasks.spawn_local(async move {
-            let it = iteration.await;
-            let took = intended.elapsed();
-            drop(permit);
-            if counted {
-                record(&mut tally.borrow_mut(), j, &name, offset, took, late, it);
+    let draw = Draw {
+        prepared: prepared.clone(),
+        weights,
+    };
+    if let Arrivals::ConstantVus { vus, duration } = &profile.arrivals {
+        closed(
+            profile,
+            *vus,
+            start + *duration,
+            draw,
+            rng,
+            &tally,
+            &mut tasks,
+        );
+    } else {
+        let vus = std::sync::Arc::new(tokio::sync::Semaphore::new(profile.max_vus));
+        let mut next_report = Duration::from_secs(1);
+        // No iteration starts after the arrivals end: those left are dropped (counted, as k6 does).
+        let end = start + profile.arrivals.duration();
+        let total_offsets = offsets.len();
+        for (started, offset) in offsets.into_iter().enumerate() {
+            let intended = start + offset;
+            wait_until(intended).await;
+            if offset >= next_report {
+                let in_flight = profile.max_vus - vus.available_permits();
+                progress(progress_line(offset, &tally.borrow(), in_flight));
+                next_report += Duration::from_secs(1);
             }
-        });
+            let Ok(permit) = tokio::time::timeout_at(end, vus.clone().acquire_owned()).await else {
+                tally.borrow_mut().dropped = (total_offsets - started) as u64;
+                break;
+            };
+            let permit = permit.map_err(|e| e.to_string())?;
+            let late = intended.elapsed() > LATE;
+            let (j, iteration) = draw.next(&mut rng);
+            let counted = offset >= profile.warmup;
+            let (tally, name) = (tally.clone(), prepared[j].name.clone());
+            tasks.spawn_local(async move {
+                let it = iteration.await;
+                let took = intended.elapsed();
+                drop(permit);
+                if counted {
+                    record(&mut tally.borrow_mut(), j, &name, offset, took, late, it);
+                }
+            });
+        }
     }
     while tasks.join_next().await.is_some() {}
     let elapsed = start.elapsed();
@@ -180,6 +185,74 @@ pub(super) async fn run(
         .map_err(|_| "the measures are still shared".to_string())?
         .into_inner();
     Ok((tally, elapsed))
+}
+
+/// Which journey and which data row an iteration takes.
+#[derive(Clone)]
+struct Draw {
+    prepared: Vec<Rc<Prepared>>,
+    weights: Vec<u32>,
+}
+
+impl Draw {
+    fn next(&self, rng: &mut rand::rngs::ChaCha8Rng) -> (usize, super::journey::IterationFuture) {
+        let total: u32 = self.weights.iter().sum();
+        let mut pick = rng.random_range(0..total.max(1));
+        let j = self
+            .weights
+            .iter()
+            .position(|w| {
+                let hit = pick < *w;
+                pick = pick.saturating_sub(*w);
+                hit
+            })
+            .unwrap_or(0);
+        let p = &self.prepared[j];
+        let row = (!p.rows.is_empty()).then(|| rng.random_range(0..p.rows.len()));
+        (j, p.run(row, rng.random_range(0..usize::MAX)))
+    }
+}
+
+/// The closed model (`constant-vus`): `vus` loops, each starting its next iteration when the
+/// last one ends, until `end`. Latency runs from each iteration's own start: a slow target
+/// slows the arrivals down, so this measures throughput, not latency a user would see.
+fn closed(
+    profile: &LoadProfile,
+    vus: usize,
+    end: tokio::time::Instant,
+    draw: Draw,
+    rng: rand::rngs::ChaCha8Rng,
+    tally: &Rc<RefCell<Tally>>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) {
+    let rng = Rc::new(RefCell::new(rng));
+    let start = tokio::time::Instant::now();
+    let (warmup, max) = (profile.warmup, profile.max_iterations);
+    let begun = Rc::new(std::cell::Cell::new(0usize));
+    for _ in 0..vus.max(1) {
+        let (draw, rng, tally, begun) = (draw.clone(), rng.clone(), tally.clone(), begun.clone());
+        tasks.spawn_local(async move {
+            while tokio::time::Instant::now() < end && begun.get() < max {
+                begun.set(begun.get() + 1);
+                let (j, iteration) = draw.next(&mut rng.borrow_mut());
+                let began = tokio::time::Instant::now();
+                let it = iteration.await;
+                let offset = began - start;
+                if offset >= warmup {
+                    let name = draw.prepared[j].name.clone();
+                    record(
+                        &mut tally.borrow_mut(),
+                        j,
+                        &name,
+                        offset,
+                        began.elapsed(),
+                        false,
+                        it,
+                    );
+                }
+            }
+        });
+    }
 }
 
 /// Adds one iteration to the tally: its journey, its steps, the parties it called.

@@ -136,6 +136,8 @@ struct ArrivalsFile {
     stages: Vec<StageFile>,
     #[serde(default = "default_vus")]
     max_vus: usize,
+    #[serde(default)]
+    vus: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -386,8 +388,18 @@ fn arrivals(a: &ArrivalsFile) -> Result<Arrivals, String> {
                 stages,
             })
         }
+        "constant-vus" => Ok(Arrivals::ConstantVus {
+            vus: a
+                .vus
+                .ok_or("arrivals.vus: the closed model (constant-vus) needs its vus")?,
+            duration: parse_duration(
+                a.duration
+                    .as_deref()
+                    .ok_or("arrivals.duration: constant-vus needs its duration")?,
+            )?,
+        }),
         other => Err(format!(
-            "arrivals.executor: {other:?}; the executors are constant-arrival-rate and ramping-arrival-rate"
+            "arrivals.executor: {other:?}; the executors are constant-arrival-rate, ramping-arrival-rate and constant-vus (closed)"
         )),
     }
 }

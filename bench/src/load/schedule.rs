@@ -14,6 +14,9 @@ pub enum Arrivals {
         start_rate: f64,
         stages: Vec<(Duration, f64)>,
     },
+    /// `constant-vus`, the closed model: `vus` users each start their next iteration when the
+    /// last one ends, for `duration` (throughput; latency is then not corrected).
+    ConstantVus { vus: usize, duration: Duration },
 }
 
 impl Arrivals {
@@ -22,6 +25,7 @@ impl Arrivals {
         match self {
             Arrivals::Constant { duration, .. } => *duration,
             Arrivals::Ramping { stages, .. } => stages.iter().map(|(d, _)| *d).sum(),
+            Arrivals::ConstantVus { duration, .. } => *duration,
         }
     }
 
@@ -35,6 +39,10 @@ impl Arrivals {
             Arrivals::Ramping { start_rate, stages } => Arrivals::Ramping {
                 start_rate: start_rate * factor,
                 stages: stages.iter().map(|(d, r)| (*d, r * factor)).collect(),
+            },
+            Arrivals::ConstantVus { vus, duration } => Arrivals::ConstantVus {
+                vus: ((*vus as f64) * factor).ceil().max(1.0) as usize,
+                duration: *duration,
             },
         }
     }
@@ -52,6 +60,8 @@ impl Arrivals {
                     .collect()
             }
             Arrivals::Ramping { start_rate, stages } => ramping(*start_rate, stages, max),
+            // Closed: iterations start when others end, not on a schedule.
+            Arrivals::ConstantVus { .. } => Vec::new(),
         }
     }
 }

@@ -169,8 +169,14 @@ async fn load_engine(population: &Arc<Population>, out: &mut Vec<Line>) -> Resul
     let map = HashMap::from([("raw".to_string(), format!("http://{raw}"))]);
     tools::wrk(&url, 3)?;
     let w = tools::wrk(&url, 10)?;
-    // As fast as 32 VUs go: arrivals far above what they serve, so each starts when one frees.
-    let full = engine(&profile("raw", "/", 200_000.0, 10, 32), &map, population).await?;
+    // As fast as 32 VUs go, closed model as wrk's connections are.
+    let mut closed = profile("raw", "/", 1.0, 10, 32);
+    closed.arrivals = Arrivals::ConstantVus {
+        vus: 32,
+        duration: Duration::from_secs(10),
+    };
+    closed.max_iterations = usize::MAX;
+    let full = engine(&closed, &map, population).await?;
     let rate = full.all.iterations as f64 / (full.elapsed_s - 1.0).max(1e-9);
     out.push(Line(
         "wrk -t1 -c32 on raw hyper".into(),
