@@ -51,17 +51,13 @@ fn quiet_failing_steps() {
 /// Runs the scenarios of `features/` against `target` as load journeys.
 pub struct GherkinJourneys {
     target: Arc<Target>,
-    steps: Rc<Collection<BenchWorld>>,
 }
 
 impl GherkinJourneys {
     /// The journeys of the repository `target` was started from.
     pub fn new(target: Arc<Target>) -> GherkinJourneys {
         quiet_failing_steps();
-        GherkinJourneys {
-            target,
-            steps: Rc::new(BenchWorld::collection()),
-        }
+        GherkinJourneys { target }
     }
 }
 
@@ -101,6 +97,8 @@ impl Scenarios for GherkinJourneys {
             }
         };
         let selection = crate::list::Selection::new(tags, None)?;
+        // Made here, on the thread the scenarios will run on.
+        let steps = Rc::new(BenchWorld::collection());
         let mut out: Vec<Box<dyn Scenario>> = Vec::new();
         for file in files {
             let feature = gherkin::Feature::parse_path(&file, GherkinEnv::default())
@@ -124,7 +122,7 @@ impl Scenarios for GherkinJourneys {
                 if serial {
                     continue;
                 }
-                out.push(Box::new(self.load(&file, &feature, rule, s)?));
+                out.push(Box::new(self.load(&steps, &file, &feature, rule, s)?));
             }
         }
         if out.is_empty() {
@@ -141,6 +139,7 @@ impl Scenarios for GherkinJourneys {
 impl GherkinJourneys {
     fn load(
         &self,
+        collection: &Rc<Collection<BenchWorld>>,
         file: &Path,
         feature: &gherkin::Feature,
         rule: Option<&gherkin::Rule>,
@@ -171,7 +170,7 @@ impl GherkinJourneys {
         // Every step must have its definition now, not in the middle of the load.
         for step in &steps {
             let filled = fill(step, &defaults);
-            match self.steps.find(&filled) {
+            match collection.find(&filled) {
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     return Err(format!(
@@ -188,7 +187,7 @@ impl GherkinJourneys {
             columns,
             defaults,
             target: self.target.clone(),
-            collection: self.steps.clone(),
+            collection: collection.clone(),
         })
     }
 }
@@ -323,7 +322,7 @@ pub async fn run(
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<bench::load::LoadReport, String> {
     let urls: HashMap<String, String> = target.urls.clone().into_iter().collect();
-    let journeys = GherkinJourneys::new(target.clone());
+    let journeys = Arc::new(GherkinJourneys::new(target.clone()));
     let platform = bench::load::Platform {
         urls: &urls,
         population: &target.population,
@@ -336,7 +335,7 @@ pub async fn run(
         .filter(|h| target.is_simulated(h))
         .map(str::to_string)
         .collect(),
-        scenarios: &journeys,
+        scenarios: journeys,
     };
     bench::load::run(profile, &platform, progress).await
 }

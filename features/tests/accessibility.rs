@@ -156,7 +156,9 @@ async fn load_report_page(a: &mut Audit, platform: &Platform) -> Result<(), Stri
     let report = bench::load::run(&profile, &load, &|_| {}).await?;
     let page = dir.path().join("load.html");
     std::fs::write(&page, report.html()).map_err(|e| e.to_string())?;
-    a.browser.goto(&format!("file://{}", page.display())).await?;
+    a.browser
+        .goto(&format!("file://{}", page.display()))
+        .await?;
     a.check("load report").await;
     a.activate("details summary").await?;
     a.check("load report, a plot's data open").await;
