@@ -22,6 +22,6 @@ if [ ! -d "$PEERS/npm/node_modules/wiremock" ]; then
   mkdir -p "$PEERS/npm" && (cd "$PEERS/npm" && npm install --silent --no-audit --no-fund wiremock)
 fi
 command -v java >/dev/null || { echo "WireMock needs Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1; }
-echo "== building the simulators and the comparisons (release)"
-cargo build --release -q -p simulators --bin simulators -p bench --bin peers
-exec "${CARGO_TARGET_DIR:-target}/release/peers" "$@"
+echo "== building the simulators and cargo xtask (release: the figures are release figures), minutes"
+cargo build --release -q -p simulators --bin simulators -p xtask
+exec "${CARGO_TARGET_DIR:-target}/release/xtask" peers "$@"

@@ -24,6 +24,7 @@ pub mod profile;
 pub mod report;
 pub mod steps;
 pub mod target;
+pub mod vendors;
 pub mod world;
 
 use std::collections::HashMap;

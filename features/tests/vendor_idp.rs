@@ -9,117 +9,32 @@
 //! Needs Node 20 or later (`$BENCH_NODE`, else `node`) and oidc-provider (npm,
 //! `$BENCH_OIDC_PROVIDER`, its `node_modules`): `cargo xtask test` installs them.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
-use simulators::identity::Identity;
-use simulators::party::ids;
-use simulators::population::{PersonaFile, Population, PopulationConfig};
+use conformance::vendors::{self, free_port, profile};
 
-const FC_SECRET: &str = "fc-secret-at-idp-impots-local-only";
-const BENCH_SECRET: &str = "bench-client-secret-local-only";
-const BENCH_REDIRECT: &str = "http://127.0.0.1:9/callback";
-
-/// A port free now on loopback.
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("its address").port()
-}
-
-/// The vendor's test accounts: every citizen persona, with the identity the simulated identity
-/// providers hold (so the broker's and the service providers' checks have the same person).
-fn accounts(root: &Path) -> serde_json::Value {
-    let personas = PersonaFile::load(&root.join("scenarios/personas.toml")).expect("personas");
-    let config = PopulationConfig {
-        citizens: 200,
-        companies: 20,
-        ..PopulationConfig::default()
-    };
-    let population = Population::generate(&config, Some(&personas));
-    let mut accounts = serde_json::Map::new();
-    for c in population.citizens.iter().filter(|c| c.persona.is_some()) {
-        let i = Identity::of(c);
-        accounts.insert(
-            c.persona.clone().unwrap_or_default(),
-            serde_json::json!({
-                "given_name": i.given_name, "family_name": i.family_name,
-                "birthdate": i.birthdate, "gender": i.gender, "birthplace": i.birthplace,
-                "birthcountry": i.birthcountry, "email": i.email,
-                "preferred_username": i.preferred_username,
-            }),
-        );
-    }
-    serde_json::Value::Object(accounts)
-}
-
-/// The node process, stopped when dropped.
-struct Vendor(Child);
-
-impl Drop for Vendor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_vendor(root: &Path, dir: &Path, port: u16, fc_port: u16, env: &[(&str, &str)]) -> Vendor {
+/// oidc-provider started as `cargo xtask test` installed it.
+fn start_vendor(
+    root: &Path,
+    dir: &Path,
+    port: u16,
+    fc_port: u16,
+    env: &[(&str, &str)],
+) -> vendors::OidcProvider {
     let modules = std::env::var("BENCH_OIDC_PROVIDER").unwrap_or_else(|_| {
         panic!("BENCH_OIDC_PROVIDER is not set: run `cargo xtask test`, which installs oidc-provider (npm) and sets it")
     });
-    let accounts_file = dir.join("accounts.json");
-    std::fs::write(&accounts_file, accounts(root).to_string()).expect("accounts written");
-    let fc = format!("http://127.0.0.1:{fc_port}/api/v2");
     let node = std::env::var("BENCH_NODE").unwrap_or_else(|_| "node".into());
-    let mut child = Command::new(node)
-        .arg(root.join("features/tests/vendors/oidc-provider-idp.mjs"))
-        .env("PORT", port.to_string())
-        .env("NODE_MODULES", &modules)
-        .env("ACCOUNTS", &accounts_file)
-        .env("FC_CALLBACK", format!("{fc}/oidc-callback"))
-        .env("FC_LOGOUT_CALLBACK", format!("{fc}/client/logout-callback"))
-        .env("FC_SECRET", FC_SECRET)
-        .env("BENCH_REDIRECT", BENCH_REDIRECT)
-        .env("BENCH_SECRET", BENCH_SECRET)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node runs (Debian's nodejs, or npm's node package)");
-    // Read its output to the end (oidc-provider writes notices there: a closed pipe kills it).
-    let mut lines = BufReader::new(child.stdout.take().expect("node's stdout")).lines();
-    let ready = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|l| l.starts_with("listening"));
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| eprintln!("{l}")));
-    assert!(ready, "oidc-provider did not start (see its stderr above)");
-    Vendor(child)
-}
-
-/// The profile a vendor would write: its provider as `idp-impots`, the broker on a fixed port
-/// it registered, the credentials of its test client. No `[parties.idp-impots.login]`: its
-/// login page is read as it is.
-fn profile(dir: &Path, port: u16, fc_port: u16, extra: &str) -> PathBuf {
-    let path = dir.join("vendor-idp.toml");
-    let text = format!(
-        r#"description = "node oidc-provider as impots.gouv.fr"
-
-[platform.port]
-fc = {fc_port}
-
-[parties.{idp}]
-mode = "external"
-base_url = "http://127.0.0.1:{port}"
-  [parties.{idp}.credentials]
-  "client.client_id" = "bench-client"
-  "client.client_secret" = "{BENCH_SECRET}"
-  "client.redirect_uri" = "{BENCH_REDIRECT}"
-{extra}"#,
-        idp = ids::IDP_IMPOTS
-    );
-    std::fs::write(&path, text).expect("profile written");
-    path
+    vendors::start(
+        root,
+        dir,
+        Path::new(&node),
+        Path::new(&modules),
+        port,
+        fc_port,
+        env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs `@idp or @signin` against oidc-provider with `deviation` (empty: none). Gives how many

@@ -15,6 +15,7 @@
 //! - `load merge DIR… [--wait D]`: adds shards' results up; `--shard I/N` runs one share.
 //! - `image [--debug] [--tag T]`: the simulators' container image, built locally.
 //! - `k8s [--check]`: renders `deploy/k8s/` from the party registry.
+//! - `peers [SECTION]`: the parties and the load engine beside their peers (`bench/peers.sh`).
 //! - `token --hub api-entreprise --scopes a,b [--siret S] [--expires RFC3339] [--subject S]`:
 //!   registers a token with the running hub and prints its JWT.
 
@@ -22,6 +23,7 @@ mod certify;
 mod image;
 mod k8s;
 mod load;
+mod peers;
 mod screenshots;
 mod test_tools;
 #[cfg(test)]
@@ -66,6 +68,13 @@ enum Task {
     /// Runs a load profile (scenarios/load/) against the embedded platform and checks its
     /// thresholds.
     Load(load::LoadArgs),
+    /// The parties and the load engine beside their peers (wrk, oha, WireMock, raw hyper,
+    /// oidc-provider); bench/peers.sh installs them and runs it in release.
+    Peers {
+        /// route, engine, hub, signin, or memory MINUTES; default: all but memory.
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
     /// Renders deploy/k8s/ from the party registry (--check: fails if a file is stale).
     K8s {
         /// Check the files instead of writing them.
@@ -165,6 +174,7 @@ fn main() {
         Task::Image(args) => image::run(args, &workspace_root()),
         Task::Load(args) => load::run(args, &workspace_root()),
         Task::K8s { check } => k8s::run(check, &workspace_root()),
+        Task::Peers { args } => peers::run(&args),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
         Task::Token {

@@ -143,7 +143,7 @@ const OIDC_PROVIDER: &str = "oidc-provider@9.13.3";
 /// Node 20 or later and oidc-provider under `target/test-tools`, for the test that plugs a
 /// certified OpenID provider in as an identity provider. The machine's `node` when recent
 /// enough, else npm's `node` package. Gives the node binary and the `node_modules` directory.
-fn test_node() -> Result<(PathBuf, PathBuf), String> {
+pub(crate) fn test_node() -> Result<(PathBuf, PathBuf), String> {
     let tools = workspace_root().join("target/test-tools");
     let recent = |node: &Path| {
         Command::new(node)

@@ -25,7 +25,7 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-pub async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String> {
+pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), std::path::PathBuf::from);

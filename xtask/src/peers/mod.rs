@@ -1,17 +1,22 @@
-//! The simulated parties and the load engine beside their peers, in one run on this machine,
-//! every figure a ratio against what ran beside it (`bench/peers.sh` installs the peers, then
-//! runs `cargo run --release -p bench --bin peers [route|engine|hub|memory MINUTES]`):
+//! `cargo xtask peers`: the simulated parties and the load engine beside their peers, in one run
+//! on this machine, every figure a ratio against what ran beside it (`bench/peers.sh` installs
+//! the peers, builds xtask in release, then runs `xtask peers [route|engine|hub|signin|memory
+//! MINUTES]`):
 //!
 //! - the INSEE legal-unit route, raw hyper serving the same bytes, and WireMock serving them as a
 //!   stub, at full speed under `wrk`, and at one fixed rate under the load engine (p99);
 //! - the load engine against `wrk` (full speed) and `oha` (fixed rate, CO-corrected) on the
 //!   same raw server;
 //! - the latency API Entreprise adds to its providers' at 1,000 calls a second, real calls;
+//! - `signin`: the identity provider's authorization code flow, the same scenario through the
+//!   step library against the simulated provider and against node `oidc-provider`, and
+//!   complete FranceConnect sign-ins a second;
 //! - `memory MINUTES`: the whole platform's resident memory under a steady rate.
 //!
 //! Loopback only; every run bounded in time and count.
 
 mod memory;
+mod signin;
 mod tools;
 
 use std::collections::HashMap;
@@ -24,9 +29,15 @@ use simulators::population::export::{Kind, Selection};
 use simulators::population::{PersonaFile, Population, PopulationConfig};
 
 /// One line of the results: what, the figure, what it is compared with.
-struct Line(String, String);
+pub(crate) struct Line(String, String);
 
-fn profile(party: &str, path: &str, rate: f64, secs: u64, max_vus: usize) -> LoadProfile {
+pub(crate) fn profile(
+    party: &str,
+    path: &str,
+    rate: f64,
+    secs: u64,
+    max_vus: usize,
+) -> LoadProfile {
     LoadProfile {
         name: format!("peers-{party}"),
         description: String::new(),
@@ -278,9 +289,15 @@ async fn hub_added(out: &mut Vec<Line>) -> Result<(), String> {
     Ok(())
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+/// `cargo xtask peers [SECTION]`; gives the exit code.
+pub(crate) fn run(args: &[String]) -> i32 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
     let mut out = Vec::new();
     let outcome = runtime.block_on(async {
         if args.first().map(String::as_str) == Some("memory") {
@@ -301,13 +318,22 @@ fn main() {
             eprintln!("== API Entreprise's added latency at 1,000 calls a second (10 s)");
             hub_added(&mut out).await?;
         }
+        if only.is_none_or(|o| o == "signin") {
+            eprintln!(
+                "== sign-ins: the simulated identity provider beside oidc-provider (about 40 s)"
+            );
+            signin::run(&mut out).await?;
+        }
         Ok(())
     });
     for Line(what, figure) in &out {
         println!("{what:<62} {figure}");
     }
-    if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
     }
 }

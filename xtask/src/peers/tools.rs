@@ -7,14 +7,14 @@ use std::time::Duration;
 
 /// What a closed-loop run at full speed measured.
 #[derive(Debug, Clone, Copy)]
-pub struct Rate {
-    pub per_s: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+pub(crate) struct Rate {
+    pub(crate) per_s: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 /// Where bench/peers.sh put the peers (`$PEERS`, default `target/peers`).
-pub fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     std::env::var_os("PEERS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/peers"),
         PathBuf::from,
@@ -35,7 +35,7 @@ fn ms(text: &str) -> Option<f64> {
 }
 
 /// `wrk -t1 -c32 -dSECS --latency URL`: one thread, 32 keep-alive connections.
-pub fn wrk(url: &str, secs: u64) -> Result<Rate, String> {
+pub(crate) fn wrk(url: &str, secs: u64) -> Result<Rate, String> {
     let out = Command::new("wrk")
         .args(["-t1", "-c32", &format!("-d{secs}s"), "--latency", url])
         .output()
@@ -54,7 +54,7 @@ pub fn wrk(url: &str, secs: u64) -> Result<Rate, String> {
 }
 
 /// `oha` at a fixed rate with its coordinated-omission correction: `(p50, p99)` in ms.
-pub fn oha_fixed(url: &str, rate: u32, secs: u64) -> Result<(f64, f64), String> {
+pub(crate) fn oha_fixed(url: &str, rate: u32, secs: u64) -> Result<(f64, f64), String> {
     let oha = peers_dir().join("oha/bin/oha");
     let out = Command::new(&oha)
         .args([
@@ -78,10 +78,10 @@ pub fn oha_fixed(url: &str, rate: u32, secs: u64) -> Result<(f64, f64), String> 
 }
 
 /// WireMock standalone on `port`, answering `body` to `path`; stopped when dropped.
-pub struct WireMock(Child);
+pub(crate) struct WireMock(Child);
 
 impl WireMock {
-    pub async fn start(
+    pub(crate) async fn start(
         port: u16,
         path: &str,
         body: &str,
