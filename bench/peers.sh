@@ -23,5 +23,5 @@ if [ ! -d "$PEERS/npm/node_modules/wiremock" ]; then
 fi
 command -v java >/dev/null || { echo "WireMock needs Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1; }
 echo "== building the simulators and cargo xtask (release: the figures are release figures), minutes"
-cargo build --release -q -p simulators --bin simulators -p xtask
+cargo build --release -q -p simulators -p xtask
 exec "${CARGO_TARGET_DIR:-target}/release/xtask" peers "$@"

@@ -1,14 +1,18 @@
 //! The whole platform's resident memory under a steady rate: `simulators serve` (release, the
-//! default population) as its own process, loaded for MINUTES at 300 calls a second spread
-//! over INSEE and API Entreprise (which calls INSEE), its VmRSS read every 10 s.
+//! default population) as its own process, judged as `self-external`, loaded for MINUTES at
+//! about 300 iterations a second: INSEE and API Entreprise (which calls INSEE) raw, and one
+//! MPS application a second through the step library (a FranceConnect sign-in at the
+//! marketplace, its hub calls), so the broker's, the identity provider's and the marketplace's
+//! state grow as they would; its VmRSS read every 10 s.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bench::load::{Platform, Work};
+use std::sync::Arc;
+
+use bench::load::Work;
 use simulators::population::export::{Kind, Selection};
-use simulators::population::{PersonaFile, Population, PopulationConfig};
 
 use super::Line;
 
@@ -26,7 +30,7 @@ fn rss_mb(pid: u32) -> Option<f64> {
 }
 
 pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = crate::workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), std::path::PathBuf::from);
     let binary = target.join("release/simulators");
@@ -70,9 +74,6 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
         .ok_or("the platform did not start")?
         .to_string();
     let at_start = rss_mb(pid).ok_or("no VmRSS")?;
-    let personas = PersonaFile::load(&simulators::platform::repository_personas())
-        .map_err(|e| e.to_string())?;
-    let population = Population::generate(&PopulationConfig::default(), Some(&personas));
     let secs = minutes * 60;
     let mut p = super::profile(
         hub,
@@ -89,6 +90,7 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
         Selection::parse(&["diffusion=diffusible".into()], Kind::Companies)?,
     ));
     p.journeys[0].data = companies.clone();
+    p.journeys[0].weight = 150;
     let mut insee = super::profile(
         simulators::party::ids::INSEE,
         "/entreprises/sirene/V3.11/siren/{siren}",
@@ -99,12 +101,42 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
     .journeys
     .remove(0);
     insee.data = companies;
+    insee.weight = 150;
     p.journeys.push(insee);
+    let up_to_date = [
+        "urssaf=up_to_date",
+        "fiscal=compliant",
+        "diffusion=diffusible",
+        "ceased=",
+        "msa=",
+    ];
+    p.journeys.push(bench::load::Journey {
+        name: "MPS application".into(),
+        work: Work::Scenario {
+            scenario: Some(
+                "features/journeys/mps_load.feature: A company up to date applies with its SIRET"
+                    .into(),
+            ),
+            tags: None,
+            columns: vec![("siret".into(), "siret".into())],
+        },
+        data: Some((
+            Kind::Companies,
+            Selection::parse(&up_to_date.map(String::from), Kind::Companies)?,
+        )),
+        weight: 1,
+        thresholds: Vec::new(),
+        step_thresholds: Vec::new(),
+    });
     p.arrivals = bench::load::Arrivals::Constant {
-        rate: 300.0,
+        rate: 301.0,
         duration: Duration::from_secs(secs),
     };
-    p.max_iterations = (300 * secs) as usize;
+    p.max_iterations = (301 * secs) as usize;
+    let root = crate::workspace_root();
+    let target =
+        conformance::profile::Profile::find("self-external", &root).map_err(|e| e.to_string())?;
+    let target = Arc::new(conformance::target::Target::start(target, &[], &root).await?);
     let sampler = tokio::spawn(async move {
         let mut samples = Vec::new();
         for _ in 0..(secs / 10) {
@@ -113,7 +145,8 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
         }
         samples
     });
-    let report = bench::load::run(&p, &Platform::new(&urls, &population), &|_| {}).await;
+    let report = conformance::load::run(&p, target.clone(), &|_| {}).await;
+    target.stop().await;
     let samples = sampler.await.map_err(|e| e.to_string())?;
     let _ = child.kill();
     let _ = child.wait();

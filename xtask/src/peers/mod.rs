@@ -119,7 +119,10 @@ async fn provider_route(population: &Arc<Population>, out: &mut Vec<Line>) -> Re
     let text = String::from_utf8_lossy(&body).into_owned();
     let _wiremock = tools::WireMock::start(port, &path, &text, "application/json").await?;
     let urls = [
-        ("insee", format!("{}{path}", insee.base_url)),
+        (
+            simulators::party::ids::INSEE,
+            format!("{}{path}", insee.base_url),
+        ),
         ("raw hyper", format!("http://{raw}{path}")),
         ("WireMock", format!("http://127.0.0.1:{port}{path}")),
     ];
@@ -230,12 +233,13 @@ async fn load_engine(population: &Arc<Population>, out: &mut Vec<Line>) -> Resul
 
 /// What API Entreprise adds to its providers' latency at 1,000 calls a second.
 async fn hub_added(out: &mut Vec<Line>) -> Result<(), String> {
-    let platform = simulators::platform::Platform::start(
-        &simulators::platform::PlatformConfig::ephemeral(),
-        None,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    // The default population's companies, every call past the hub's cache (`Cache-Control:
+    // no-cache`, which API Entreprise honours): each is a real call to INSEE.
+    let mut config = simulators::platform::PlatformConfig::ephemeral();
+    config.population.companies = PopulationConfig::default().companies;
+    let platform = simulators::platform::Platform::start(&config, None)
+        .await
+        .map_err(|e| e.to_string())?;
     let urls: HashMap<String, String> = platform
         .parties
         .iter()
@@ -254,11 +258,17 @@ async fn hub_added(out: &mut Vec<Line>) -> Result<(), String> {
         10,
         256,
     );
-    if let Work::Request { headers, .. } = &mut p.journeys[0].work {
+    if let Work::Request {
+        headers, expect, ..
+    } = &mut p.journeys[0].work
+    {
         headers.push((
             "Authorization".into(),
             format!("Bearer {}", minted["token"].as_str().unwrap_or_default()),
         ));
+        headers.push(("Cache-Control".into(), "no-cache".into()));
+        // Two calls for one company at once get 409 00015 (the in-flight guard), as they should.
+        expect.extend([200, 409]);
     }
     p.journeys[0].data = Some((
         Kind::Companies,
