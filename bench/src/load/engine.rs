@@ -3,8 +3,9 @@
 //! queue: no coordinated omission), iterations that could not start on time are counted, and
 //! every measure goes into an HDR histogram per journey, per step and per party.
 //!
-//! Iterations run on the calling thread (`spawn_local`: the step library's futures are not
-//! `Send`); the parties' servers and the HTTP connections run on the runtime's workers.
+//! Iterations run on the engine's own thread, on a current-thread runtime (`spawn_local`: the
+//! step library's futures are not `Send`), with their timers and connections: nothing an
+//! iteration waits for crosses threads. The parties the run loads keep the caller's runtime.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
