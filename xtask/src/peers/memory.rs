@@ -161,11 +161,20 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
     ));
     out.push(Line(
         format!(
-            "{} calls over {minutes} min at 300/s, {} errors",
+            "{} iterations over {minutes} min at 301/s, {} errors",
             report.all.iterations, report.all.errors
         ),
         format!("p99 {:.2} ms", report.all.ms(0.99)),
     ));
+    for j in &report.journeys {
+        out.push(Line(
+            format!(
+                "  {}: {} iterations, {} errors",
+                j.name, j.iterations, j.errors
+            ),
+            format!("p50 {:.2} ms, p99 {:.2} ms", j.ms(0.5), j.ms(0.99)),
+        ));
+    }
     out.push(Line(
         "RSS after the first minute: lowest, highest, last".into(),
         format!(
