@@ -79,16 +79,6 @@ pub enum Work {
     },
 }
 
-impl Journey {
-    /// The party a raw request journey calls.
-    pub fn party(&self) -> Option<&str> {
-        match &self.work {
-            Work::Request { party, .. } => Some(party),
-            Work::Scenario { .. } => None,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {

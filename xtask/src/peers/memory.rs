@@ -56,40 +56,20 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
         })
         .collect();
     let hub = simulators::party::ids::API_ENTREPRISE;
-    let mut minted = serde_json::Value::Null;
+    // The platform generates its population first: ask until it answers.
+    let mut token = Err("the platform did not start".to_string());
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        if let Ok(r) = reqwest::Client::new()
-            .post(format!("{}/_control/tokens", urls[hub]))
-            .json(&serde_json::json!({"scopes": ["unites_legales_etablissements_insee"], "rate_limit_per_minute": 1_000_000}))
-            .send()
-            .await
-        {
-            minted = r.json().await.unwrap_or_default();
+        token = super::unlimited_token(&urls[hub]).await;
+        if token.is_ok() {
             break;
         }
     }
-    let token = minted["token"]
-        .as_str()
-        .ok_or("the platform did not start")?
-        .to_string();
+    let token = token?;
     let at_start = rss_mb(pid).ok_or("no VmRSS")?;
     let secs = minutes * 60;
-    let mut p = super::profile(
-        hub,
-        "/v4/insee/sirene/unites_legales/{siren}?recipient=13002526500013&context=bench&object=memory",
-        150.0,
-        secs,
-        128,
-    );
-    if let Work::Request { headers, .. } = &mut p.journeys[0].work {
-        headers.push(("Authorization".into(), format!("Bearer {token}")));
-    }
-    let companies = Some((
-        Kind::Companies,
-        Selection::parse(&["diffusion=diffusible".into()], Kind::Companies)?,
-    ));
-    p.journeys[0].data = companies.clone();
+    let mut p = super::hub_profile(&token, "memory", 150.0, secs, 128)?;
+    let companies = p.journeys[0].data.clone();
     p.journeys[0].weight = 150;
     let mut insee = super::profile(
         simulators::party::ids::INSEE,

@@ -231,6 +231,53 @@ async fn load_engine(population: &Arc<Population>, out: &mut Vec<Line>) -> Resul
     Ok(())
 }
 
+/// A token of API Entreprise's for the legal-unit scope, its rate limit lifted (the hub's
+/// control API), so the figures measure the hub, not the habilitation's 600 calls a minute.
+pub(crate) async fn unlimited_token(hub: &str) -> Result<String, String> {
+    let minted: serde_json::Value = reqwest::Client::new()
+        .post(format!("{hub}/_control/tokens"))
+        .json(&serde_json::json!({"scopes": ["unites_legales_etablissements_insee"], "rate_limit_per_minute": 1_000_000}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    minted["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{hub} minted no token: {minted}"))
+}
+
+/// API Entreprise's legal-unit route as `token`, on the diffusible companies, `object` naming
+/// the run in the hub's journal.
+pub(crate) fn hub_profile(
+    token: &str,
+    object: &str,
+    rate: f64,
+    secs: u64,
+    max_vus: usize,
+) -> Result<LoadProfile, String> {
+    let path = format!(
+        "/v4/insee/sirene/unites_legales/{{siren}}?recipient=13002526500013&context=bench&object={object}"
+    );
+    let mut p = profile(
+        simulators::party::ids::API_ENTREPRISE,
+        &path,
+        rate,
+        secs,
+        max_vus,
+    );
+    if let Work::Request { headers, .. } = &mut p.journeys[0].work {
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
+    p.journeys[0].data = Some((
+        Kind::Companies,
+        Selection::parse(&["diffusion=diffusible".into()], Kind::Companies)?,
+    ));
+    Ok(p)
+}
+
 /// What API Entreprise adds to its providers' latency at 1,000 calls a second.
 async fn hub_added(out: &mut Vec<Line>) -> Result<(), String> {
     // The default population's companies, every call past the hub's cache (`Cache-Control:
@@ -246,34 +293,16 @@ async fn hub_added(out: &mut Vec<Line>) -> Result<(), String> {
         .map(|p| (p.id.to_string(), p.base_url.clone()))
         .collect();
     let hub = simulators::party::ids::API_ENTREPRISE;
-    let minted: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/_control/tokens", urls[hub]))
-        .json(&serde_json::json!({"scopes": ["unites_legales_etablissements_insee"], "rate_limit_per_minute": 1_000_000}))
-        .send().await.map_err(|e| e.to_string())?
-        .json().await.map_err(|e| e.to_string())?;
-    let mut p = profile(
-        hub,
-        "/v4/insee/sirene/unites_legales/{siren}?recipient=13002526500013&context=bench&object=peers",
-        1000.0,
-        10,
-        256,
-    );
+    let token = unlimited_token(&urls[hub]).await?;
+    let mut p = hub_profile(&token, "peers", 1000.0, 10, 256)?;
     if let Work::Request {
         headers, expect, ..
     } = &mut p.journeys[0].work
     {
-        headers.push((
-            "Authorization".into(),
-            format!("Bearer {}", minted["token"].as_str().unwrap_or_default()),
-        ));
         headers.push(("Cache-Control".into(), "no-cache".into()));
         // Two calls for one company at once get 409 00015 (the in-flight guard), as they should.
         expect.extend([200, 409]);
     }
-    p.journeys[0].data = Some((
-        Kind::Companies,
-        Selection::parse(&["diffusion=diffusible".into()], Kind::Companies)?,
-    ));
     let load = Platform {
         hub_journals: vec![hub.to_string()],
         ..Platform::new(&urls, &platform.population)
