@@ -103,9 +103,54 @@ spec:
     out
 }
 
+/// A Job of the load, running `xtask ARGS` in the image with the results volume mounted;
+/// `indexed` goes first in its spec, `resources` closes its container.
+fn xtask_job(name: &str, indexed: &str, container: &str, args: &str, resources: &str) -> String {
+    format!(
+        "---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  labels:
+    {labels}
+spec:
+{indexed}  backoffLimit: 0
+  template:
+    metadata:
+      labels:
+        {pod_labels}
+    spec:
+      restartPolicy: Never
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65534
+        fsGroup: 65534
+      containers:
+        - name: {container}
+          image: {IMAGE}
+          imagePullPolicy: IfNotPresent
+          command: [/usr/local/bin/xtask]
+          args: [{args}]
+          env:
+            - name: BENCH_ROOT
+              value: /bench
+          volumeMounts:
+            - name: results
+              mountPath: /results
+{resources}      volumes:
+        - name: results
+          persistentVolumeClaim:
+            claimName: bench-load-results
+",
+        labels = labels("load", "load"),
+        pod_labels = labels("load", "load").replace("\n    ", "\n        "),
+    )
+}
+
 fn load() -> String {
     let shards: Vec<String> = (0..SHARDS).map(|i| format!("/results/shard-{i}")).collect();
-    format!(
+    let head = format!(
         "# Rendered by `cargo xtask k8s`: change the generator (xtask/src/k8s.rs), not this file.
 # The load on a cluster, against the Services of platform.yaml (scenarios/targets/k8s.toml):
 # an Indexed Job of {SHARDS} shards, each running 1/{SHARDS} of scenarios/load/k8s.toml's arrival
@@ -124,88 +169,29 @@ spec:
   resources:
     requests:
       storage: 1Gi
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: bench-load
-  labels:
-    {labels}
-spec:
-  completionMode: Indexed
-  completions: {SHARDS}
-  parallelism: {SHARDS}
-  backoffLimit: 0
-  template:
-    metadata:
-      labels:
-        {pod_labels}
-    spec:
-      restartPolicy: Never
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 65534
-        fsGroup: 65534
-      containers:
-        - name: load
-          image: {IMAGE}
-          imagePullPolicy: IfNotPresent
-          command: [/usr/local/bin/xtask]
-          args: [load, k8s, --shard, $(JOB_COMPLETION_INDEX)/{SHARDS}, --out, /results/shard-$(JOB_COMPLETION_INDEX)]
-          env:
-            - name: BENCH_ROOT
-              value: /bench
-          volumeMounts:
-            - name: results
-              mountPath: /results
-          resources:
-            requests:
-              cpu: 500m
-              memory: 256Mi
-      volumes:
-        - name: results
-          persistentVolumeClaim:
-            claimName: bench-load-results
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: bench-load-merge
-  labels:
-    {labels}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      labels:
-        {pod_labels}
-    spec:
-      restartPolicy: Never
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 65534
-        fsGroup: 65534
-      containers:
-        - name: merge
-          image: {IMAGE}
-          imagePullPolicy: IfNotPresent
-          command: [/usr/local/bin/xtask]
-          args: [load, merge, --wait, 30m, {shards}, --out, /results/merged]
-          env:
-            - name: BENCH_ROOT
-              value: /bench
-          volumeMounts:
-            - name: results
-              mountPath: /results
-      volumes:
-        - name: results
-          persistentVolumeClaim:
-            claimName: bench-load-results
 ",
         labels = labels("load", "load"),
-        pod_labels = labels("load", "load").replace("\n    ", "\n        "),
-        shards = shards.join(", "),
-    )
+    );
+    let shard_job = xtask_job(
+        "bench-load",
+        &format!("  completionMode: Indexed\n  completions: {SHARDS}\n  parallelism: {SHARDS}\n"),
+        "load",
+        &format!(
+            "load, k8s, --shard, $(JOB_COMPLETION_INDEX)/{SHARDS}, --out, /results/shard-$(JOB_COMPLETION_INDEX)"
+        ),
+        "          resources:\n            requests:\n              cpu: 500m\n              memory: 256Mi\n",
+    );
+    let merge_job = xtask_job(
+        "bench-load-merge",
+        "",
+        "merge",
+        &format!(
+            "load, merge, --wait, 30m, {}, --out, /results/merged",
+            shards.join(", ")
+        ),
+        "",
+    );
+    head + &shard_job + &merge_job
 }
 
 /// `cargo xtask k8s [--check]`.
