@@ -36,6 +36,38 @@ impl Drop for Network {
     }
 }
 
+/// Runs `xtask ARGS` in a container `name` of `image` (as the load Jobs do), the results
+/// `volume` mounted, on `network` if any; gives whether it succeeded and what it said.
+fn xtask_in_image(
+    image: &str,
+    name: &str,
+    volume: &str,
+    network: Option<&str>,
+    args: &[&str],
+) -> (bool, String) {
+    let mut run = vec![
+        "run",
+        "--name",
+        name,
+        "-v",
+        volume,
+        "-e",
+        "BENCH_ROOT=/bench",
+    ];
+    if let Some(n) = network {
+        run.extend(["--network", n]);
+    }
+    run.extend(["--entrypoint", "/usr/local/bin/xtask", image]);
+    run.extend(args);
+    let out = docker(&run);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
 const PROFILE: &str = r#"
 target = "k8s"
 warmup = "1s"
@@ -115,18 +147,6 @@ fn the_split_platform_serves_sharded_gherkin_load_by_service_names() {
             let shard = format!("{i}/2");
             let out = format!("/results/shard-{i}");
             let args = [
-                "run",
-                "--network",
-                &tag,
-                "--name",
-                &name,
-                "-v",
-                &volume,
-                "-e",
-                "BENCH_ROOT=/bench",
-                "--entrypoint",
-                "/usr/local/bin/xtask",
-                &image,
                 "load",
                 "/results/peak.toml",
                 "--shard",
@@ -138,13 +158,9 @@ fn the_split_platform_serves_sharded_gherkin_load_by_service_names() {
             let mut last = String::new();
             for _ in 0..10 {
                 let _ = docker(&["rm", "-f", &name]);
-                let run = docker(&args);
-                last = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&run.stdout),
-                    String::from_utf8_lossy(&run.stderr)
-                );
-                if run.status.success() {
+                let (ok, said) = xtask_in_image(&image, &name, &volume, Some(&tag), &args);
+                last = said;
+                if ok {
                     return last;
                 }
                 std::thread::sleep(std::time::Duration::from_secs(2));
@@ -159,32 +175,23 @@ fn the_split_platform_serves_sharded_gherkin_load_by_service_names() {
     // The merge Job's command, in a container of the image.
     let name = format!("{tag}-merge");
     net.containers.push(name.clone());
-    let merge = docker(&[
-        "run",
-        "--name",
-        &name,
-        "-v",
-        &volume,
-        "-e",
-        "BENCH_ROOT=/bench",
-        "--entrypoint",
-        "/usr/local/bin/xtask",
+    let (merged, said) = xtask_in_image(
         &image,
-        "load",
-        "merge",
-        "--wait",
-        "1m",
-        "/results/shard-0",
-        "/results/shard-1",
-        "--out",
-        "/results/merged",
-    ]);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&merge.stdout),
-        String::from_utf8_lossy(&merge.stderr)
+        &name,
+        &volume,
+        None,
+        &[
+            "load",
+            "merge",
+            "--wait",
+            "1m",
+            "/results/shard-0",
+            "/results/shard-1",
+            "--out",
+            "/results/merged",
+        ],
     );
-    assert!(merge.status.success(), "{said}");
+    assert!(merged, "{said}");
     let read = |sub: &str| -> bench::load::LoadReport {
         let text =
             std::fs::read_to_string(dir.path().join(sub).join("load.json")).expect("a load.json");
