@@ -11,9 +11,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +74,7 @@ impl Faults {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
     /// The fault for a request to `path`, counting it against `times`.
-    fn take(&self, path: &str) -> Option<Fault> {
+    pub(super) fn take(&self, path: &str) -> Option<Fault> {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let fault = slot.as_mut()?;
         if fault
@@ -97,29 +95,36 @@ impl Faults {
     }
 }
 
-/// The middleware in front of a party's own routes.
-pub(super) async fn apply(State(faults): State<Faults>, request: Request, next: Next) -> Response {
-    let Some(fault) = faults.take(request.uri().path()) else {
-        return next.run(request).await;
-    };
+/// What `fault` makes of a request: the injected answer, or `None` to hand the request to the
+/// party (after the fault's delay). An error status without a body gets the party's own error
+/// body (`reject`).
+pub(super) async fn inject(fault: Fault, reject: super::layer::Rejection) -> Option<Response> {
     if fault.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
     }
     if fault.malformed {
-        return (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            "{\"truncated\": tr",
-        )
-            .into_response();
+        let json = HeaderValue::from_static("application/json");
+        return Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, json)],
+                "{\"truncated\": tr",
+            )
+                .into_response(),
+        );
     }
-    match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-        Some(status) => (status, fault.body.unwrap_or_default()).into_response(),
-        None => next.run(request).await,
-    }
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
+    Some(match fault.body {
+        Some(body) => {
+            let kind = if serde_json::from_str::<serde::de::IgnoredAny>(&body).is_ok() {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            (status, [(header::CONTENT_TYPE, kind)], body).into_response()
+        }
+        None => reject(status, "simulated fault (PUT /_control/faults)"),
+    })
 }
 
 #[cfg(test)]

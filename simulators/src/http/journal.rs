@@ -1,5 +1,5 @@
 //! The request journal: every call a party answered, with who asked what about whom and how it
-//! went. Recorded by a middleware, so no handler can forget it; read through the control API.
+//! went. Recorded by the party layer (`layer.rs`), so no handler can forget it; read through the control API.
 //!
 //! Recording is on every request's path, so it keeps what it has (timestamps, header values,
 //! the matched route) and does the formatting when the journal is read.
@@ -9,9 +9,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -203,48 +202,63 @@ pub(crate) struct Recorder {
     pub clock: Clock,
 }
 
-/// Middleware: times the call and records it once answered. Applied with `Router::layer`, it
-/// wraps each route after routing, so the matched route is in the request's extensions.
-pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let time = rec.clock.now();
-    let headers = request.headers();
-    let agent = headers.get("user-agent").map(owned);
-    let correlation_id = headers
-        .get("x-correlation-id")
-        .or_else(|| headers.get("x-request-id"))
-        .map(owned);
-    let scenario = headers
-        .get(super::trace::SCENARIO_HEADER)
-        .and_then(super::trace::accept);
-    let method = request.method().clone();
-    let path: Box<str> = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.uri().path().into(), |p| p.as_str().into());
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    // The handler's own calls to other parties carry the same scenario id.
-    let mut response = super::trace::scoped(scenario.clone(), next.run(request)).await;
-    let caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
-    let subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
-    rec.journal.push(Recorded {
-        seq: 0,
-        time,
-        caller,
-        agent,
-        peer,
-        method,
-        route,
-        path,
-        subject,
-        status: response.status().as_u16(),
-        duration_us: started.elapsed().as_micros() as u64,
-        correlation_id,
-        scenario,
-    });
-    response
+/// A call under way: what the request said, recorded once the answer is known.
+pub(crate) struct Started {
+    at: Instant,
+    entry: Recorded,
+}
+
+impl Recorder {
+    /// Copies what the journal keeps out of the request (before the handler takes it).
+    pub(crate) fn start(&self, request: &Request) -> Started {
+        let headers = request.headers();
+        let path: Box<str> = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| request.uri().path().into(), |p| p.as_str().into());
+        let entry = Recorded {
+            seq: 0,
+            time: self.clock.now(),
+            caller: None,
+            agent: headers.get("user-agent").map(owned),
+            peer: request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            path,
+            subject: None,
+            status: 0,
+            duration_us: 0,
+            correlation_id: headers
+                .get("x-correlation-id")
+                .or_else(|| headers.get("x-request-id"))
+                .map(owned),
+            scenario: headers
+                .get(super::trace::SCENARIO_HEADER)
+                .and_then(super::trace::accept),
+        };
+        Started {
+            at: Instant::now(),
+            entry,
+        }
+    }
+
+    /// Records the call with its answer; takes the handler's [`Caller`] and [`Subject`] out.
+    pub(crate) fn finish(&self, started: Started, response: &mut Response) {
+        let mut entry = started.entry;
+        entry.caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
+        entry.subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
+        entry.status = response.status().as_u16();
+        entry.duration_us = started.at.elapsed().as_micros() as u64;
+        self.journal.push(entry);
+    }
+}
+
+impl Started {
+    /// The scenario id the caller sent, if any.
+    pub(crate) fn scenario(&self) -> Option<String> {
+        self.entry.scenario.clone()
+    }
 }

@@ -5,13 +5,16 @@
 //! the control API (`/_control/...`) and `/openapi.json`, and runs it on a listener.
 
 mod clock;
+pub(crate) mod expiring;
 mod faults;
 mod html;
 mod journal;
+pub mod layer;
 pub mod openapi;
 mod query;
 mod random;
 mod routes;
+pub mod server;
 pub mod trace;
 
 use std::future::Future;
@@ -33,6 +36,7 @@ pub use clock::Clock;
 pub use faults::{Fault, Faults};
 pub use html::{Markup, Page, PreEscaped, html};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
+pub use layer::{MAX_HEADER_BYTES, Rejection};
 pub use query::{param, query_pairs, url_with};
 pub use random::{random_token, uuid_like};
 pub use routes::{Route, Routes, Served};
@@ -129,6 +133,8 @@ pub struct PartyApp {
     pub reset: Arc<dyn Fn() + Send + Sync>,
     /// Party-specific control routes (under `/_control/`), kept out of the journal like the rest.
     pub control: Option<Router>,
+    /// Its error format, for what the plumbing refuses before or around its handlers.
+    pub reject: Rejection,
 }
 
 impl PartyApp {
@@ -162,7 +168,15 @@ impl PartyApp {
             openapi,
             reset: Arc::new(|| {}),
             control: None,
+            reject: layer::default_rejection,
         }
+    }
+
+    /// How the party words a refused request (a body too large, headers too long, a query
+    /// that is not UTF-8, an injected fault without a body): its own error format.
+    pub fn with_rejection(mut self, reject: Rejection) -> Self {
+        self.reject = reject;
+        self
     }
 
     /// What `POST /_control/reset` clears besides the journal and the clock.
@@ -294,17 +308,14 @@ pub fn serve_party_as(
     let document = Arc::new(document);
     let recorded = app
         .router
-        .layer(axum::middleware::from_fn_with_state(
-            app.core.faults.clone(),
-            faults::apply,
-        ))
         .route(
             "/openapi.json",
             get(move || async move { json_response(StatusCode::OK, &document) }),
         )
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(layer::PartyLayer::new(
             recorder,
-            journal::record,
+            app.core.faults.clone(),
+            app.reject,
         ));
     // The control API stays out of the journal: it is the bench talking, not a party's client.
     let router = Router::new()
@@ -326,15 +337,7 @@ pub fn serve_party_as(
         .merge(app.control.unwrap_or_default())
         .merge(recorded);
     let stop = shutdown.wait();
-    let task = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            eprintln!("server on {addr} stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(server::serve(listener, router, stop));
     Ok(RunningParty {
         id: app.core.id.clone(),
         role: app.role,

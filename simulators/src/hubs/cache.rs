@@ -124,10 +124,12 @@ impl Hub {
                 let bytes = axum::body::to_bytes(body, usize::MAX)
                     .await
                     .unwrap_or_default();
-                self.cache
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, (bytes.clone(), expires));
+                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    key,
+                    (bytes.clone(), expires),
+                    expires,
+                    now,
+                );
                 cache_headers(
                     Response::from_parts(parts, axum::body::Body::from(bytes)),
                     false,

@@ -170,6 +170,7 @@ pub fn app(
         .with_state(hub.clone());
     let reset = hub.clone();
     PartyApp::registered(core, router, openapi)
+        .with_rejection(super::jsonapi::rejection)
         .on_reset(move || reset.reset())
         .with_control(super::control(hub))
 }

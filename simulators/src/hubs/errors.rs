@@ -24,9 +24,15 @@ const TABLE: &[(&str, u16, &str)] = &[
     ("00105", 401, "Jeton sur liste noire"),
     // bench: a token restricted to other IP addresses.
     ("00107", 403, "Adresse IP non autorisée"),
-    // bench: no route, wrong method.
+    // bench: what the plumbing refuses (a malformed request, no route, wrong method, a body
+    // or headers too large) and an injected fault's status.
+    ("00400", 400, "Requête invalide"),
     ("00404", 404, "Ressource inconnue"),
     ("00405", 405, "Méthode non autorisée"),
+    ("00413", 413, "Requête trop volumineuse"),
+    ("00431", 431, "En-têtes de requête trop volumineux"),
+    ("00500", 500, "Erreur interne"),
+    ("00503", 503, "Service indisponible"),
     ("00429", 429, "Trop de requêtes"),
     ("00501", 504, "Erreur réseau"),
     // Missing or malformed parameters (`00203` recipient, `00301` SIREN, `00366` identity…).

@@ -87,6 +87,20 @@ pub async fn not_found() -> Response {
     hub_error("00404", "Aucune ressource à cette adresse", None, None)
 }
 
+/// A request the plumbing refused (headers too long, a body too large, a query that is not
+/// UTF-8, an injected fault), in the hub's format: code `00` + the status.
+pub(crate) fn rejection(status: StatusCode, detail: &str) -> Response {
+    let code = format!("00{}", status.as_u16());
+    let title = errors::official(&code)
+        .filter(|(s, _)| *s == status.as_u16())
+        .map_or_else(|| crate::http::layer::reason_fr(status), |(_, t)| t);
+    typed_json(
+        status,
+        &json!({"errors": [{"code": code, "title": title, "detail": detail, "source": null, "meta": {}}]}),
+        JSON_API,
+    )
+}
+
 /// A 405 in the hub's format.
 pub async fn method_not_allowed() -> Response {
     hub_error("00405", "Seule la méthode GET est acceptée", None, None)

@@ -27,6 +27,8 @@ mod upstream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+
+use crate::http::expiring::Expiring;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
@@ -62,12 +64,12 @@ pub type Ping = (PartyId, &'static str, &'static str);
 #[derive(Clone)]
 pub struct Hub {
     /// Answers by token, endpoint, path and query (see [`Hub::serve`]).
-    cache: Arc<Mutex<HashMap<String, Cached>>>,
+    cache: Arc<Mutex<Expiring<Cached>>>,
     /// The DGFiP gateway's credentials and the current token (refreshed before it expires).
     dgfip: Option<(String, String)>,
     dgfip_token: Arc<Mutex<Option<GatewayToken>>>,
     /// Documents handed out as expiring URLs: id → (provider, path, expiry).
-    files: Arc<Mutex<HashMap<String, HandedDocument>>>,
+    files: Arc<Mutex<Expiring<HandedDocument>>>,
     /// Last successful ping per provider/source.
     last_ok: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
     /// Calls in flight, by token + operation + parameters (409 `00015` for a duplicate).

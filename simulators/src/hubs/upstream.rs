@@ -155,10 +155,11 @@ impl Hub {
     pub fn file_url(&self, provider: &str, path: &str, lifetime: i64) -> String {
         let id = crate::http::random_token();
         let expires = self.core.clock.now() + chrono::Duration::seconds(lifetime);
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            id.clone(),
-            (provider.to_string(), path.to_string(), expires),
-        );
+        let document = (provider.to_string(), path.to_string(), expires);
+        let now = self.core.clock.now();
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.insert(id.clone(), document, expires, now);
+        drop(files);
         format!(
             "{}/files/{id}",
             self.providers

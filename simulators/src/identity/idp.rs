@@ -35,6 +35,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Account, EIDAS_LEVELS, Identity, account, acr_rank, listed_accounts};
+use crate::http::expiring::Expiring;
 use crate::http::{
     Caller, Page, PartyApp, PartyCore, PartyId, Role, html, json_response, random_token, url_with,
     with_subject,
@@ -48,6 +49,8 @@ use crate::population::Population;
 pub(crate) const CODE_LIFETIME: i64 = 60;
 /// Lifetime of an access token, seconds.
 pub(crate) const TOKEN_LIFETIME: i64 = 300;
+/// How long a login page stays usable.
+pub(crate) const PENDING_LIFETIME: i64 = 1800;
 
 /// A client of the provider (a FranceConnect broker).
 #[derive(Clone, Debug, Deserialize)]
@@ -147,15 +150,23 @@ struct IdpState {
     settings: Arc<IdpSettings>,
     /// Accounts listed on the login page: fixed once the population exists, so listed once.
     listed: Arc<Vec<Account>>,
-    pending: Arc<Mutex<HashMap<String, Pending>>>,
-    codes: Arc<Mutex<HashMap<String, Grant>>>,
-    tokens: Arc<Mutex<HashMap<String, Grant>>>,
+    // Each leaves a grace period after its expiry on the provider's clock (`Expiring`).
+    pending: Arc<Mutex<Expiring<Pending>>>,
+    codes: Arc<Mutex<Expiring<Grant>>>,
+    tokens: Arc<Mutex<Expiring<Grant>>>,
     /// Signing keys, the current one last; all are published (`POST /_control/keys/rotate`
     /// adds one, reset goes back to the configured key).
     keys: Arc<std::sync::RwLock<Vec<SigningKey>>>,
 }
 
 impl IdpState {
+    /// Keeps a login request for [`PENDING_LIFETIME`].
+    fn keep_pending(&self, uid: &str, pending: Pending) {
+        let now = self.core.clock.now();
+        let expires = now + chrono::Duration::seconds(PENDING_LIFETIME);
+        lock(&self.pending).insert(uid.to_string(), pending, expires, now);
+    }
+
     /// The key new tokens are signed with.
     fn signing_key(&self) -> SigningKey {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
@@ -204,7 +215,16 @@ pub(crate) fn app(population: Arc<Population>, settings: IdpSettings) -> PartyAp
         })
         .with_state(state);
     let title = settings.title.clone().into();
-    let app = PartyApp::new(core, Role::Idp, title, router, openapi).with_control(control);
+    let app = PartyApp::new(core, Role::Idp, title, router, openapi)
+        .with_control(control)
+        .with_rejection(|s, d| {
+            let error = if s.is_server_error() {
+                "server_error"
+            } else {
+                "invalid_request"
+            };
+            oauth_error(s, error, d)
+        });
     app.on_reset(move || {
         lock(&reset_state.pending).clear();
         lock(&reset_state.codes).clear();
@@ -394,14 +414,13 @@ async fn token(State(s): State<IdpState>, headers: HeaderMap, body: Bytes) -> Re
     let id_token = jws::sign_json(&s.signing_key(), &claims, None);
     let access_token = random_token();
     let sub = grant.sub.clone();
-    lock(&s.tokens).insert(
-        access_token.clone(),
-        Grant {
-            expires: now + chrono::Duration::seconds(TOKEN_LIFETIME),
-            acr,
-            ..grant
-        },
-    );
+    let expires = now + chrono::Duration::seconds(TOKEN_LIFETIME);
+    let grant = Grant {
+        expires,
+        acr,
+        ..grant
+    };
+    lock(&s.tokens).insert(access_token.clone(), grant, expires, now);
     let mut response = json_response(
         StatusCode::OK,
         &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "id_token": id_token}),

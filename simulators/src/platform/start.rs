@@ -243,10 +243,6 @@ pub(super) async fn serve_catalog(
         .route("/", get(move || async move { Html((*html).clone()) }))
         .fallback(move || async move { json_response(StatusCode::NOT_FOUND, &not_found) });
     let stop = shutdown.wait();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await;
-    });
+    let task = tokio::spawn(crate::http::server::serve(listener, router, stop));
     Ok((addr, task))
 }

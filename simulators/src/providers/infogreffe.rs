@@ -53,7 +53,24 @@ pub fn app(population: Arc<Population>) -> PartyApp {
             )
         })
         .with_state(core.clone());
-    PartyApp::registered(core, router, openapi)
+    PartyApp::registered(core, router, openapi).with_rejection(rejection)
+}
+
+/// What the plumbing refuses, as the greffe words its errors.
+fn rejection(status: StatusCode, detail: &str) -> Response {
+    let code = match status.as_u16() {
+        400 => "REQUETE_INVALIDE",
+        404 => "RESSOURCE_INCONNUE",
+        405 => "METHODE_NON_AUTORISEE",
+        413 => "REQUETE_TROP_VOLUMINEUSE",
+        431 => "ENTETES_TROP_VOLUMINEUX",
+        _ => "ERREUR_TECHNIQUE",
+    };
+    error(
+        status,
+        code,
+        format!("{} : {detail}", crate::http::layer::reason_fr(status)),
+    )
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {

@@ -34,48 +34,37 @@ pub fn app(population: Arc<Population>) -> PartyApp {
         .get(&format!("{BASE}/informations"), informations)
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            core.clone(),
-            wrong_error_format,
-        ))
         .with_state(core.clone());
-    PartyApp::registered(core, router, openapi)
+    PartyApp::registered(core, router, openapi).with_rejection(|s, d| error_header(s, d))
 }
 
 /// INSEE's error body: the header alone.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+fn error_header(status: StatusCode, message: impl Into<String>) -> Response {
     json_response(
         status,
         &json!({"header": {"statut": status.as_u16(), "message": message.into()}}),
     )
 }
 
-/// The catalogue's `insee-wrong-error-format`: errors as `{"error": message}`.
-async fn wrong_error_format(
-    State(core): State<PartyCore>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let response = next.run(request).await;
-    if response.status().is_success() || !core.defects.has(Defect::InseeWrongErrorFormat) {
-        return response;
+/// An error of a handler: INSEE's format, or the catalogue's `insee-wrong-error-format`
+/// (`{"error": message}`) when that defect is on.
+fn error(core: &PartyCore, status: StatusCode, message: impl Into<String>) -> Response {
+    if core.defects.has(Defect::InseeWrongErrorFormat) {
+        return json_response(status, &json!({"error": message.into()}));
     }
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let mut r = json_response(parts.status, &json!({"error": v["header"]["message"]}));
-    r.extensions_mut().extend(parts.extensions);
-    r
+    error_header(status, message)
 }
 
-async fn not_found_route() -> Response {
-    error(StatusCode::NOT_FOUND, "Ressource inconnue")
+async fn not_found_route(State(core): State<PartyCore>) -> Response {
+    error(&core, StatusCode::NOT_FOUND, "Ressource inconnue")
 }
 
-async fn method_not_allowed() -> Response {
-    error(StatusCode::METHOD_NOT_ALLOWED, "Méthode non autorisée")
+async fn method_not_allowed(State(core): State<PartyCore>) -> Response {
+    error(
+        &core,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Méthode non autorisée",
+    )
 }
 
 fn tranche_year(c: &Company) -> Option<String> {
@@ -385,7 +374,7 @@ fn typed_ok<T: Serialize>(body: &T) -> Response {
             bytes,
         )
             .into_response(),
-        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "Erreur de sérialisation"),
+        Err(_) => error_header(StatusCode::INTERNAL_SERVER_ERROR, "Erreur de sérialisation"),
     }
 }
 
@@ -393,6 +382,7 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
     if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
         return with_subject(
             error(
+                &core,
                 StatusCode::BAD_REQUEST,
                 format!(
                     "Erreur de syntaxe dans le paramètre siren={siren} : 9 chiffres avec une clé de Luhn attendus"
@@ -408,6 +398,7 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
             &json!({"header": {"statut": 200, "message": "OK"}, "uniteLegale": {"siren": siren}}),
         ),
         None => error(
+            &core,
             StatusCode::NOT_FOUND,
             format!("Aucun élément trouvé pour le siren {siren}"),
         ),
@@ -415,7 +406,7 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
             if c.diffusion == Diffusion::NonDiffusible
                 && !core.defects.has(Defect::InseeServesNonDiffusible) =>
         {
-            error(StatusCode::FORBIDDEN, "Unité légale non diffusable")
+            error(&core, StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
         Some(c) => typed_ok(&UniteLegaleBody {
             header: OK,
@@ -429,6 +420,7 @@ async fn etablissement(State(core): State<PartyCore>, Path(siret): Path<String>)
     if !ids::is_valid_siret(&siret) {
         return with_subject(
             error(
+                &core,
                 StatusCode::BAD_REQUEST,
                 format!(
                     "Erreur de syntaxe dans le paramètre siret={siret} : 14 chiffres avec une clé de Luhn attendus"
@@ -440,11 +432,12 @@ async fn etablissement(State(core): State<PartyCore>, Path(siret): Path<String>)
     let p = &core.population;
     let response = match p.establishment_by_siret(&siret) {
         None => error(
+            &core,
             StatusCode::NOT_FOUND,
             format!("Aucun élément trouvé pour le siret {siret}"),
         ),
         Some((c, _)) if c.diffusion == Diffusion::NonDiffusible => {
-            error(StatusCode::FORBIDDEN, "Établissement non diffusable")
+            error(&core, StatusCode::FORBIDDEN, "Établissement non diffusable")
         }
         Some((c, e)) => typed_ok(&EtablissementBody {
             header: OK,
@@ -459,12 +452,14 @@ async fn etablissements(State(core): State<PartyCore>, RawQuery(raw): RawQuery) 
     let pairs = query_pairs(raw.as_deref());
     let Some(q) = param(&pairs, "q") else {
         return error(
+            &core,
             StatusCode::BAD_REQUEST,
             "Le paramètre q est obligatoire (seule la forme q=siren:XXXXXXXXX est simulée)",
         );
     };
     let Some(siren) = q.strip_prefix("siren:") else {
         return error(
+            &core,
             StatusCode::BAD_REQUEST,
             format!(
                 "Erreur de syntaxe dans le paramètre q={q} : seule la forme siren:XXXXXXXXX est simulée"
@@ -475,6 +470,7 @@ async fn etablissements(State(core): State<PartyCore>, RawQuery(raw): RawQuery) 
         Ok(n) => n.unwrap_or(20).min(1000),
         Err(_) => {
             return error(
+                &core,
                 StatusCode::BAD_REQUEST,
                 "Le paramètre nombre doit être un entier",
             );
@@ -483,11 +479,12 @@ async fn etablissements(State(core): State<PartyCore>, RawQuery(raw): RawQuery) 
     let p = &core.population;
     let response = match p.company_by_siren(siren) {
         None => error(
+            &core,
             StatusCode::NOT_FOUND,
             format!("Aucun élément trouvé pour la requête q={q}"),
         ),
         Some(c) if c.diffusion == Diffusion::NonDiffusible => {
-            error(StatusCode::FORBIDDEN, "Unité légale non diffusable")
+            error(&core, StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
         Some(c) => {
             let etablissements: Vec<Etablissement> = c

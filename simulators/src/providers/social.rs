@@ -71,7 +71,10 @@ pub fn app(population: Arc<Population>, regime: Regime) -> PartyApp {
         Regime::Cnaf => openapi_cnaf as fn(&str, &Population) -> Value,
         Regime::Msa => openapi_msa,
     };
-    PartyApp::registered(core, router, openapi)
+    PartyApp::registered(core, router, openapi).with_rejection(|s, d| {
+        let libelle = format!("{} : {d}", crate::http::layer::reason_fr(s));
+        error(s, s.as_str(), libelle)
+    })
 }
 
 fn error(status: StatusCode, code: &str, libelle: impl Into<String>) -> Response {

@@ -55,7 +55,10 @@ pub fn app(population: Arc<Population>) -> PartyApp {
             )
         })
         .with_state(core.clone());
-    PartyApp::registered(core, router, openapi)
+    PartyApp::registered(core, router, openapi).with_rejection(|s, d| {
+        let code = format!("TECH{}", s.as_u16());
+        error(s, &code, crate::http::layer::reason_fr(s), d)
+    })
 }
 
 fn error(

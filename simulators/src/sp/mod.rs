@@ -12,7 +12,6 @@ pub(crate) mod oidc;
 pub mod psu;
 pub(crate) mod store;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{self, FileError};
+use crate::http::expiring::Expiring;
 use crate::http::{Markup, Page, html};
 
 /// `scenarios/service_providers.toml`.
@@ -155,31 +155,47 @@ pub(crate) struct Session {
     pub(crate) user: Option<SignedIn>,
 }
 
-/// Sessions by cookie value.
-#[derive(Clone, Default)]
-pub(crate) struct Sessions(Arc<Mutex<HashMap<String, Session>>>);
+/// How long a service's session lasts after its last change (seconds, on the service's clock).
+pub(crate) const SESSION_LIFETIME: i64 = 3600;
+
+/// Sessions by cookie value, each for [`SESSION_LIFETIME`] after it was last stored.
+#[derive(Clone)]
+pub(crate) struct Sessions {
+    map: Arc<Mutex<Expiring<Session>>>,
+    clock: crate::http::Clock,
+}
 
 impl Sessions {
-    /// The session the request's cookie names, if any.
+    /// No session yet, on the service's clock.
+    pub(crate) fn new(clock: crate::http::Clock) -> Self {
+        Sessions {
+            map: Arc::default(),
+            clock,
+        }
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Expiring<Session>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// The session the request's cookie names, if any and not expired.
     pub(crate) fn get(&self, headers: &HeaderMap) -> Option<(String, Session)> {
         let id = cookie(headers, SESSION_COOKIE)?;
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&id).map(|s| (id.clone(), s.clone()))
+        let now = self.clock.now();
+        let map = self.lock();
+        map.get_unexpired(&id, now).map(|s| (id.clone(), s.clone()))
     }
     /// Stores a session; a new id when `id` is none. Returns the id.
     pub(crate) fn put(&self, id: Option<String>, session: Session) -> String {
         let id = id.unwrap_or_else(crate::http::random_token);
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), session);
+        let now = self.clock.now();
+        let expires = now + chrono::Duration::seconds(SESSION_LIFETIME);
+        self.lock().insert(id.clone(), session, expires, now);
         id
     }
     pub(crate) fn remove(&self, id: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.lock().remove(id);
     }
     pub(crate) fn clear(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.lock().clear();
     }
     /// The signed-in user of the request, if any.
     pub(crate) fn user(&self, headers: &HeaderMap) -> Option<SignedIn> {
@@ -206,6 +222,17 @@ pub(crate) fn session_json(sessions: &Sessions, headers: &HeaderMap, link: &str)
         Ok(u) => crate::http::json_response(StatusCode::OK, &json!(u)),
         Err(e) => e.into(),
     }
+}
+
+/// What the plumbing refuses, as problem details (`kind` from the status).
+pub(crate) fn rejection(status: StatusCode, detail: &str) -> Response {
+    let kind = match status.as_u16() {
+        413 => "body-too-large",
+        431 => "headers-too-large",
+        s if s >= 500 => "unavailable",
+        _ => "bad-request",
+    };
+    problem(status, kind, crate::http::layer::reason_fr(status), detail).into_response()
 }
 
 /// Unknown routes, as problem details.

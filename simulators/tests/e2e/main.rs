@@ -1,5 +1,6 @@
 //! End-to-end tests of the simulated platform, through its public HTTP surface only.
 
+mod abuse;
 mod broker;
 mod broker_oidc;
 mod citizen;

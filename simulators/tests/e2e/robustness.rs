@@ -1,5 +1,6 @@
 //! Hostile input never gets a 500: random path values in every documented route, random query
-//! strings, methods and bodies, at every party. A JSON answer is valid JSON.
+//! strings, methods and bodies, at every party. A JSON answer is valid JSON, and no refusal is
+//! plain text.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -15,6 +16,7 @@ fn nasty() -> impl Strategy<Value = String> {
         Just("%ZZ".to_string()),
         Just("..%2F..%2Fetc%2Fpasswd".to_string()),
         Just("%C3%A9%E2%82%AC%F0%9F%98%80".to_string()),
+        Just("%FF%FE".to_string()),
         Just("9".repeat(5000)),
         Just("2A004".to_string()),
         Just("-1".to_string()),
@@ -95,6 +97,12 @@ fn no_input_makes_a_party_answer_500() {
             prop_assert!(
                 status < 500 || status == 502 || status == 501,
                 "{method} {url} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+            // Every refusal is in the party's format, the framework's own included.
+            prop_assert!(
+                status < 400 || !content_type.starts_with("text/plain"),
+                "{method} {url} answered {status} as {content_type}: {}",
                 String::from_utf8_lossy(&bytes)
             );
             if content_type.contains("json") && !bytes.is_empty() {

@@ -143,11 +143,11 @@ async fn authorize(b: &Broker, headers: &HeaderMap, pairs: Vec<(String, String)>
         let a = &session.authenticated;
         if b.s.sso_acr.contains(&a.acr) && acr_rank(&a.acr) >= acr_rank(&granted.acr) {
             interaction.authenticated = Some(a.clone());
-            lock(&b.interactions).insert(uid.clone(), interaction.clone());
+            b.keep_interaction(&uid, interaction.clone());
             return after_authentication(b, &uid, interaction);
         }
     }
-    lock(&b.interactions).insert(uid.clone(), interaction);
+    b.keep_interaction(&uid, interaction);
     // 6. A hinted identity provider skips the selection page.
     if let Some(hint) = &req.idp_hint {
         return go_to_idp(b, &uid, hint).await;

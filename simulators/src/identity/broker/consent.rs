@@ -97,18 +97,17 @@ fn finish(b: &Broker, uid: &str) -> Response {
         "{} {}",
         authenticated.identity.given_name, authenticated.identity.family_name
     );
-    lock(&b.codes).insert(
-        code.clone(),
-        Grant {
-            client_id: interaction.client_id,
-            redirect_uri: interaction.redirect_uri.clone(),
-            nonce: interaction.nonce,
-            scopes: interaction.scopes,
-            want_amr: interaction.want_amr,
-            authenticated,
-            expires: b.core.clock.now() + chrono::Duration::seconds(super::CODE_LIFETIME),
-        },
-    );
+    let (expires, now) = b.for_seconds(super::CODE_LIFETIME);
+    let grant = Grant {
+        client_id: interaction.client_id,
+        redirect_uri: interaction.redirect_uri.clone(),
+        nonce: interaction.nonce,
+        scopes: interaction.scopes,
+        want_amr: interaction.want_amr,
+        authenticated,
+        expires,
+    };
+    lock(&b.codes).insert(code.clone(), grant, expires, now);
     let url = url_with(
         &interaction.redirect_uri,
         &[

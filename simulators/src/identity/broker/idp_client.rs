@@ -63,7 +63,8 @@ pub(super) async fn go_to_idp(b: &Broker, uid: &str, idp_id: &str) -> Response {
         Err(e) => return e,
     };
     let state = random_token();
-    lock(&b.idp_states).insert(state.clone(), format!("{uid} {idp_id}"));
+    let (expires, now) = b.for_seconds(b.s.session_lifetime);
+    lock(&b.idp_states).insert(state.clone(), format!("{uid} {idp_id}"), expires, now);
     let callback = format!("{}/oidc-callback", b.s.issuer());
     let url = url_with(
         &metadata.authorization_endpoint,
@@ -132,17 +133,15 @@ pub(super) async fn oidc_callback(State(b): State<Broker>, RawQuery(raw): RawQue
     };
     // The broker's session: reused by later requests at a level it shares (SSO).
     let session_id = random_token();
-    let expires = b.core.clock.now() + chrono::Duration::seconds(b.s.session_lifetime);
-    lock(&b.sessions).insert(
-        session_id.clone(),
-        Session {
-            authenticated: authenticated.clone(),
-            expires,
-        },
-    );
+    let (expires, now) = b.for_seconds(b.s.session_lifetime);
+    let session = Session {
+        authenticated: authenticated.clone(),
+        expires,
+    };
+    lock(&b.sessions).insert(session_id.clone(), session, expires, now);
     let mut interaction = interaction;
     interaction.authenticated = Some(authenticated);
-    lock(&b.interactions).insert(uid.clone(), interaction.clone());
+    b.keep_interaction(&uid, interaction.clone());
     let mut response = after_authentication(&b, &uid, interaction);
     let cookie = format!("{SESSION_COOKIE}={session_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {

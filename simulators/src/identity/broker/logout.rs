@@ -78,14 +78,13 @@ pub(super) async fn session_end(
     };
     let session = lock(&b.sessions).get(&sid).cloned();
     let idp_state = random_token();
-    lock(&b.logouts).insert(
-        idp_state.clone(),
-        PendingLogout {
-            post_logout_redirect_uri: Some(target).filter(|t| !t.is_empty()),
-            state: get("state"),
-            session_id: sid,
-        },
-    );
+    let pending = PendingLogout {
+        post_logout_redirect_uri: Some(target).filter(|t| !t.is_empty()),
+        state: get("state"),
+        session_id: sid,
+    };
+    let (expires, now) = b.for_seconds(b.s.session_lifetime);
+    lock(&b.logouts).insert(idp_state.clone(), pending, expires, now);
     // Through the identity provider's logout, as FranceConnect does, with an auto-submitted form.
     let a = session.map(|s| s.authenticated);
     let idp = a.as_ref().and_then(|a| b.s.idp(&a.idp));

@@ -24,7 +24,6 @@ mod request;
 mod settings;
 mod tokens;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
@@ -35,6 +34,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Identity;
+use crate::http::expiring::Expiring;
 use crate::http::{Page, html, random_token};
 use crate::http::{PartyApp, PartyCore, Role, json_response};
 use crate::jose::keys::{SigningKey, jwks};
@@ -136,13 +136,14 @@ pub(crate) struct Broker {
     pub(crate) s: Arc<BrokerSettings>,
     pub(crate) http: reqwest::Client,
     keys: Arc<RwLock<Vec<RingKey>>>,
-    pub(crate) interactions: Arc<Mutex<HashMap<String, Interaction>>>,
-    pub(crate) idp_states: Arc<Mutex<HashMap<String, String>>>,
-    pub(crate) codes: Arc<Mutex<HashMap<String, Grant>>>,
-    pub(crate) used_codes: Arc<Mutex<HashMap<String, ()>>>,
-    pub(crate) tokens: Arc<Mutex<HashMap<String, AccessToken>>>,
-    pub(crate) sessions: Arc<Mutex<HashMap<String, Session>>>,
-    pub(crate) logouts: Arc<Mutex<HashMap<String, PendingLogout>>>,
+    // Each leaves a grace period after its expiry on the broker's clock (`Expiring`).
+    pub(crate) interactions: Arc<Mutex<Expiring<Interaction>>>,
+    pub(crate) idp_states: Arc<Mutex<Expiring<String>>>,
+    pub(crate) codes: Arc<Mutex<Expiring<Grant>>>,
+    pub(crate) used_codes: Arc<Mutex<Expiring<()>>>,
+    pub(crate) tokens: Arc<Mutex<Expiring<AccessToken>>>,
+    pub(crate) sessions: Arc<Mutex<Expiring<Session>>>,
+    pub(crate) logouts: Arc<Mutex<Expiring<PendingLogout>>>,
     /// Identity providers' key sets, with the broker-clock second they were fetched at.
     pub(crate) idp_keys: crate::identity::rp::KeyCache,
     /// FranceConnect+'s encrypted ID tokens as issued, by digest, with their client: the
@@ -156,6 +157,19 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Broker {
+    /// The broker's clock now, and `seconds` from now: what `Expiring::insert` takes.
+    pub(crate) fn for_seconds(&self, seconds: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+        let now = self.core.clock.now();
+        (now + chrono::Duration::seconds(seconds), now)
+    }
+
+    /// Keeps an interaction for the session lifetime from its creation.
+    pub(crate) fn keep_interaction(&self, uid: &str, interaction: Interaction) {
+        let expires = interaction.created + chrono::Duration::seconds(self.s.session_lifetime);
+        let now = self.core.clock.now();
+        lock(&self.interactions).insert(uid.to_string(), interaction, expires, now);
+    }
+
     /// The current key for an algorithm (the last one added).
     pub(crate) fn signing_key(&self, alg: &str) -> Option<SigningKey> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
@@ -283,7 +297,12 @@ pub(crate) fn app(population: Arc<Population>, settings: BrokerSettings) -> Part
         .with_state(broker.clone());
     let reset = broker.clone();
     let title = settings.title.clone().into();
-    let app = PartyApp::new(core, Role::Broker, title, router, openapi).with_control(control);
+    let app = PartyApp::new(core, Role::Broker, title, router, openapi)
+        .with_control(control)
+        .with_rejection(|s, d| {
+            let code = format!("Y000{}", s.as_u16());
+            back_channel_error(s, "invalid_request", "request refused", d, &code)
+        });
     app.on_reset(move || {
         lock(&reset.interactions).clear();
         lock(&reset.idp_states).clear();

@@ -162,7 +162,14 @@ pub(super) async fn token(State(b): State<Broker>, headers: HeaderMap, body: Byt
             "Y049E20B",
         ));
     };
-    lock(&b.used_codes).insert(code.to_string(), ());
+    let lifetime = if b.core.defects.has(Defect::BrokerAccessTokenOutlivesAMinute) {
+        3600
+    } else {
+        ACCESS_TOKEN_LIFETIME
+    };
+    // Remembered as long as what the code gives lives: a replay revokes it.
+    let (until, _) = b.for_seconds(lifetime);
+    lock(&b.used_codes).insert(code.to_string(), (), until, now);
     let expired = grant.expires <= now && !b.core.defects.has(Defect::BrokerAcceptsExpiredCode);
     if expired || grant.client_id != sp.client_id {
         return caller(back_channel_error(
@@ -215,24 +222,17 @@ pub(super) async fn token(State(b): State<Broker>, headers: HeaderMap, body: Byt
         lock(&b.issued_jwe).record(&id_token, &sp.client_id);
     }
     let access_token = random_token();
-    lock(&b.tokens).insert(
-        access_token.clone(),
-        AccessToken {
-            client_id: sp.client_id.clone(),
-            scopes: grant.scopes.clone(),
-            authenticated: a.clone(),
-            jti: random_token(),
-            iat,
-            exp: iat
-                + if b.core.defects.has(Defect::BrokerAccessTokenOutlivesAMinute) {
-                    3600
-                } else {
-                    ACCESS_TOKEN_LIFETIME
-                },
-            revoked: false,
-            code: code.to_string(),
-        },
-    );
+    let token = AccessToken {
+        client_id: sp.client_id.clone(),
+        scopes: grant.scopes.clone(),
+        authenticated: a.clone(),
+        jti: random_token(),
+        iat,
+        exp: iat + lifetime,
+        revoked: false,
+        code: code.to_string(),
+    };
+    lock(&b.tokens).insert(access_token.clone(), token, until, now);
     let mut response = json_response(
         StatusCode::OK,
         &json!({"access_token": access_token, "expires_in": ACCESS_TOKEN_LIFETIME, "id_token": id_token, "scope": grant.scopes.join(" "), "token_type": "Bearer"}),

@@ -59,17 +59,15 @@ pub(super) async fn authorize(State(s): State<IdpState>, RawQuery(raw): RawQuery
         .map(str::to_string)
         .unwrap_or_else(|| s.settings.allowed_acr[0].clone());
     let uid = random_token();
-    lock(&s.pending).insert(
-        uid.clone(),
-        Pending {
-            client_id: client.client_id.clone(),
-            redirect_uri,
-            state,
-            nonce: get("nonce"),
-            acr: acr.clone(),
-            scope: get("scope"),
-        },
-    );
+    let pending = Pending {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        state,
+        nonce: get("nonce"),
+        acr: acr.clone(),
+        scope: get("scope"),
+    };
+    s.keep_pending(&uid, pending);
     Html(login_page(&s, &uid, &acr, None)).into_response()
 }
 
@@ -188,18 +186,17 @@ pub(super) fn finish_login(
         &[("code", &code), ("state", &pending.state)],
     );
     let now = s.core.clock.now();
-    lock(&s.codes).insert(
-        code,
-        Grant {
-            sub: sub.clone(),
-            identity,
-            acr,
-            quirk,
-            auth_time: now.timestamp(),
-            expires: now + chrono::Duration::seconds(CODE_LIFETIME),
-            request: pending,
-        },
-    );
+    let expires = now + chrono::Duration::seconds(CODE_LIFETIME);
+    let grant = Grant {
+        sub: sub.clone(),
+        identity,
+        acr,
+        quirk,
+        auth_time: now.timestamp(),
+        expires,
+        request: pending,
+    };
+    lock(&s.codes).insert(code, grant, expires, now);
     with_subject(Redirect::to(&redirect).into_response(), sub)
 }
 
@@ -231,7 +228,7 @@ pub(super) async fn login(State(s): State<IdpState>, body: Bytes) -> Response {
         // Back to the form with an error; the request stays pending.
         let uid = random_token();
         let acr = pending.acr.clone();
-        lock(&s.pending).insert(uid.clone(), pending);
+        s.keep_pending(&uid, pending);
         return (
             StatusCode::UNAUTHORIZED,
             Html(login_page(
@@ -300,7 +297,7 @@ pub(super) async fn login_custom(State(s): State<IdpState>, body: Bytes) -> Resp
     if !valid {
         let uid = random_token();
         let acr = pending.acr.clone();
-        lock(&s.pending).insert(uid.clone(), pending);
+        s.keep_pending(&uid, pending);
         return (StatusCode::BAD_REQUEST, Html(login_page(&s, &uid, &acr, Some("Identité incomplète : prénoms, nom, date AAAA-MM-JJ, sexe et courriel sont requis.")))).into_response();
     }
     let sub = idp_sub(&format!(

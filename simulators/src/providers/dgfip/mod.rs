@@ -13,7 +13,6 @@ use entreprises::{attestation_fiscale, attestation_fiscale_pdf, chiffres_affaire
 mod document;
 use document::openapi;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -83,7 +82,7 @@ struct DgfipState {
     /// FranceConnect mode: how to check citizens' access tokens (absent: mode not offered).
     france_connect: Option<FranceConnectLink>,
     clients: Arc<Vec<OAuthClient>>,
-    tokens: Arc<Mutex<HashMap<String, IssuedToken>>>,
+    tokens: Arc<Mutex<crate::http::expiring::Expiring<IssuedToken>>>,
     issued: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -158,6 +157,21 @@ pub fn app(
         .with_state(state);
     PartyApp::registered(core, router, openapi)
         .on_reset(move || tokens.lock().unwrap_or_else(|e| e.into_inner()).clear())
+        .with_rejection(rejection)
+}
+
+/// What the plumbing refuses, in the gateway's format (no correlation id to echo).
+fn rejection(status: StatusCode, detail: &str) -> Response {
+    let code = match status.as_u16() {
+        400 => "REQUETE_INVALIDE",
+        404 => "RESSOURCE_INCONNUE",
+        405 => "METHODE_NON_AUTORISEE",
+        413 => "REQUETE_TROP_VOLUMINEUSE",
+        431 => "ENTETES_TROP_VOLUMINEUX",
+        _ => "ERREUR_TECHNIQUE",
+    };
+    let libelle = format!("{} : {detail}", crate::http::layer::reason_fr(status));
+    error(status, code, &libelle, &HeaderMap::new())
 }
 
 fn correlation_id(headers: &HeaderMap) -> Option<String> {
@@ -256,15 +270,16 @@ async fn token(State(s): State<DgfipState>, body: Bytes) -> Response {
         .chain_update(id.as_bytes())
         .finalize();
     let access_token: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let expires_at = s.core.clock.now() + chrono::Duration::seconds(TOKEN_LIFETIME);
-    s.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
-        access_token.clone(),
-        IssuedToken {
-            client_id: id.to_string(),
-            scopes: granted.clone(),
-            expires_at,
-        },
-    );
+    let now = s.core.clock.now();
+    let expires_at = now + chrono::Duration::seconds(TOKEN_LIFETIME);
+    let issued = IssuedToken {
+        client_id: id.to_string(),
+        scopes: granted.clone(),
+        expires_at,
+    };
+    let mut tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
+    tokens.insert(access_token.clone(), issued, expires_at, now);
+    drop(tokens);
     let mut response = json_response(
         StatusCode::OK,
         &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": granted.join(" ")}),

@@ -167,7 +167,7 @@ pub(crate) fn app(
         rp: cfg
             .france_connect
             .relying_party(&r.broker_url, &r.own_url, core.clock.clone()),
-        sessions: Sessions::default(),
+        sessions: Sessions::new(core.clock.clone()),
         nurseries: Arc::new(cfg.nurseries.clone()),
         bareme: Arc::new(cfg.psu.clone()),
         default_hours: cfg.default_annual_hours,
@@ -198,6 +198,7 @@ pub(crate) fn app(
     let reset = c.clone();
     Ok(
         PartyApp::new(core, Role::Sp, title.to_string().into(), router, openapi)
+            .with_rejection(super::rejection)
             .on_reset(move || reset.sessions.clear()),
     )
 }

@@ -253,7 +253,7 @@ pub(crate) fn app(
             .relying_party(&r.broker_url, &r.own_url, core.clock.clone()),
         core: core.clone(),
         title: title.clone(),
-        sessions: Sessions::default(),
+        sessions: Sessions::new(core.clock.clone()),
         tenders: store,
         initial_tenders: Arc::new(tenders),
         applications,
@@ -285,7 +285,8 @@ pub(crate) fn app(
         .method_not_allowed_fallback(super::method_not_allowed)
         .with_state(m.clone());
     let reset = m.clone();
-    let app = PartyApp::new(core, Role::Sp, title.to_string().into(), router, openapi);
+    let app = PartyApp::new(core, Role::Sp, title.to_string().into(), router, openapi)
+        .with_rejection(super::rejection);
     Ok(app.on_reset(move || {
         reset.sessions.clear();
         // A reset clears what the bench made; applications kept in a file are the user's.

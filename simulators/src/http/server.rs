@@ -1,0 +1,195 @@
+//! The accept loop every party runs: HTTP/1.1 on hyper, with the limits a real front server
+//! has, so a flooded or abused party neither starves the others nor holds resources forever.
+//!
+//! - **Connections**: at most [`MAX_CONNECTIONS`] open at once per party; one over is closed
+//!   at accept (the process has file descriptors for every party's share).
+//! - **Headers**: read within [`HEADER_READ_TIMEOUT`] of the connection going idle (this is also
+//!   the keep-alive idle timeout), at most [`MAX_HEADER_BYTES_PROTOCOL`] bytes (hyper answers a
+//!   bare 431 beyond; the party layer answers 431 in the party's format from
+//!   [`super::layer::MAX_HEADER_BYTES`]).
+//! - **Bodies**: a connection whose request body stops arriving is closed after
+//!   [`BODY_STALL_TIMEOUT`] without a byte.
+//! - **Shutdown**: no new connection; open ones finish their request, then close; what is still
+//!   open [`SHUTDOWN_GRACE`] later is dropped.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// Connections a party keeps open at once.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Time to receive a request's headers, counted from when the connection is idle.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Header bytes hyper reads at most before answering 431 itself.
+pub const MAX_HEADER_BYTES_PROTOCOL: usize = 64 * 1024;
+/// Time without a byte, while a request is under way, before the connection is closed.
+pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long open connections get to finish once shutdown is asked.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `stop` resolves, then drains (every party and the
+/// catalogue run this loop).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    let (closing_tx, closing) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut connections = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of descriptors or a reset before accept: wait a little, go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let closing = closing.clone();
+        connections.spawn(async move {
+            connection(stream, peer, router, closing).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+        connections.abort_all();
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    mut closing: watch::Receiver<bool>,
+) {
+    let activity = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let io = TokioIo::new(Watched {
+        inner: stream,
+        activity: activity.clone(),
+        started,
+    });
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let mut router = router.clone();
+        tower_service::Service::call(&mut router, request)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES_PROTOCOL.max(8192));
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let mut check = tokio::time::interval(BODY_STALL_TIMEOUT / 3);
+    check.tick().await;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = async { let _ = closing.wait_for(|c| *c).await; } => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.as_mut().await;
+                return;
+            }
+            _ = check.tick() => {
+                // Idle keep-alive connections are hyper's (header timeout); this catches a
+                // request whose body stopped arriving, which hyper waits for forever.
+                let last = Duration::from_millis(activity.load(Ordering::Relaxed));
+                if started.elapsed().saturating_sub(last) > BODY_STALL_TIMEOUT {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A stream that notes when it last read or wrote a byte (milliseconds since `started`).
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl Watched {
+    fn touch(&self) {
+        let ms = self.started.elapsed().as_millis() as u64;
+        self.activity.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
