@@ -1,5 +1,6 @@
 //! The request journal: every call a party answered, with who asked what about whom and how it
-//! went. Recorded by the party layer (`layer.rs`), so no handler can forget it; read through the control API.
+//! went. Recorded by the party layer (`layer.rs`), so no handler can forget it; read through the
+//! control API.
 //!
 //! Recording is on every request's path, so it keeps what it has (timestamps, header values,
 //! the matched route) and does the formatting when the journal is read.
