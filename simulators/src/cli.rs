@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// the parties split over hosts as Kubernetes Services named after them (`deploy/k8s/`).
     #[arg(long)]
     pub service_hosts: bool,
+    /// Start with the faults of this file in force (`scenarios/faults/*.toml`; a reset clears
+    /// them).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -297,6 +301,18 @@ pub async fn serve(args: &ServeArgs) -> i32 {
             return 2;
         }
     };
+    let faults = match args
+        .faults
+        .as_deref()
+        .map(crate::http::FaultSet::read)
+        .transpose()
+    {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let platform = match Platform::start(&cfg, args.only.as_deref()).await {
         Ok(p) => p,
         Err(e) => {
@@ -304,6 +320,17 @@ pub async fn serve(args: &ServeArgs) -> i32 {
             return 2;
         }
     };
+    for (party, fault) in faults.faults {
+        match platform.party(party.as_str()) {
+            Some(p) => p.core.faults.add(fault),
+            None if args.only.is_some() => {}
+            None => {
+                eprintln!("error: the faults name {party}, which this platform does not run");
+                platform.shutdown().await;
+                return 2;
+            }
+        }
+    }
     // Listen before saying we are ready: a Ctrl-C right after the announcement must stop cleanly.
     let stop = match stop_signal() {
         Ok(s) => s,

@@ -41,7 +41,7 @@ pub struct JournalEntry {
     pub path: String,
     /// Whom the call was about (SIREN, SIRET, numéro fiscal, identity), when the handler knew.
     pub subject: Option<String>,
-    /// HTTP status of the answer.
+    /// HTTP status of the answer; 0 when a fault broke the connection instead.
     pub status: u16,
     /// Time to answer, in microseconds.
     pub duration_us: u64,
@@ -252,6 +252,15 @@ impl Recorder {
         entry.caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
         entry.subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
         entry.status = response.status().as_u16();
+        entry.duration_us = started.at.elapsed().as_micros() as u64;
+        self.journal.push(entry);
+    }
+}
+
+impl Recorder {
+    /// Records a call that got no answer (a fault broke its connection): status 0.
+    pub(crate) fn finish_unanswered(&self, started: Started) {
+        let mut entry = started.entry;
         entry.duration_us = started.at.elapsed().as_micros() as u64;
         self.journal.push(entry);
     }

@@ -3,7 +3,9 @@
 //!
 //! 1. the journal notes the request ([`super::journal::Recorder`]);
 //! 2. headers over [`MAX_HEADER_BYTES`] are refused with 431;
-//! 3. a fault in force answers instead of the party, or delays it ([`super::faults`]);
+//! 3. a fault in force (or the request's `X-Bench-Delay`) delays the party, answers instead of
+//!    it, sends its answer slowly, or has the accept loop break the connection
+//!    ([`super::faults`]);
 //! 4. the party answers, with the caller's scenario id as the current one ([`super::trace`]);
 //! 5. an error the framework wrote (an extractor's rejection: a body too large, a query that is
 //!    not UTF-8, a form that does not parse…) is rewritten in the party's own error format, so
@@ -15,13 +17,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 
 use super::Faults;
-use super::journal::Recorder;
+use super::faults::{self, Applied, Call, ConnectionAction, Injected};
+use super::journal::{Recorder, Started};
+use super::server::ConnHandle;
 
 /// Header bytes (names and values) a party reads; more is refused with 431 in its format.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -98,34 +103,109 @@ where
     }
 }
 
+/// Why no answer is sent: the connection is to be broken so (`None`: after a hang), through
+/// its handle.
+type Broken = (Option<ConnectionAction>, Option<ConnHandle>);
+
 impl Shared {
-    async fn handle<S>(&self, request: Request, mut inner: S) -> Response
+    async fn handle<S>(&self, request: Request, inner: S) -> Response
     where
         S: tower_service::Service<Request, Response = Response, Error = Infallible>,
     {
         let started = self.recorder.start(&request);
-        let mut response = if header_bytes(&request) > MAX_HEADER_BYTES {
-            let detail = format!("request headers exceed {MAX_HEADER_BYTES} bytes");
-            (self.reject)(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &detail)
-        } else {
-            let fault = (request.uri().path() != "/openapi.json")
-                .then(|| self.faults.take(request.uri().path()))
-                .flatten();
-            let injected = match fault {
-                Some(f) => super::faults::inject(f, self.reject).await,
-                None => None,
-            };
-            match injected {
-                Some(r) => r,
-                None => {
-                    let answer = super::trace::scoped(started.scenario(), inner.call(request));
-                    let Ok(r) = answer.await;
-                    self.in_party_format(r).await
+        let mut response = match self.answer(request, inner, &started).await {
+            Ok(r) => r,
+            Err((action, Some(conn))) => {
+                // Journalled as unanswered (status 0), then the accept loop drops the
+                // connection, and this future with it; a hang first keeps it quiet.
+                let hang = action.is_none();
+                self.recorder.finish_unanswered(started);
+                if hang {
+                    let _quiet = conn.hold();
+                    tokio::time::sleep(Duration::from_millis(faults::MAX_DELAY_MS)).await;
                 }
+                conn.break_with(action.unwrap_or(ConnectionAction::Close));
+                return std::future::pending().await;
             }
+            Err((_, None)) => (self.reject)(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "a connection fault needs the platform's own server",
+            ),
         };
         self.recorder.finish(started, &mut response);
         response
+    }
+
+    async fn answer<S>(
+        &self,
+        request: Request,
+        mut inner: S,
+        started: &Started,
+    ) -> Result<Response, Broken>
+    where
+        S: tower_service::Service<Request, Response = Response, Error = Infallible>,
+    {
+        if header_bytes(&request) > MAX_HEADER_BYTES {
+            let detail = format!("request headers exceed {MAX_HEADER_BYTES} bytes");
+            return Ok((self.reject)(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                &detail,
+            ));
+        }
+        let conn = request.extensions().get::<ConnHandle>().cloned();
+        let mut dribble = None;
+        if let Some(applied) = self.fault_for(&request) {
+            let _quiet = conn.as_ref().map(ConnHandle::hold);
+            match faults::inject(applied, self.reject).await {
+                Injected::Answer(r) => return Ok(r),
+                Injected::Break(action) => return Err((Some(action), conn)),
+                Injected::Hang => return Err((None, conn)),
+                Injected::Dribble { chunks, over } => dribble = Some((chunks, over)),
+                Injected::PassThrough => {}
+            }
+        }
+        let answer = super::trace::scoped(started.scenario(), inner.call(request));
+        let Ok(r) = answer.await;
+        let r = self.in_party_format(r).await;
+        Ok(match dribble {
+            Some((chunks, over)) => {
+                let quiet = conn.as_ref().map(ConnHandle::hold);
+                faults::dribbled(r, chunks, over, quiet).await
+            }
+            None => r,
+        })
+    }
+
+    /// The fault in force for this request, with the delay its `X-Bench-Delay` asks for.
+    fn fault_for(&self, request: &Request) -> Option<Applied> {
+        let path = request.uri().path();
+        if path == "/openapi.json" {
+            return None;
+        }
+        let asked = request
+            .headers()
+            .get(faults::DELAY_HEADER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            .map(|ms| ms.min(faults::MAX_DELAY_MS));
+        let applied = (!self.faults.is_empty())
+            .then(|| {
+                let target = request.uri().path_and_query().map_or(path, |p| p.as_str());
+                self.faults.take(&Call {
+                    method: request.method().as_str(),
+                    path,
+                    decoded: faults::decode_lossy(target),
+                    now: self.recorder.clock.now(),
+                })
+            })
+            .flatten();
+        match (applied, asked) {
+            (Some(mut a), Some(ms)) => {
+                a.wait_ms += ms;
+                Some(a)
+            }
+            (None, Some(ms)) => Some(Applied::delay(ms)),
+            (a, None) => a,
+        }
     }
 
     /// The framework's own error answers (`text/plain`) rewritten in the party's format.

@@ -33,7 +33,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
-pub use faults::{Fault, Faults};
+pub use faults::{
+    ConnectionFault, DELAY_HEADER, Dribble, Fault, FaultSet, Faults, Latency, MAX_DELAY_MS,
+};
 pub use html::{Markup, Page, PreEscaped, html};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
 pub use layer::{MAX_HEADER_BYTES, Rejection};
@@ -331,6 +333,7 @@ pub fn serve_party_as(
             "/_control/faults",
             get(control_faults)
                 .put(control_set_fault)
+                .post(control_add_fault)
                 .delete(control_clear_faults),
         )
         .with_state(control)
@@ -425,30 +428,63 @@ async fn control_reset_clock(State(c): State<ControlState>) -> Response {
 }
 
 fn faults_body(c: &ControlState) -> Value {
-    json!({"party": c.core.id, "fault": c.core.faults.get()})
+    json!({"party": c.core.id, "fault": c.core.faults.get(), "faults": c.core.faults.list()})
+}
+
+/// One fault or a list of them, each checked.
+fn faults_of(body: &[u8]) -> Result<Vec<Fault>, Response> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Fault>),
+        One(Box<Fault>),
+    }
+    let faults = match serde_json::from_slice(body) {
+        Ok(OneOrMany::Many(f)) => f,
+        Ok(OneOrMany::One(f)) => vec![*f],
+        Err(_) => {
+            // Untagged errors say little: the single fault's own error names the field.
+            let e = serde_json::from_slice::<Fault>(body).err();
+            let detail = format!(
+                "expected a fault or a list of faults (see /_control/faults in the README): {}",
+                e.map_or_else(|| "not JSON".into(), |e| e.to_string())
+            );
+            return Err(control_error(StatusCode::BAD_REQUEST, &detail));
+        }
+    };
+    for (i, f) in faults.iter().enumerate() {
+        f.check()
+            .map_err(|e| control_error(StatusCode::BAD_REQUEST, &format!("fault {i}: {e}")))?;
+    }
+    Ok(faults)
 }
 
 async fn control_faults(State(c): State<ControlState>) -> Response {
     json_response(StatusCode::OK, &faults_body(&c))
 }
 
+/// `PUT /_control/faults`: replaces the faults in force with one or a list.
 async fn control_set_fault(State(c): State<ControlState>, body: axum::body::Bytes) -> Response {
-    let fault: Fault = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => {
-            return control_error(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "expected {{\"status\"?, \"body\"?, \"delay_ms\"?, \"malformed\"?, \"path\"?, \"times\"?}}: {e}"
-                ),
-            );
+    match faults_of(&body) {
+        Ok(faults) => {
+            c.core.faults.set_all(faults);
+            json_response(StatusCode::OK, &faults_body(&c))
         }
-    };
-    if let Err(e) = fault.check() {
-        return control_error(StatusCode::BAD_REQUEST, &e);
+        Err(e) => e,
     }
-    c.core.faults.set(Some(fault));
-    json_response(StatusCode::OK, &faults_body(&c))
+}
+
+/// `POST /_control/faults`: adds one or a list after those in force.
+async fn control_add_fault(State(c): State<ControlState>, body: axum::body::Bytes) -> Response {
+    match faults_of(&body) {
+        Ok(faults) => {
+            for f in faults {
+                c.core.faults.add(f);
+            }
+            json_response(StatusCode::OK, &faults_body(&c))
+        }
+        Err(e) => e,
+    }
 }
 
 async fn control_clear_faults(State(c): State<ControlState>) -> Response {

@@ -29,6 +29,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::faults::ConnectionAction;
+use std::os::fd::AsRawFd;
+
 /// Connections a party keeps open at once.
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Time to receive a request's headers, counted from when the connection is idle.
@@ -39,6 +42,48 @@ pub const MAX_HEADER_BYTES_PROTOCOL: usize = 64 * 1024;
 pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long open connections get to finish once shutdown is asked.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A connection's handle, in each request's extensions: a fault breaks the connection through
+/// it (reset, close, raw bytes) instead of answering.
+#[derive(Clone, Default)]
+pub(crate) struct ConnHandle(Arc<ConnShared>);
+
+#[derive(Default)]
+struct ConnShared {
+    action: std::sync::Mutex<Option<ConnectionAction>>,
+    notify: tokio::sync::Notify,
+    /// Faults waiting on purpose (a delay, a hang, a dribble): not a stalled connection.
+    holding: std::sync::atomic::AtomicU32,
+}
+
+/// While alive, the connection is quiet on purpose.
+pub(crate) struct Holding(ConnHandle);
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        self.0.0.holding.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl ConnHandle {
+    /// Asks the accept loop to break the connection so.
+    pub(crate) fn break_with(&self, action: ConnectionAction) {
+        *self.0.action.lock().unwrap_or_else(|e| e.into_inner()) = Some(action);
+        self.0.notify.notify_one();
+    }
+    /// Marks the connection as quiet on purpose until the guard is dropped.
+    pub(crate) fn hold(&self) -> Holding {
+        self.0.holding.fetch_add(1, Ordering::Relaxed);
+        Holding(self.clone())
+    }
+    fn take(&self) -> Option<ConnectionAction> {
+        self.0
+            .action
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
 
 /// Serves `router` on `listener` until `stop` resolves, then drains (every party and the
 /// catalogue run this loop).
@@ -92,13 +137,17 @@ async fn connection(
 ) {
     let activity = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let fd = stream.as_raw_fd();
     let io = TokioIo::new(Watched {
         inner: stream,
         activity: activity.clone(),
         started,
     });
+    let handle = ConnHandle::default();
+    let faults = handle.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
+        request.extensions_mut().insert(faults.clone());
         let mut router = router.clone();
         tower_service::Service::call(&mut router, request)
     });
@@ -114,6 +163,13 @@ async fn connection(
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
+            () = handle.0.notify.notified() => {
+                if let Some(action) = handle.take() {
+                    // The stream is inside `conn`, alive until this function returns.
+                    break_connection(fd, action);
+                }
+                return;
+            }
             () = async { let _ = closing.wait_for(|c| *c).await; } => {
                 conn.as_mut().graceful_shutdown();
                 let _ = conn.as_mut().await;
@@ -123,10 +179,30 @@ async fn connection(
                 // Idle keep-alive connections are hyper's (header timeout); this catches a
                 // request whose body stopped arriving, which hyper waits for forever.
                 let last = Duration::from_millis(activity.load(Ordering::Relaxed));
-                if started.elapsed().saturating_sub(last) > BODY_STALL_TIMEOUT {
+                let quiet = started.elapsed().saturating_sub(last);
+                if quiet > BODY_STALL_TIMEOUT && handle.0.holding.load(Ordering::Relaxed) == 0 {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Breaks the connection whose socket is `fd` (still open: its stream is alive in the caller).
+fn break_connection(fd: std::os::fd::RawFd, action: ConnectionAction) {
+    // SAFETY: `fd` belongs to the TcpStream the caller's hyper connection owns; the caller
+    // holds that connection (and so the descriptor) for as long as this borrow lives.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let socket = socket2::SockRef::from(&borrowed);
+    match action {
+        ConnectionAction::Reset => {
+            let _ = socket.set_linger(Some(Duration::ZERO));
+        }
+        ConnectionAction::Close => {}
+        ConnectionAction::Write(bytes) => {
+            // Best effort on a non-blocking socket: what fits in the send buffer (all of it
+            // for the few hundred bytes a fault sends).
+            let _ = socket.send(&bytes);
         }
     }
 }
