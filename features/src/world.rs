@@ -74,6 +74,8 @@ pub struct BenchWorld {
     /// Every exchange of the scenario, in order.
     pub evidence: Vec<Exchange>,
     pub last: Option<Answer>,
+    /// The answers of the last step that sent several requests ("3 times", "twice at once").
+    pub batch: Vec<Answer>,
     /// Hub tokens by habilitation name.
     pub hub_tokens: HashMap<String, String>,
     pub citizen: Citizen,
@@ -126,6 +128,7 @@ impl BenchWorld {
             target,
             evidence: Vec::new(),
             last: None,
+            batch: Vec::new(),
             hub_tokens: HashMap::new(),
             sign_in: SignIn::default(),
             earlier_subs: Vec::new(),

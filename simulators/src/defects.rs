@@ -87,6 +87,10 @@ pub enum Defect {
     InseeServesNonDiffusible,
     /// `infogreffe-omits-officers` (infogreffe): leaves the officers (mandataires sociaux) out of the RCS extract
     InfogreffeOmitsOfficers,
+    /// `hub-no-in-flight-guard` (api-entreprise): passes identical concurrent calls of a token on to the provider instead of 409 00015
+    HubNoInFlightGuard,
+    /// `hub-broken-connection-as-unexpected` (api-entreprise): maps a provider's broken connection (reset, closed, bytes that are not HTTP) to 502 XX999 instead of XX001
+    HubBrokenConnectionAsUnexpected,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -276,6 +280,18 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "infogreffe-omits-officers",
         PartyId::INFOGREFFE,
         "leaves the officers (mandataires sociaux) out of the RCS extract",
+    ),
+    (
+        Defect::HubNoInFlightGuard,
+        "hub-no-in-flight-guard",
+        PartyId::API_ENTREPRISE,
+        "passes identical concurrent calls of a token on to the provider instead of 409 00015",
+    ),
+    (
+        Defect::HubBrokenConnectionAsUnexpected,
+        "hub-broken-connection-as-unexpected",
+        PartyId::API_ENTREPRISE,
+        "maps a provider's broken connection (reset, closed, bytes that are not HTTP) to 502 XX999 instead of XX001",
     ),
 ];
 

@@ -1,4 +1,5 @@
-//! Steps every role shares: statuses, JSON fields, headers, journals, faults, latency.
+//! Steps every role shares: statuses, JSON fields, headers, journals, clocks, latency (faults
+//! are in `faults.rs`).
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
@@ -143,20 +144,6 @@ async fn journal_cleared(w: &mut BenchWorld, party: String) -> Step {
     })
 }
 
-/// Puts a fault on a simulated party (cleared when the scenario ends).
-pub async fn fault(w: &mut BenchWorld, party: &str, body: Value) -> Step {
-    w.require_serial(&format!("a fault on {party}"))?;
-    let url = w.control(party, "faults")?;
-    w.cleanup.push(url.clone());
-    w.faulted.push(party.to_string());
-    let a = w
-        .call(party, exchange::client().put(url).json(&body))
-        .await?;
-    ensure(a.status == 200, || {
-        format!("the fault was refused: {}", a.describe())
-    })
-}
-
 #[given(expr = "the journals of {string} are cleared")]
 #[given(expr = "les journaux de {string} sont vidés")]
 async fn journals_cleared(w: &mut BenchWorld, parties: String) -> Step {
@@ -164,42 +151,6 @@ async fn journals_cleared(w: &mut BenchWorld, parties: String) -> Step {
         journal_cleared(w, party.to_string()).await?;
     }
     Ok(())
-}
-
-#[when(expr = "{word} is back up")]
-#[when(expr = "{word} est rétabli")]
-async fn provider_back(w: &mut BenchWorld, party: String) -> Step {
-    let party = party_id(&party);
-    let url = w.control(&party, "faults")?;
-    let a = w.call(&party, exchange::client().delete(url)).await?;
-    ensure(a.status == 200, || {
-        format!("the fault was not cleared: {}", a.describe())
-    })
-}
-
-#[given(expr = "{word} answers {int}")]
-#[given(expr = "{word} répond {int}")]
-async fn provider_answers(w: &mut BenchWorld, party: String, status: u16) -> Step {
-    fault(w, &party_id(&party), json!({"status": status})).await
-}
-
-#[given(expr = "{word} is down for maintenance")]
-#[given(expr = "{word} est en maintenance")]
-async fn provider_maintenance(w: &mut BenchWorld, party: String) -> Step {
-    fault(w, &party_id(&party), json!({"status": 503})).await
-}
-
-#[given(expr = "{word} answers garbage")]
-async fn provider_garbage(w: &mut BenchWorld, party: String) -> Step {
-    fault(w, &party_id(&party), json!({"malformed": true})).await
-}
-
-#[given(expr = "{word} does not answer in time")]
-#[given(expr = "{word} ne répond pas à temps")]
-async fn provider_stalls(w: &mut BenchWorld, party: String) -> Step {
-    let wait = w.target.profile.platform.hub_provider_timeout_ms + 1_000;
-    w.sla_waived = Some(format!("{party} was made to stall {wait} ms on purpose"));
-    fault(w, &party_id(&party), json!({"delay_ms": wait})).await
 }
 
 /// Moves one party's clock (`PUT /_control/clock`); it comes back to the platform clock when

@@ -158,10 +158,64 @@ async fn marketplace_requests(
 async fn marketplace_requests_times(w: &mut BenchWorld, who: String, times: u32) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
     let params = tracing(w, "T-2026-042")?;
+    let mut batch = Vec::new();
     for _ in 0..times {
-        entreprise_call(w, &path, &params).await?;
+        // Each call asks the provider: a batch measures what the provider does to each.
+        let request = entreprise_get(w, &path, &params, true)?;
+        batch.push(
+            w.call(
+                ids::API_ENTREPRISE,
+                request.header("Cache-Control", "no-cache"),
+            )
+            .await?,
+        );
     }
+    w.batch = batch;
     Ok(())
+}
+
+#[when(expr = "the marketplace requests the legal unit of {string} twice at once")]
+#[when(expr = "la place de marché demande deux fois à la fois l'unité légale de {string}")]
+async fn marketplace_twice_at_once(w: &mut BenchWorld, who: String) -> Step {
+    let path = entreprise_path(w, "legal unit", &who)?;
+    let params = tracing(w, "T-2026-042")?;
+    let trace = simulators::http::trace::SCENARIO_HEADER;
+    let send =
+        |r: reqwest::RequestBuilder| exchange::send(ids::API_ENTREPRISE, r.header(trace, &w.trace));
+    let (a, b) = (
+        entreprise_get(w, &path, &params, true)?,
+        entreprise_get(w, &path, &params, true)?,
+    );
+    let ((first, ex1), (second, ex2)) = tokio::join!(send(a), send(b));
+    w.evidence.extend([ex1, ex2]);
+    w.batch = vec![first?, second?];
+    w.last = w.batch.last().cloned();
+    Ok(())
+}
+
+#[then(expr = "one of those answers is {int} with error code {string}")]
+#[then(expr = "l'une de ces réponses est {int} avec le code d'erreur {string}")]
+async fn one_of_batch(w: &mut BenchWorld, status: u16, code: String) -> Step {
+    let hit = w
+        .batch
+        .iter()
+        .any(|a| a.status == status && text_of(&a.json["errors"][0]["code"]) == code);
+    ensure(hit, || {
+        let got: Vec<String> = w.batch.iter().map(|a| a.describe()).collect();
+        format!("expected one {status} {code} among: {}", got.join("; "))
+    })
+}
+
+#[then(expr = "between {int} and {int} of those answers are {int}")]
+#[then(expr = "entre {int} et {int} de ces réponses sont {int}")]
+async fn between_of_batch(w: &mut BenchWorld, lo: usize, hi: usize, status: u16) -> Step {
+    let n = w.batch.iter().filter(|a| a.status == status).count();
+    ensure((lo..=hi).contains(&n), || {
+        format!(
+            "{n} of {} answers were {status}, expected {lo} to {hi}",
+            w.batch.len()
+        )
+    })
 }
 
 #[when(expr = "the marketplace requests the legal unit of {string} without {word}")]

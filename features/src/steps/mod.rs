@@ -4,6 +4,7 @@
 //! French phrasings stand beside the English ones.
 
 pub mod common;
+pub mod faults;
 pub mod hubs;
 pub mod identity;
 pub mod idp;

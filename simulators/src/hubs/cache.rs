@@ -54,7 +54,41 @@ fn cache_headers(mut r: Response, cached: bool, expires_in: Option<i64>) -> Resp
     r
 }
 
+/// A call in flight, released however its fetch ends.
+struct Landing<'a>(&'a Mutex<std::collections::HashSet<String>>, String);
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.1);
+    }
+}
+
 impl Hub {
+    /// Marks `flight` in flight, or answers 409 `00015` when an identical call already is.
+    fn take_off(&self, flight: String) -> Result<Landing<'_>, Response> {
+        let guarded = !self
+            .core
+            .defects
+            .has(crate::defects::Defect::HubNoInFlightGuard);
+        let fresh = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(flight.clone());
+        if !fresh && guarded {
+            return Err(hub_error(
+                "00015",
+                "Une requête identique de ce jeton est déjà en cours de traitement",
+                None,
+                None,
+            ));
+        }
+        Ok(Landing(&self.in_flight, flight))
+    }
+
     /// Answers from the cache, or runs `fetch` (the provider calls and translation) once for
     /// identical concurrent calls of a token (409 `00015` for the others), caching a 200.
     /// `key` is the request's path and query; the cache is keyed on it, the endpoint and the
@@ -91,31 +125,10 @@ impl Hub {
                 return cache_headers(r, true, Some((expires - now).num_seconds()));
             }
         }
-        let flight = key.clone();
-        if !self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(flight.clone())
-        {
-            return hub_error(
-                "00015",
-                "Une requête identique de ce jeton est déjà en cours de traitement",
-                None,
-                None,
-            );
-        }
-        // Released however the fetch ends.
-        struct Landing<'a>(&'a Mutex<std::collections::HashSet<String>>, String);
-        impl Drop for Landing<'_> {
-            fn drop(&mut self) {
-                self.0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&self.1);
-            }
-        }
-        let _landing = Landing(&self.in_flight, flight);
+        let _landing = match self.take_off(key.clone()) {
+            Ok(l) => l,
+            Err(busy) => return busy,
+        };
         let response = fetch(call).await;
         let expiry = call.cache.expiry(now);
         match (response.status(), expiry) {

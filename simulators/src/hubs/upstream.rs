@@ -48,15 +48,24 @@ impl Hub {
         }
         let started = Instant::now();
         let result = request.propagate().send().await;
+        let broken = if self
+            .core
+            .defects
+            .has(crate::defects::Defect::HubBrokenConnectionAsUnexpected)
+        {
+            Upstream::Answer(0, Bytes::new())
+        } else {
+            Upstream::Unreachable
+        };
         let outcome = match result {
             Err(e) if e.is_timeout() => Upstream::Timeout,
-            Err(_) => Upstream::Unreachable,
+            Err(_) => broken,
             Ok(r) => {
                 let status = r.status().as_u16();
                 match r.bytes().await {
                     Ok(body) => Upstream::Answer(status, body),
                     Err(e) if e.is_timeout() => Upstream::Timeout,
-                    Err(_) => Upstream::Unreachable,
+                    Err(_) => broken,
                 }
             }
         };
