@@ -68,15 +68,7 @@ async fn method_not_allowed(State(core): State<PartyCore>) -> Response {
 }
 
 fn tranche_year(c: &Company) -> Option<String> {
-    (c.headcount_band != "NN").then(|| {
-        (c.created
-            .format("%Y")
-            .to_string()
-            .parse::<i32>()
-            .unwrap_or(2020)
-            .max(2022))
-        .to_string()
-    })
+    (c.headcount_band != "NN").then(|| chrono::Datelike::year(&c.created).max(2022).to_string())
 }
 
 fn employer(c: &Company) -> &'static str {

@@ -38,5 +38,7 @@ pub fn all(
 
 /// A date as `YYYY-MM-DD`.
 pub(crate) fn ymd(d: chrono::NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    // Display writes `%Y-%m-%d` for years 0 to 9999 without parsing a format string, which
+    // shows in a provider route's profile.
+    d.to_string()
 }
