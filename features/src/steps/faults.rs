@@ -110,6 +110,27 @@ async fn provider_slow_for(w: &mut BenchWorld, party: String, ms: u64, company: 
     .await
 }
 
+#[given(expr = "{word} takes longer than the hubs wait for company {string}")]
+#[given(expr = "{word} met plus longtemps que les hubs n'attendent pour l'entreprise {string}")]
+async fn provider_too_slow_for(w: &mut BenchWorld, party: String, company: String) -> Step {
+    let siren = w.siren(&company)?;
+    let wait = waive(w, &party, &format!("was made too slow for {company}"));
+    fault(
+        w,
+        &party_id(&party),
+        json!({"delay_ms": wait, "subject": siren}),
+    )
+    .await
+}
+
+#[given(expr = "{word} dribbles its answer past the hubs' timeout")]
+#[given(expr = "{word} envoie sa réponse au-delà du délai des hubs")]
+async fn provider_dribbles_too_long(w: &mut BenchWorld, party: String) -> Step {
+    let over = waive(w, &party, "was made to dribble") + 1_000;
+    let body = json!({"dribble": {"chunks": 4, "over_ms": over}});
+    fault(w, &party_id(&party), body).await
+}
+
 #[given(expr = "{word} takes a log-normal time of median {int} ms")]
 #[given(expr = "{word} met un temps log-normal de médiane {int} ms")]
 async fn provider_lognormal(w: &mut BenchWorld, party: String, median: u64) -> Step {

@@ -180,8 +180,13 @@ async fn marketplace_twice_at_once(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;
     let params = tracing(w, "T-2026-042")?;
     let trace = simulators::http::trace::SCENARIO_HEADER;
-    let send =
-        |r: reqwest::RequestBuilder| exchange::send(ids::API_ENTREPRISE, r.header(trace, &w.trace));
+    // Past the cache: both go to the provider unless the guard stops one.
+    let send = |r: reqwest::RequestBuilder| {
+        let r = r
+            .header(trace, &w.trace)
+            .header("Cache-Control", "no-cache");
+        exchange::send(ids::API_ENTREPRISE, r)
+    };
     let (a, b) = (
         entreprise_get(w, &path, &params, true)?,
         entreprise_get(w, &path, &params, true)?,
