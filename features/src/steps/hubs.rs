@@ -262,6 +262,15 @@ async fn marketplace_no_cache(w: &mut BenchWorld, who: String) -> Step {
     Ok(())
 }
 
+/// The legal unit of `who`, asked with `jwt` as the bearer token (a forged one, say).
+pub(crate) async fn legal_unit_with_token(w: &mut BenchWorld, who: &str, jwt: &str) -> Step {
+    let path = entreprise_path(w, "legal unit", who)?;
+    let request = entreprise_get(w, &path, &tracing(w, "T-2026-042")?, false)?;
+    w.call(ids::API_ENTREPRISE, request.bearer_auth(jwt))
+        .await?;
+    Ok(())
+}
+
 #[when(expr = "someone without a token requests the legal unit of {string}")]
 async fn anonymous(w: &mut BenchWorld, who: String) -> Step {
     let path = entreprise_path(w, "legal unit", &who)?;

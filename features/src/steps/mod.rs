@@ -10,4 +10,5 @@ pub mod identity;
 pub mod idp;
 pub mod load;
 pub mod providers;
+pub mod security;
 pub mod sp;
