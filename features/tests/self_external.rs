@@ -35,15 +35,22 @@ fn simulators() -> PathBuf {
     path
 }
 
-/// A `simulators serve` process, stopped (SIGINT, as Ctrl-C) when dropped.
-struct Served(Child);
+/// A `simulators serve` process, stopped (SIGINT, as Ctrl-C) when dropped; its journals in a
+/// data directory of its own, as `serve` keeps them by default.
+struct Served {
+    child: Child,
+    _data: tempfile::TempDir,
+}
 
 impl Served {
     /// Starts `simulators serve ARGS` from the repository root and waits until it says it is up.
     fn start(args: &[&str]) -> Served {
+        let data = tempfile::tempdir().expect("a data directory");
         let mut child = Command::new(simulators())
             .arg("serve")
             .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
             .current_dir(root())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -58,16 +65,16 @@ impl Served {
         assert!(up, "simulators serve {args:?} stopped before it was up");
         // Keep reading its output so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        Served(child)
+        Served { child, _data: data }
     }
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args(["-INT", &self.child.id().to_string()])
             .status();
-        let _ = self.0.wait();
+        let _ = self.child.wait();
     }
 }
 

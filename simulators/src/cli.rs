@@ -110,6 +110,12 @@ pub struct ServeArgs {
     /// them).
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
+    /// Where the journals are kept, hash-chained in SQLite, across restarts.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Keep the journals in memory only (a throw-away run).
+    #[arg(long)]
+    pub ephemeral: bool,
 }
 
 impl ServeArgs {
@@ -134,6 +140,9 @@ impl ServeArgs {
         }
         for name in &self.defect {
             cfg.defects.push(name.parse()?);
+        }
+        if !self.ephemeral && !self.data_dir.as_os_str().is_empty() {
+            cfg.data_dir = Some(self.data_dir.clone());
         }
         if let Some(h) = &self.host {
             cfg.host = h.clone();

@@ -19,6 +19,7 @@ pub mod http;
 pub mod hubs;
 pub mod identity;
 pub mod jose;
+pub mod ledger;
 pub mod party;
 pub mod pdf;
 pub mod platform;

@@ -31,8 +31,9 @@ use tokio::task::JoinHandle;
 
 use crate::config::{self, FileError};
 use crate::defects::Defect;
-use crate::http::{RunningParty, Shutdown, serve_party};
+use crate::http::{PartyApp, RunningParty, Shutdown, serve_party};
 use crate::hubs::HubsConfig;
+use crate::ledger::Ledger;
 use crate::party::{PartyId, Role};
 use crate::population::{PersonaFile, Population, PopulationConfig};
 use crate::providers::{self, dgfip::OAuthClient};
@@ -92,6 +93,9 @@ pub struct PlatformConfig {
     /// Known deviations the simulated parties make (`--defect`; see [`crate::defects`]).
     #[serde(skip)]
     pub defects: Vec<Defect>,
+    /// Where the journals are kept (`--data-dir`; see [`crate::ledger`]); none: in memory.
+    #[serde(skip)]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `[population]`: the generator's settings and the persona file.
@@ -262,6 +266,7 @@ impl Default for PlatformConfig {
             hosts: BTreeMap::new(),
             hub_provider_timeout_ms: None,
             defects: Vec::new(),
+            data_dir: None,
         }
     }
 }
@@ -336,12 +341,15 @@ pub enum StartError {
     UnknownParty(String, Vec<String>),
     /// A port could not be bound.
     Io(std::io::Error),
+    /// The data directory cannot hold the journals.
+    Data(String),
 }
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Config(e) => write!(f, "{e}"),
+            StartError::Data(e) => write!(f, "data directory: {e}"),
             StartError::UnknownParty(p, known) => {
                 write!(f, "unknown party {p:?}; parties are: {}", known.join(", "))
             }
@@ -364,6 +372,24 @@ pub struct Platform {
     pub startup: Duration,
     shutdown: Shutdown,
     catalog_task: Option<JoinHandle<()>>,
+    ledger: Option<Ledger>,
+}
+
+/// What the configuration sets on every party before it serves: its clock's start, the
+/// defects it owns, the store its journals go to.
+fn prepare(app: &PartyApp, config: &PlatformConfig, ledger: Option<&Ledger>) {
+    if let Some(clock) = &config.clock {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
+            app.core.clock.pin(t.with_timezone(&chrono::Utc));
+        }
+    }
+    // A defect changes only the party that owns it, even where parties share code.
+    for d in config.defects.iter().filter(|d| *d.party() == app.core.id) {
+        app.core.defects.enable(*d);
+    }
+    if let Some(l) = ledger {
+        app.core.journal.persist(l, app.core.id.as_str());
+    }
 }
 
 impl Platform {
@@ -400,21 +426,15 @@ impl Platform {
         ));
         let (mut listeners, urls) = start::bind_plan(config, &plan, only).await?;
         let apps = start::apps(config, &files, &population, &urls)?;
+        let ledger = config.data_dir.as_deref().map(Ledger::open).transpose();
+        let ledger = ledger.map_err(StartError::Data)?;
         let shutdown = Shutdown::default();
         let mut parties = Vec::new();
         for app in apps {
             let Some(listener) = listeners.remove(app.core.id.as_str()) else {
                 continue;
             };
-            if let Some(clock) = &config.clock {
-                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(clock) {
-                    app.core.clock.pin(t.with_timezone(&chrono::Utc));
-                }
-            }
-            // A defect changes only the party that owns it, even where parties share code.
-            for d in config.defects.iter().filter(|d| *d.party() == app.core.id) {
-                app.core.defects.enable(*d);
-            }
+            prepare(&app, config, ledger.as_ref());
             let running = match (
                 config.hosts.get(app.core.id.as_str()),
                 urls.get(app.core.id.as_str()),
@@ -444,6 +464,7 @@ impl Platform {
             startup: started.elapsed(),
             shutdown,
             catalog_task,
+            ledger,
         })
     }
 
@@ -504,6 +525,10 @@ impl Platform {
         }
         if let Some(t) = self.catalog_task {
             let _ = t.await;
+        }
+        // Every request has finished: commit what the journals still hold.
+        if let Some(l) = self.ledger {
+            let _ = tokio::task::spawn_blocking(move || l.close()).await;
         }
     }
 }

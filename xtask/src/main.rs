@@ -43,6 +43,15 @@ struct Xtask {
 }
 
 #[derive(Subcommand)]
+enum JournalAction {
+    /// Checks every chain of DIR (default: `data`, where `serve` keeps them).
+    Verify {
+        #[arg(default_value = "data")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Task {
     /// Runs the simulated platform (every party, or --only one) until Ctrl-C.
     Serve(ServeArgs),
@@ -57,7 +66,7 @@ enum Task {
     },
     /// Runs the criterion benchmarks (release) and prints each ratio against its baseline.
     Bench {
-        /// One benchmark: provider_throughput, population, startup or signin.
+        /// One benchmark: provider_throughput, population, startup, signin or journal.
         name: Option<String>,
     },
     /// Runs the Gherkin conformance suite against a target profile and writes the reports.
@@ -74,6 +83,12 @@ enum Task {
         /// route, engine, hub, signin, or memory MINUTES; default: all but memory.
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
+    },
+    /// The durable journals of a data directory: `journal verify [DIR]` checks every hash
+    /// chain and names the first broken link (exit 1).
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
     },
     /// Renders deploy/k8s/ from the party registry (--check: fails if a file is stale).
     K8s {
@@ -174,6 +189,9 @@ fn main() {
         Task::Image(args) => image::run(args, &workspace_root()),
         Task::Load(args) => load::run(args, &workspace_root()),
         Task::K8s { check } => k8s::run(check, &workspace_root()),
+        Task::Journal {
+            action: JournalAction::Verify { dir },
+        } => journal_verify(&dir),
         Task::Peers { args } => peers::run(&args),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
@@ -202,6 +220,12 @@ const RATIOS: &[(&str, &str, &str, &str)] = &[
         "generate_1000000_citizens",
         "generate_100000_citizens",
         "time for 1M citizens / time for 100k (linear: ≈ 10)",
+    ),
+    (
+        "journal",
+        "insee_durable",
+        "insee_in_memory",
+        "INSEE route, journal committed to SQLite / journal in memory (time per batch)",
     ),
 ];
 
@@ -237,6 +261,21 @@ fn bench(name: Option<&str>) -> i32 {
         println!(
             "  1,000,000 citizens generated in {:.2} s (target < 5 s)",
             s / 1e9
+        );
+    }
+    if let (Some(d), Some(m)) = (
+        mean_ns("journal", "insee_durable"),
+        mean_ns("journal", "insee_in_memory"),
+    ) {
+        println!(
+            "  durable journal's cost per answered call: {:.1} µs more than in memory",
+            (d - m) / 4_000.0 / 1e3
+        );
+    }
+    if let Some(s) = mean_ns("journal", "ledger_append_then_flush") {
+        println!(
+            "  the store alone: {:.0} entries committed a second (group commit)",
+            4_000.0 / (s / 1e9)
         );
     }
     if let Some(s) = mean_ns("signin", "complete_sign_in_fc") {
@@ -513,5 +552,32 @@ fn list_scenarios(tags: Option<&str>, name: Option<&str>) -> i32 {
             eprintln!("error: {e}");
             2
         }
+    }
+}
+
+/// `cargo xtask journal verify DIR`: 0 when every chain holds, 1 at the first broken link.
+fn journal_verify(dir: &Path) -> i32 {
+    let report = match simulators::ledger::verify(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for j in &report.journals {
+        match &j.broken {
+            None => println!("{:<28} {:>9} entries, chain intact", j.journal, j.entries),
+            Some((seq, why)) => println!(
+                "{:<28} {:>9} entries, BROKEN at entry {seq}: {why}",
+                j.journal, j.entries
+            ),
+        }
+    }
+    match report.broken() {
+        Some(j) => {
+            eprintln!("journal {} is broken: {}", j.journal, dir.display());
+            1
+        }
+        None => 0,
     }
 }

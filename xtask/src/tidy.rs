@@ -66,7 +66,7 @@ fn time_comes_from_the_clock() {
 /// The layers, lowest first: a module imports only from layers below its own (and itself).
 const LAYERS: &[&[&str]] = &[
     &["config", "jose", "party"],
-    &["population", "defects", "pdf"],
+    &["population", "defects", "pdf", "ledger"],
     &["http"],
     &["providers"],
     &["identity"],

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
@@ -25,7 +25,7 @@ use super::{Caller, Clock, Subject};
 pub const JOURNAL_CAPACITY: usize = 10_000;
 
 /// One answered call, as the control API shows it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct JournalEntry {
     /// Increasing sequence number, to read a journal incrementally (`?since=`).
     pub seq: u64,
@@ -48,8 +48,15 @@ pub struct JournalEntry {
     /// `X-Correlation-ID` / `X-Request-ID` sent by the caller, to follow a call across parties.
     pub correlation_id: Option<String>,
     /// The conformance runner's scenario id (`X-Bench-Scenario`, see [`super::trace`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+}
+
+/// Where a journal is kept beside memory: its store and its name there.
+#[derive(Clone, Debug)]
+pub(crate) struct Durable {
+    pub(crate) ledger: crate::ledger::Ledger,
+    pub(crate) name: Arc<str>,
 }
 
 /// What the middleware stores: cheap to build, turned into a [`JournalEntry`] when read.
@@ -111,16 +118,21 @@ impl Recorded {
     }
 }
 
-/// A party's journal; cheap to clone.
+/// A party's journal; cheap to clone. In memory (a window of [`JOURNAL_CAPACITY`] entries)
+/// until [`Journal::persist`] gives it a durable store: then every entry goes there, and reads
+/// page through it.
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
     inner: Arc<Mutex<JournalInner>>,
+    durable: Arc<OnceLock<Durable>>,
 }
 
 #[derive(Debug, Default)]
 struct JournalInner {
     next_seq: u64,
     entries: VecDeque<Recorded>,
+    /// Reads show entries after this one (a reset forgets, the store keeps).
+    floor: u64,
 }
 
 /// Filters for [`Journal::entries`].
@@ -149,18 +161,46 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, mut r: Recorded) {
+    /// Keeps every entry from now on in `ledger`, as journal `name`, continuing its sequence.
+    pub fn persist(&self, ledger: &crate::ledger::Ledger, name: &str) {
+        let durable = Durable {
+            ledger: ledger.clone(),
+            name: name.into(),
+        };
+        if self.durable.set(durable).is_ok() {
+            let mut inner = self.lock();
+            inner.next_seq = inner.next_seq.max(ledger.last_seq(name));
+            inner.entries.clear();
+        }
+    }
+
+    /// The store, once the journal has one (shared with the party's other journals).
+    pub(crate) fn durable(&self) -> Arc<OnceLock<Durable>> {
+        self.durable.clone()
+    }
+
+    /// Records an entry; with a store, what resolves once it is committed.
+    fn push(&self, mut r: Recorded) -> Option<crate::ledger::Ack> {
         let mut inner = self.lock();
         inner.next_seq += 1;
         r.seq = inner.next_seq;
+        if let Some(d) = self.durable.get() {
+            // Under the lock: the store receives the entries in sequence order.
+            let body = serde_json::to_string(&r.entry()).unwrap_or_default();
+            return d.ledger.append(&d.name, r.seq, body);
+        }
         if inner.entries.len() >= JOURNAL_CAPACITY {
             inner.entries.pop_front();
         }
         inner.entries.push_back(r);
+        None
     }
 
     /// Entries matching `q`, oldest first.
     pub fn entries(&self, q: &JournalQuery) -> Vec<JournalEntry> {
+        if let Some(d) = self.durable.get() {
+            return self.stored(d, q);
+        }
         let inner = self.lock();
         inner
             .entries
@@ -180,8 +220,40 @@ impl Journal {
             .collect()
     }
 
-    /// Number of entries kept.
+    /// The entries of the store matching `q`, read page by page from SQLite.
+    fn stored(&self, d: &Durable, q: &JournalQuery) -> Vec<JournalEntry> {
+        use rusqlite::types::Value as Sql;
+        let floor = self.lock().floor;
+        let text = |path, v: &Option<String>| v.clone().map(|v| (path, Sql::Text(v)));
+        let filters: Vec<crate::ledger::Filter<'_>> = [
+            text("$.route", &q.route),
+            text("$.subject", &q.subject),
+            text("$.caller", &q.caller),
+            text("$.scenario", &q.scenario),
+            q.status.map(|s| ("$.status", Sql::Integer(i64::from(s)))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let since = q.since.unwrap_or(0).max(floor);
+        let limit = q.limit.unwrap_or(usize::MAX);
+        match d.ledger.read(&d.name, since, limit, &filters) {
+            Ok(bodies) => bodies
+                .iter()
+                .filter_map(|b| serde_json::from_str(b).ok())
+                .collect(),
+            Err(e) => {
+                eprintln!("journal {}: {e}", d.name);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Number of entries kept (readable).
     pub fn len(&self) -> usize {
+        if self.durable.get().is_some() {
+            return self.entries(&JournalQuery::default()).len();
+        }
         self.lock().entries.len()
     }
 
@@ -190,9 +262,11 @@ impl Journal {
         self.len() == 0
     }
 
-    /// Forgets every entry (sequence numbers keep increasing).
+    /// Forgets every entry (sequence numbers keep increasing; a store keeps them, unread).
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.floor = inner.next_seq;
     }
 }
 
@@ -247,13 +321,18 @@ impl Recorder {
     }
 
     /// Records the call with its answer; takes the handler's [`Caller`] and [`Subject`] out.
-    pub(crate) fn finish(&self, started: Started, response: &mut Response) {
+    /// With a store, what resolves once the entry is committed: the answer waits for it.
+    pub(crate) fn finish(
+        &self,
+        started: Started,
+        response: &mut Response,
+    ) -> Option<crate::ledger::Ack> {
         let mut entry = started.entry;
         entry.caller = response.extensions_mut().remove::<Caller>().map(|c| c.0);
         entry.subject = response.extensions_mut().remove::<Subject>().map(|s| s.0);
         entry.status = response.status().as_u16();
         entry.duration_us = started.at.elapsed().as_micros() as u64;
-        self.journal.push(entry);
+        self.journal.push(entry)
     }
 }
 
@@ -262,7 +341,8 @@ impl Recorder {
     pub(crate) fn finish_unanswered(&self, started: Started) {
         let mut entry = started.entry;
         entry.duration_us = started.at.elapsed().as_micros() as u64;
-        self.journal.push(entry);
+        // No answer waits for it.
+        let _ = self.journal.push(entry);
     }
 }
 

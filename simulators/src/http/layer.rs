@@ -132,7 +132,10 @@ impl Shared {
                 "a connection fault needs the platform's own server",
             ),
         };
-        self.recorder.finish(started, &mut response);
+        if let Some(committed) = self.recorder.finish(started, &mut response) {
+            // An answered call is a journalled call, even if the process dies right after.
+            let _ = committed.await;
+        }
         response
     }
 

@@ -8,7 +8,7 @@ mod clock;
 pub(crate) mod expiring;
 mod faults;
 mod html;
-mod journal;
+pub(crate) mod journal;
 pub mod layer;
 pub mod openapi;
 mod query;

@@ -136,20 +136,13 @@ async fn hub_journal(
         Ok(Query(f)) => f,
         Err(e) => return control_error(format!("bad journal query: {e}")),
     };
-    let entries: Vec<HubEntry> = h
-        .journal
-        .entries()
-        .into_iter()
-        .filter(|e| f.jti.as_ref().is_none_or(|j| e.jti.as_ref() == Some(j)))
-        .filter(|e| {
-            f.recipient
-                .as_ref()
-                .is_none_or(|r| e.recipient.as_ref() == Some(r))
-        })
-        .filter(|e| f.scenario.is_none() || e.scenario == f.scenario)
-        .filter(|e| f.since.is_none_or(|s| e.seq > s))
-        .take(f.limit.unwrap_or(usize::MAX))
-        .collect();
+    let entries: Vec<HubEntry> = h.journal.query(&super::journal::HubQuery {
+        since: f.since,
+        limit: f.limit,
+        jti: f.jti,
+        recipient: f.recipient,
+        scenario: f.scenario,
+    });
     json_response(
         StatusCode::OK,
         &json!({"party": h.core.id, "last_seq": h.journal.last_seq(), "entries": entries}),

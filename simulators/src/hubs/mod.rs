@@ -163,6 +163,7 @@ impl Hub {
             .user_agent(format!("{}-simulator", core.id))
             .build()
             .unwrap_or_default();
+        let journal = HubJournal::of(&core.journal);
         Hub {
             cache: Arc::default(),
             dgfip,
@@ -172,7 +173,7 @@ impl Hub {
             in_flight: Arc::default(),
             core,
             registry: TokenRegistry::new(secret),
-            journal: HubJournal::default(),
+            journal,
             limiter: RateLimiter::default(),
             http,
             providers: Arc::new(providers),

@@ -78,7 +78,7 @@ impl Hub {
             provider: provider.to_string(),
             url,
             status,
-            outcome: tag,
+            outcome: tag.into(),
             duration_us: started.elapsed().as_micros() as u64,
         });
         outcome
@@ -122,7 +122,7 @@ impl Hub {
             provider: PartyId::DGFIP.to_string(),
             url: format!("{base}/token"),
             status,
-            outcome: if status == 0 { "unreachable" } else { "ok" },
+            outcome: if status == 0 { "unreachable" } else { "ok" }.into(),
             duration_us: started.elapsed().as_micros() as u64,
         });
         let body = body?;

@@ -207,7 +207,8 @@ fn serve_then_stop(signal: &str) {
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_simulators"))
-        .args(["serve", "--config", file.to_str().unwrap()])
+        .args(["serve", "--config", file.to_str().unwrap(), "--data-dir"])
+        .arg(dir.join("data"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
