@@ -110,8 +110,14 @@ pub struct ServeArgs {
     /// them).
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
-    /// Where the journals are kept, hash-chained in SQLite, across restarts.
-    #[arg(long, value_name = "DIR", default_value = "data")]
+    /// Where the journals are kept, hash-chained in SQLite, across restarts (the image sets
+    /// `BENCH_DATA_DIR=/data`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "BENCH_DATA_DIR",
+        default_value = "data"
+    )]
     pub data_dir: PathBuf,
     /// Keep the journals in memory only (a throw-away run).
     #[arg(long)]

@@ -130,7 +130,14 @@ fn assemble(root: &Path, binaries: &Path, rootfs: &Path) -> Result<(), String> {
     )?;
     write("etc/group", "root:x:0:\nnogroup:x:65534:\n")?;
     write("etc/hosts", "127.0.0.1 localhost\n::1 localhost\n")?;
-    std::fs::create_dir_all(rootfs.join("tmp")).map_err(|e| e.to_string())
+    // Writable by the image's user (nobody): temporary files, the journals.
+    for dir in ["tmp", "data"] {
+        let path = rootfs.join(dir);
+        std::fs::create_dir_all(&path).map_err(|e| e.to_string())?;
+        let sticky = std::os::unix::fs::PermissionsExt::from_mode(0o1777);
+        std::fs::set_permissions(&path, sticky).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// The shared libraries the binary loads, as `ldd` resolves them on this machine.

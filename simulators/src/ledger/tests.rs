@@ -26,11 +26,20 @@ fn chains_continue_across_reopenings_and_reads_filter_and_page() {
         .read("journal-a", 0, 100, &[("$.status", 503i64.into())])
         .unwrap();
     assert_eq!(failures.len(), 10);
-    let of_c = l.read("journal-a", 0, 100, &[("$.scenario", "c".to_string().into())]);
+    let of_c = l.read(
+        "journal-a",
+        0,
+        100,
+        &[("$.scenario", "c".to_string().into())],
+    );
     assert_eq!(of_c.unwrap().len(), 1);
     let report = verify(dir.path()).unwrap();
     assert_eq!(report.journals.len(), 2);
-    let a = report.journals.iter().find(|j| j.journal == "journal-a").unwrap();
+    let a = report
+        .journals
+        .iter()
+        .find(|j| j.journal == "journal-a")
+        .unwrap();
     assert_eq!(a.entries, 51);
     assert!(report.broken().is_none(), "{report:?}");
 }
