@@ -91,6 +91,8 @@ pub enum Defect {
     HubNoInFlightGuard,
     /// `hub-broken-connection-as-unexpected` (api-entreprise): maps a provider's broken connection (reset, closed, bytes that are not HTTP) to 502 XX999 instead of XX001
     HubBrokenConnectionAsUnexpected,
+    /// `hub-accepts-unsigned-tokens` (api-entreprise): takes an `alg: none` token's claims as they come instead of 401 00101
+    HubAcceptsUnsignedTokens,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -292,6 +294,12 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "hub-broken-connection-as-unexpected",
         PartyId::API_ENTREPRISE,
         "maps a provider's broken connection (reset, closed, bytes that are not HTTP) to 502 XX999 instead of XX001",
+    ),
+    (
+        Defect::HubAcceptsUnsignedTokens,
+        "hub-accepts-unsigned-tokens",
+        PartyId::API_ENTREPRISE,
+        "takes an `alg: none` token's claims as they come instead of 401 00101",
     ),
 ];
 
