@@ -58,14 +58,7 @@ pub fn app(population: Arc<Population>) -> PartyApp {
 
 /// What the plumbing refuses, as the greffe words its errors.
 fn rejection(status: StatusCode, detail: &str) -> Response {
-    let code = match status.as_u16() {
-        400 => "REQUETE_INVALIDE",
-        404 => "RESSOURCE_INCONNUE",
-        405 => "METHODE_NON_AUTORISEE",
-        413 => "REQUETE_TROP_VOLUMINEUSE",
-        431 => "ENTETES_TROP_VOLUMINEUX",
-        _ => "ERREUR_TECHNIQUE",
-    };
+    let code = super::refusal_code(status);
     error(
         status,
         code,

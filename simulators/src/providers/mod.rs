@@ -36,6 +36,18 @@ pub fn all(
     ]
 }
 
+/// The code Infogreffe's and the DGFiP gateway's errors give what the plumbing refuses.
+pub(crate) fn refusal_code(status: axum::http::StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "REQUETE_INVALIDE",
+        404 => "RESSOURCE_INCONNUE",
+        405 => "METHODE_NON_AUTORISEE",
+        413 => "REQUETE_TROP_VOLUMINEUSE",
+        431 => "ENTETES_TROP_VOLUMINEUX",
+        _ => "ERREUR_TECHNIQUE",
+    }
+}
+
 /// A date as `YYYY-MM-DD`.
 pub(crate) fn ymd(d: chrono::NaiveDate) -> String {
     // Display writes `%Y-%m-%d` for years 0 to 9999 without parsing a format string, which

@@ -162,14 +162,7 @@ pub fn app(
 
 /// What the plumbing refuses, in the gateway's format (no correlation id to echo).
 fn rejection(status: StatusCode, detail: &str) -> Response {
-    let code = match status.as_u16() {
-        400 => "REQUETE_INVALIDE",
-        404 => "RESSOURCE_INCONNUE",
-        405 => "METHODE_NON_AUTORISEE",
-        413 => "REQUETE_TROP_VOLUMINEUSE",
-        431 => "ENTETES_TROP_VOLUMINEUX",
-        _ => "ERREUR_TECHNIQUE",
-    };
+    let code = crate::providers::refusal_code(status);
     let libelle = format!("{} : {detail}", crate::http::layer::reason_fr(status));
     error(status, code, &libelle, &HeaderMap::new())
 }
