@@ -59,6 +59,29 @@ pub(crate) struct Durable {
     pub(crate) name: Arc<str>,
 }
 
+impl Durable {
+    /// Entries of journal `name` from the store, parsed; an unreadable store is said once per
+    /// read and reads as empty.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        since: u64,
+        limit: usize,
+        filters: &[crate::ledger::Filter<'_>],
+    ) -> Vec<T> {
+        match self.ledger.read(name, since, limit, filters) {
+            Ok(bodies) => bodies
+                .iter()
+                .filter_map(|b| serde_json::from_str(b).ok())
+                .collect(),
+            Err(e) => {
+                eprintln!("journal {name}: {e}");
+                Vec::new()
+            }
+        }
+    }
+}
+
 /// What the middleware stores: cheap to build, turned into a [`JournalEntry`] when read.
 /// Everything taken from the request is copied out: a request's `Uri` and `HeaderValue`s share
 /// the connection's read buffer, so keeping them would pin kilobytes per entry (hundreds of
@@ -237,16 +260,7 @@ impl Journal {
         .collect();
         let since = q.since.unwrap_or(0).max(floor);
         let limit = q.limit.unwrap_or(usize::MAX);
-        match d.ledger.read(&d.name, since, limit, &filters) {
-            Ok(bodies) => bodies
-                .iter()
-                .filter_map(|b| serde_json::from_str(b).ok())
-                .collect(),
-            Err(e) => {
-                eprintln!("journal {}: {e}", d.name);
-                Vec::new()
-            }
-        }
+        d.read(&d.name, since, limit, &filters)
     }
 
     /// Number of entries kept (readable).

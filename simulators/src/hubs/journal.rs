@@ -149,16 +149,7 @@ impl HubJournal {
             .into_iter()
             .flatten()
             .collect();
-            return match d.ledger.read(&Self::name(d), since, limit, &filters) {
-                Ok(bodies) => bodies
-                    .iter()
-                    .filter_map(|b| serde_json::from_str(b).ok())
-                    .collect(),
-                Err(e) => {
-                    eprintln!("hub journal {}: {e}", d.name);
-                    Vec::new()
-                }
-            };
+            return d.read(&Self::name(d), since, limit, &filters);
         }
         let inner = self.lock();
         inner
