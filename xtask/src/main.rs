@@ -24,6 +24,7 @@ mod image;
 mod k8s;
 mod load;
 mod peers;
+mod schemathesis;
 mod screenshots;
 mod test_tools;
 #[cfg(test)]
@@ -98,6 +99,9 @@ enum Task {
     },
     /// Builds the simulators' container image locally (deploy/Dockerfile, no registry).
     Image(image::ImageArgs),
+    /// schemathesis (PyPI) against every party's OpenAPI document, the providers answering then
+    /// failing; reports/schemathesis/summary.md.
+    Schemathesis(schemathesis::SchemathesisArgs),
     /// Walks both demo journeys and draws their pages with headless Chromium (docs/screenshots/).
     Screenshots,
     /// Registers a token with a running hub (`cargo xtask serve`) and prints its JWT.
@@ -195,6 +199,7 @@ fn main() {
         Task::Peers { args } => peers::run(&args),
         Task::Bench { name } => bench(name.as_deref()),
         Task::Screenshots => screenshots::run(&workspace_root()),
+        Task::Schemathesis(args) => schemathesis::run(args, &workspace_root()),
         Task::Token {
             hub,
             scopes,

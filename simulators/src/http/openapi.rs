@@ -50,9 +50,26 @@ pub fn json_ref(description: &str, schema: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": schema}}}})
 }
 
-/// The `siren` path parameter (nine digits), with an example.
+/// A SIREN as the servers check it: nine digits and, beyond what a pattern says, a Luhn key
+/// (`format: siren`, which tools can be taught: `bench/schemathesis/hooks.py`).
+pub fn siren_schema() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{9}$", "format": "siren", "description": "SIREN: nine digits, the last a Luhn key"})
+}
+
+/// A SIRET as the servers check it: fourteen digits with a Luhn key, or La Poste's
+/// (`356000000…`, digit sum a multiple of 5); `format: siret`.
+pub fn siret_schema() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{14}$", "format": "siret", "description": "SIRET: fourteen digits, Luhn key (La Poste's: digit sum a multiple of 5)"})
+}
+
+/// The `siren` path parameter, with an example.
 pub fn siren_parameter(example: &str) -> Value {
-    json!({"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example})
+    json!({"name": "siren", "in": "path", "required": true, "schema": siren_schema(), "example": example})
+}
+
+/// The `siret` path parameter, with an example.
+pub fn siret_parameter(example: &str) -> Value {
+    json!({"name": "siret", "in": "path", "required": true, "schema": siret_schema(), "example": example})
 }
 
 /// `GET …/document.pdf`: a certificate as PDF.
@@ -81,8 +98,8 @@ pub fn code_verification(
     json!({"get": {
         "operationId": id, "summary": summary,
         "parameters": [
-            {"name": "siren", "in": "query", "required": true, "schema": {"type": "string"}, "example": siren_example},
-            {"name": "code", "in": "query", "required": true, "schema": {"type": "string"}, "example": "ABCDEFGHJKLMNPQ"},
+            {"name": "siren", "in": "query", "required": true, "schema": siren_schema(), "example": siren_example},
+            {"name": "code", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1}, "example": "ABCDEFGHJKLMNPQ"},
         ],
         "responses": responses(
             json!({"description": "Verdict", "content": {"application/json": {"schema": {"type": "object", "required": ["valide", "siren"]}}}}),

@@ -128,7 +128,7 @@ pub(super) fn page_operations(pages: &[Route]) -> serde_json::Map<String, serde_
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}))
             .collect();
         let html = json!({"text/html": {"schema": {"type": "string"}}});
         let op = json!({

@@ -55,6 +55,28 @@ fn description(status: &str) -> &'static str {
     }
 }
 
+/// What the simulated hubs check of a parameter beyond the contract's type, before any provider
+/// call (`guard.rs`, `particulier/identity.rs`), so that a schema-valid call is one they accept.
+/// The rules no parameter schema can carry (the birth commune when born in France) are in the
+/// operation's description.
+fn enforced(name: &str) -> Option<Value> {
+    let text = json!({"pattern": "\\S"});
+    Some(match name {
+        "siren" => crate::http::openapi::siren_schema(),
+        "siret" | "recipient" => crate::http::openapi::siret_schema(),
+        "context" | "nomNaissance" => text,
+        "object" => json!({"pattern": "\\S", "maxLength": 49}),
+        "prenoms[]" => json!({"items": {"type": "string", "pattern": "\\S"}}),
+        "anneeDateNaissance" => json!({"minimum": 1880, "maximum": 2100}),
+        "moisDateNaissance" | "mois" => json!({"minimum": 1, "maximum": 12}),
+        "jourDateNaissance" => json!({"minimum": 1, "maximum": 31}),
+        "annee" => json!({"minimum": 1900, "maximum": 2100}),
+        "codeCogInseeCommuneNaissance" => json!({"pattern": "^[0-9][0-9AB][0-9]{3}$"}),
+        "codeCogInseePaysNaissance" => json!({"pattern": "^99[0-9]{3}$"}),
+        _ => return None,
+    })
+}
+
 /// The error body both hubs answer with (JSON:API `errors`).
 fn errors_schema() -> Value {
     json!({"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1,
@@ -92,6 +114,15 @@ pub fn operation(
             if let Some((_, e)) = examples.iter().find(|(n, _)| *n == name) {
                 p["example"] = e.clone();
             }
+            if let (Some(rules), Some(schema)) = (enforced(&name), p["schema"].as_object_mut()) {
+                schema.extend(
+                    rules
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+            }
             if name == "prenoms[]" {
                 // One `prenoms[]=…` per given name.
                 p["style"] = json!("form");
@@ -120,9 +151,18 @@ pub fn operation(
             json!({"description": description(status), "content": {super::JSON_API: {"schema": schema}}}),
         );
     }
+    let identity = parameters
+        .iter()
+        .any(|p| p["name"] == "codeCogInseePaysNaissance");
+    let description = if identity {
+        "Born in France (codeCogInseePaysNaissance 99100): codeCogInseeCommuneNaissance, or nomCommuneNaissance with codeCogInseeDepartementNaissance naming a commune of the COG (422 00366 otherwise). annee and mois go together and name one of the last 24 months."
+    } else {
+        ""
+    };
     json!({"get": {
         "operationId": id,
         "summary": summary,
+        "description": description,
         // Any one of these scopes opens the endpoint (the token needs one, not all).
         "security": scopes.iter().map(|s| json!({"jwt": [s]})).collect::<Vec<_>>(),
         "parameters": parameters,

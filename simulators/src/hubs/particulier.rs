@@ -326,7 +326,11 @@ async fn by_identity(
         .filter(|(k, _)| k == "prenoms[]" || k == "prenoms")
         .map(|(_, v)| v.clone())
         .collect();
-    let response = match provider_query(&query_map(raw.as_deref()), &prenoms) {
+    let response = match provider_query(
+        &query_map(raw.as_deref()),
+        &prenoms,
+        s.hub.core.clock.now().date_naive(),
+    ) {
         Err(bad) => bad,
         Ok(query) => {
             let key = identity_key(uri.path(), &query);
@@ -482,7 +486,10 @@ async fn by_france_connect(
         query.push(("codeInseeLieuDeNaissance".into(), text("birthplace")));
     }
     // The month asked for applies in FranceConnect mode too.
-    match reference_period(&query_map(raw.as_deref())) {
+    match reference_period(
+        &query_map(raw.as_deref()),
+        s.hub.core.clock.now().date_naive(),
+    ) {
         Ok(period) => query.extend(period),
         Err(refused) => return s.hub.finish(call, &text("family_name"), refused),
     }

@@ -537,14 +537,14 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
         json!({
             format!("{BASE}/siren/{{siren}}"): {"get": {
                 "operationId": "uniteLegale", "summary": "Legal unit by SIREN",
-                "parameters": [{"name": "siren", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{9}$"}, "example": example.siren}],
+                "parameters": [openapi::siren_parameter(&example.siren)],
                 "responses": {
                     "200": {"description": "The unit and its periods", "content": {"application/json": {"schema": {"type": "object", "required": ["header", "uniteLegale"], "properties": {"header": {"$ref": "#/components/schemas/Header"}, "uniteLegale": {"type": "object", "required": ["siren", "statutDiffusionUniteLegale", "periodesUniteLegale"]}}}}}},
                     "400": error("Malformed SIREN"), "403": error("Unit never diffused"), "404": error("Unknown SIREN"),
                 }}},
             format!("{BASE}/siret/{{siret}}"): {"get": {
                 "operationId": "etablissement", "summary": "Establishment by SIRET",
-                "parameters": [{"name": "siret", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": example.head_office().siret}],
+                "parameters": [openapi::siret_parameter(&example.head_office().siret)],
                 "responses": {
                     "200": {"description": "The establishment with its unit", "content": {"application/json": {"schema": {"type": "object", "required": ["header", "etablissement"], "properties": {"header": {"$ref": "#/components/schemas/Header"}, "etablissement": {"type": "object", "required": ["siret", "adresseEtablissement", "uniteLegale"]}}}}}},
                     "400": error("Malformed SIRET"), "403": error("Establishment never diffused"), "404": error("Unknown SIRET"),
@@ -552,8 +552,8 @@ pub fn openapi(base_url: &str, p: &Population) -> Value {
             format!("{BASE}/siret"): {"get": {
                 "operationId": "etablissements", "summary": "Establishments of a unit (q=siren:XXXXXXXXX only)",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string"}, "example": format!("siren:{}", example.siren)},
-                    {"name": "nombre", "in": "query", "required": false, "schema": {"type": "integer", "maximum": 1000}},
+                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^siren:[0-9]{9}$"}, "example": format!("siren:{}", example.siren)},
+                    {"name": "nombre", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
                 ],
                 "responses": {
                     "200": {"description": "Establishments", "content": {"application/json": {"schema": {"type": "object", "required": ["header", "etablissements"]}}}},

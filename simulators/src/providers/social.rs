@@ -448,34 +448,56 @@ pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
         })
         .unwrap_or(&p.citizens[0]);
     let error = |d: &str| openapi::json_ref(d, "Erreur");
-    let q = |name: &str, required: bool, example: Value| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "example": example});
+    // The rules `parse_identity` and `quotient_familial` enforce, as schemas; the two no
+    // parameter schema can carry (the birth commune when born in France, `annee` and `mois`
+    // together within the last 24 months) are said in the descriptions.
+    let q = |name: &str, required: bool, schema: Value, example: Value| json!({"name": name, "in": "query", "required": required, "schema": schema, "example": example});
+    let text = json!({"type": "string", "pattern": "\\S"});
+    let int = |min: u16, max: u16| json!({"type": "integer", "minimum": min, "maximum": max});
     let identity = vec![
-        q("nomNaissance", true, json!(c.family_name)),
-        q("prenoms", true, json!(c.given_names)),
-        q("sexe", true, json!(c.gender.letter())),
+        q("nomNaissance", true, text.clone(), json!(c.family_name)),
+        q("prenoms", true, text, json!(c.given_names)),
+        q(
+            "sexe",
+            true,
+            json!({"type": "string", "enum": ["F", "M"]}),
+            json!(c.gender.letter()),
+        ),
         q(
             "anneeDateDeNaissance",
             true,
-            json!(c.birth_date.year.to_string()),
+            int(1880, 2100),
+            json!(c.birth_date.year),
         ),
         q(
             "moisDateDeNaissance",
             false,
-            json!(format!("{:02}", c.birth_date.month)),
+            int(1, 12),
+            json!(c.birth_date.month),
         ),
         q(
             "jourDateDeNaissance",
             false,
-            json!(format!("{:02}", c.birth_date.day)),
+            int(1, 31),
+            json!(c.birth_date.day),
         ),
-        q("codeInseeLieuDeNaissance", false, json!(c.birthplace)),
-        q("codePaysLieuDeNaissance", true, json!(c.birthcountry)),
+        q(
+            "codeInseeLieuDeNaissance",
+            false,
+            json!({"type": "string", "description": "COG code of the birth commune: five characters, required when codePaysLieuDeNaissance is 99100"}),
+            json!(c.birthplace),
+        ),
+        q(
+            "codePaysLieuDeNaissance",
+            true,
+            json!({"type": "string", "pattern": "^99[0-9]{3}$"}),
+            json!(c.birthcountry),
+        ),
     ];
     let mut qf_params = identity.clone();
-    qf_params.push(
-        json!({"name": "annee", "in": "query", "required": false, "schema": {"type": "integer"}}),
-    );
-    qf_params.push(json!({"name": "mois", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 12}}));
+    let period = "With the other of annee and mois; the month asked must be one of the last 24 (400 otherwise)";
+    qf_params.push(json!({"name": "annee", "in": "query", "required": false, "schema": int(1900, 2100), "description": period}));
+    qf_params.push(json!({"name": "mois", "in": "query", "required": false, "schema": int(1, 12), "description": period}));
     let mut paths = json!({
         format!("{BASE}/quotient-familial"): {"get": {
             "operationId": "quotientFamilial", "summary": "Quotient familial of a month (current by default, 24 months of history)",
@@ -502,7 +524,7 @@ pub fn openapi(base_url: &str, p: &Population, regime: Regime) -> Value {
             .unwrap_or_default();
         paths[format!("{BASE}/conformite-cotisations/{{siret}}")] = json!({"get": {
         "operationId": "conformiteCotisations", "summary": "Contributions compliance of an agricultural employer",
-        "parameters": [{"name": "siret", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": siret}],
+        "parameters": [openapi::siret_parameter(&siret)],
         "responses": {
             "200": {"description": "A_JOUR, NON_A_JOUR or EN_COURS_DE_CONTROLE", "content": {"application/json": {"schema": {"type": "object", "required": ["siret", "statut"]}}}},
             "400": error("Malformed SIRET"), "404": error("No MSA account"),

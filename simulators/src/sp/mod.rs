@@ -255,6 +255,30 @@ pub(crate) async fn method_not_allowed() -> SpError {
     )
 }
 
+/// Declares the session cookie in a service's OpenAPI document, and requires it on every
+/// operation that answers 401 without it (the document says what the server checks).
+pub(crate) fn with_session_security(mut doc: serde_json::Value) -> serde_json::Value {
+    doc["components"]["securitySchemes"] = serde_json::json!({"session": {
+        "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+        "description": "Set by the FranceConnect sign-in (GET /connexion, then /oidc-callback)"}});
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            if op["responses"].get("401").is_some() {
+                op["security"] = serde_json::json!([{"session": []}]);
+            }
+        }
+    }
+    doc
+}
+
 /// The `Set-Cookie` header of a session.
 pub(crate) fn session_cookie(id: &str) -> HeaderValue {
     HeaderValue::from_str(&format!(

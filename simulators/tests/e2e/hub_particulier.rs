@@ -288,3 +288,46 @@ async fn pings_of_the_regimes() {
     );
     b.stop().await;
 }
+
+#[tokio::test]
+async fn identity_and_month_are_checked_before_any_provider_call() {
+    let b = Bench::start().await;
+    let jwt = token(&b, &["cnaf_quotient_familial"]).await;
+    let cnaf = simulators::party::ids::CNAF;
+    let before = b.get(cnaf, "/_control/journal").await.json["entries"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let base = lefebvre(&b);
+    for (query, code) in [
+        // The regimes keep 24 months of quotient familial.
+        (format!("{base}&annee=1990&mois=1"), "00305"),
+        // annee and mois go together.
+        (format!("{base}&annee=2020"), "00305"),
+        (format!("{base}&mois=3"), "00307"),
+        (base.replace("99100", "00000"), "00366"),
+        (base.replace("prenoms[]=Alexis", "prenoms[]=%20"), "00366"),
+        (
+            base.replace("anneeDateNaissance=1982", "anneeDateNaissance=1800"),
+            "00366",
+        ),
+    ] {
+        let a = call(&b, &jwt, QF, &query).await;
+        assert_eq!(
+            (a.status, a.json["errors"][0]["code"].as_str()),
+            (422, Some(code)),
+            "{query}: {}",
+            a.json
+        );
+    }
+    let after = b.get(cnaf, "/_control/journal").await.json["entries"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(after, before, "no call reached the CNAF");
+    // The same identity, well formed, does reach it.
+    assert_eq!(call(&b, &jwt, QF, &base).await.status, 200);
+    let reached = b.get(cnaf, "/_control/journal").await.json["entries"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(reached > after);
+    b.stop().await;
+}

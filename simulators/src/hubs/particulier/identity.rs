@@ -3,11 +3,13 @@
 //! asked.
 
 use super::*;
+use crate::providers::social::QF_HISTORY_MONTHS;
 
 /// The identity pivot of an `/identite` call, as the regimes' query.
 pub(super) fn provider_query(
     q: &HashMap<String, String>,
     prenoms: &[String],
+    today: chrono::NaiveDate,
 ) -> Result<Vec<(String, String)>, Response> {
     let bad = |detail: &str| Err(hub_error("00366", detail, None, None));
     let get = |k: &str| {
@@ -18,15 +20,18 @@ pub(super) fn provider_query(
     let Some(nom) = get("nomNaissance") else {
         return bad("nomNaissance est obligatoire");
     };
-    if prenoms.is_empty() || prenoms.len() > 3 {
+    if prenoms.is_empty() || prenoms.len() > 3 || prenoms.iter().any(|p| p.trim().is_empty()) {
         return bad("prenoms[] est obligatoire (1 à 3 prénoms)");
     }
     let Some(sexe) = get("sexeEtatCivil").filter(|s| s == "M" || s == "F") else {
         return bad("sexeEtatCivil doit valoir M ou F");
     };
-    let Some(pays) = get("codeCogInseePaysNaissance").filter(|p| p.len() == 5) else {
+    // A country of the COG: 99 and three digits (99100 for France).
+    let country =
+        |p: &String| p.len() == 5 && p.starts_with("99") && p.bytes().all(|b| b.is_ascii_digit());
+    let Some(pays) = get("codeCogInseePaysNaissance").filter(country) else {
         return bad(
-            "codeCogInseePaysNaissance est obligatoire (5 caractères, 99100 pour la France)",
+            "codeCogInseePaysNaissance est obligatoire (code pays du COG : 99 et trois chiffres, 99100 pour la France)",
         );
     };
     let commune = match birth_commune(&get) {
@@ -40,7 +45,7 @@ pub(super) fn provider_query(
     }
     // Checked here, before any provider call: a malformed date is the caller's mistake.
     for (name, range) in [
-        ("anneeDateNaissance", 1800..=2100),
+        ("anneeDateNaissance", 1880..=2100),
         ("moisDateNaissance", 1..=12),
         ("jourDateNaissance", 1..=31),
     ] {
@@ -71,38 +76,75 @@ pub(super) fn provider_query(
             out.push((to.into(), v));
         }
     }
-    out.extend(reference_period(q)?);
+    out.extend(reference_period(q, today)?);
     if let Some(c) = commune {
         out.push(("codeInseeLieuDeNaissance".into(), c));
     }
     Ok(out)
 }
 
-/// The month the quotient familial is asked for (`annee`, `mois`; default: the current one),
-/// checked before any provider call (422 `00307` year, `00305` month).
+/// The month the quotient familial is asked for (`annee` with `mois`; default: the current one),
+/// checked before any provider call: both or neither, a real month (422 `00307` year, `00305`
+/// month), one of the regimes' last [`QF_HISTORY_MONTHS`] (`00305`).
 pub(super) fn reference_period(
     q: &HashMap<String, String>,
+    today: chrono::NaiveDate,
 ) -> Result<Vec<(String, String)>, Response> {
-    let mut out = Vec::new();
+    use chrono::Datelike;
+    let refuse = |code: &str, name: &str, detail: String| {
+        Err(hub_error(
+            code,
+            &detail,
+            Some(json!({"parameter": name})),
+            None,
+        ))
+    };
+    let mut asked = Vec::new();
     for (name, code, range) in [("annee", "00307", 1900..=2100), ("mois", "00305", 1..=12)] {
         let Some(v) = q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
             continue;
         };
-        if !v.parse::<u16>().is_ok_and(|n| range.contains(&n)) {
-            return Err(hub_error(
+        let Some(n) = v.parse::<u16>().ok().filter(|n| range.contains(n)) else {
+            let (lo, hi) = (range.start(), range.end());
+            return refuse(
                 code,
-                &format!(
-                    "{name} doit être un entier entre {} et {}",
-                    range.start(),
-                    range.end()
-                ),
-                Some(json!({"parameter": name})),
-                None,
-            ));
-        }
-        out.push((name.to_string(), v.to_string()));
+                name,
+                format!("{name} doit être un entier entre {lo} et {hi}"),
+            );
+        };
+        asked.push((name, i32::from(n)));
     }
-    Ok(out)
+    let (year, month) = match asked[..] {
+        [] => return Ok(Vec::new()),
+        [("annee", y), ("mois", m)] => (y, m),
+        [(name, _)] => {
+            let (code, other) = if name == "annee" {
+                ("00305", "mois")
+            } else {
+                ("00307", "annee")
+            };
+            return refuse(
+                code,
+                other,
+                format!("annee et mois vont ensemble : {other} manque"),
+            );
+        }
+        _ => unreachable!("annee comes before mois"),
+    };
+    let age = (today.year() - year) * 12 + today.month() as i32 - month;
+    if !(0..QF_HISTORY_MONTHS).contains(&age) {
+        return refuse(
+            "00305",
+            "mois",
+            format!(
+                "le quotient familial n'est disponible que pour les {QF_HISTORY_MONTHS} derniers mois"
+            ),
+        );
+    }
+    Ok(vec![
+        ("annee".into(), year.to_string()),
+        ("mois".into(), month.to_string()),
+    ])
 }
 
 /// The birth commune's COG code: given, or found from its name and department (the real hub's

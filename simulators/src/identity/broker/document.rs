@@ -5,7 +5,14 @@ use super::*;
 /// The OpenAPI 3.1 document of a broker's back-channel routes (the front channel is for browsers).
 pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
     let oauth = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object", "required": ["error", "error_description", "error_uri"]}}}});
-    let form = |required: &[&str]| json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": required}}}});
+    // Each field a non-empty string (what the handlers read); others are ignored.
+    let form = |required: &[&str]| {
+        let properties: serde_json::Map<String, Value> = required
+            .iter()
+            .map(|f| (f.to_string(), json!({"type": "string", "minLength": 1})))
+            .collect();
+        json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": required, "properties": properties}}}})
+    };
     json!({
         "openapi": "3.1.0",
         "info": {"title": "FranceConnect v2 (simulated)", "version": "2", "description": "Back-channel routes of the simulated FranceConnect broker."},
@@ -14,7 +21,7 @@ pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
             format!("{PREFIX}/.well-known/openid-configuration"): {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "jwks_uri"]}}}}}}},
             format!("{PREFIX}/jwks"): {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/jwk-set+json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
             format!("{PREFIX}/client/.well-known/keys"): {"get": {"operationId": "clientKeys", "summary": "Encryption keys of the broker", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
-            format!("{PREFIX}/userinfo"): {"get": {"operationId": "userinfo", "summary": "Claims (signed JWT; JWE on FranceConnect+)", "responses": {
+            format!("{PREFIX}/userinfo"): {"get": {"operationId": "userinfo", "summary": "Claims (signed JWT; JWE on FranceConnect+)", "security": [{"bearer": []}], "responses": {
                 "200": {"description": "Claims", "content": {"application/jwt": {"schema": {"type": "string"}}}}, "401": oauth("No or bad access token")}},
                 "post": {"operationId": "userinfoPost", "summary": "The same, the access token in the body or header (OIDC Core §5.3.1)", "requestBody": form(&["access_token"]), "responses": {
                 "200": {"description": "Claims", "content": {"application/jwt": {"schema": {"type": "string"}}}}, "400": oauth("Malformed request"), "401": oauth("No or bad access token")}}},
@@ -27,5 +34,6 @@ pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
                 "200": {"description": "Introspection", "content": {"application/token-introspection+jwt": {"schema": {"type": "string"}}}},
                 "400": oauth("Malformed request"), "401": oauth("Data provider authentication failed")}}},
         },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The access token of the token endpoint"}}},
     })
 }

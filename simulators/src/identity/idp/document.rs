@@ -12,12 +12,13 @@ pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
         "paths": {
             "/.well-known/openid-configuration": {"get": {"operationId": "discovery", "summary": "OpenID Connect discovery", "responses": {"200": {"description": "Provider metadata", "content": {"application/json": {"schema": {"type": "object", "required": ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]}}}}}}},
             "/jwks": {"get": {"operationId": "jwks", "summary": "Signing keys", "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}}},
-            "/userinfo": {"get": {"operationId": "userinfo", "summary": "Claims of the signed-in user (signed JWT)", "responses": {
+            "/userinfo": {"get": {"operationId": "userinfo", "summary": "Claims of the signed-in user (signed JWT)", "security": [{"bearer": []}], "responses": {
                 "200": {"description": "Signed claims", "content": {"application/jwt": {"schema": {"type": "string"}}}},
                 "401": oauth.clone()}}},
             "/token": {"post": {"operationId": "token", "summary": "Authorization code for tokens", "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["grant_type", "code", "redirect_uri"]}}}}, "responses": {
                 "200": {"description": "Tokens", "content": {"application/json": {"schema": {"type": "object", "required": ["access_token", "id_token"]}}}},
                 "400": oauth.clone(), "401": oauth}}},
         },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The access token of the token endpoint"}}},
     })
 }

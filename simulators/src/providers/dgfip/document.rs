@@ -84,7 +84,7 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
             format!("{ENTREPRISES}/chiffresaffaires/{{siret}}"): {"get": {
                 "operationId": "chiffresAffaires", "summary": "Turnover of the last three financial years",
                 "security": [{"gateway": [scopes::CHIFFRES_AFFAIRES]}],
-                "parameters": [{"name": "siret", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{14}$"}, "example": company.head_office().siret}, correlation],
+                "parameters": [openapi::siret_parameter(&company.head_office().siret), correlation],
                 "responses": {
                     "200": {"description": "Turnover", "content": {"application/json": {"schema": {"type": "object", "required": ["liste_ca"]}}}},
                     "400": error("Malformed SIRET or missing X-Correlation-ID"), "401": error("Token"), "403": error("Scope missing"), "404": error("Unknown, ceased or no data"),

@@ -9,7 +9,7 @@ pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
     let ok = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object"}}}});
     let reference = json!({"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}, "example": "2026-VIN-0042"});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "2026-VIN-0042-00000000"});
-    json!({
+    crate::sp::with_session_security(json!({
         "openapi": "3.1.0",
         "info": {"title": "Marché Public Simplifié (démo) — API", "version": "1.0.0",
                  "description": "The demo marketplace's JSON API. Sign in with FranceConnect first (GET /connexion in a browser, or a virtual citizen): the session cookie authenticates the calls that need it. Errors are RFC 9457 problem details."},
@@ -28,7 +28,7 @@ pub(super) fn openapi(base_url: &str, _p: &Population) -> Value {
             "/api/candidatures/{id}/actualiser": {"post": {"operationId": "refreshApplication", "summary": "Fetch the pieces again (after an outage)", "parameters": [id], "responses": {"200": ok("application"), "401": err("not signed in"), "404": err("unknown")}}},
         },
         "components": {"schemas": {"Problem": {"type": "object", "required": ["type", "title", "status", "detail"]}}},
-    })
+    }))
 }
 
 #[cfg(test)]
