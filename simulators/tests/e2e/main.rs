@@ -8,6 +8,7 @@ mod common;
 mod control;
 mod dgfip;
 mod dgfip_fc;
+mod documented;
 mod durability;
 mod faults;
 mod hub_contracts;
