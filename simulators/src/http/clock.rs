@@ -19,6 +19,8 @@ struct State {
     anchor: Option<Anchor>,
     /// Where `reset` goes back to, and when it was pinned or last reset; `None`: real time.
     origin: Option<Anchor>,
+    /// Time stands still at the anchor (token, code and cache lifetimes stop running).
+    frozen: bool,
 }
 
 /// Real time, or a simulated instant that keeps flowing from where it was set; cheap to clone,
@@ -64,7 +66,9 @@ impl Clock {
     }
     /// The simulated now.
     pub fn now(&self) -> DateTime<Utc> {
-        match self.state.read().unwrap_or_else(|e| e.into_inner()).anchor {
+        let s = self.state.read().unwrap_or_else(|e| e.into_inner());
+        match s.anchor {
+            Some((at, _)) if s.frozen => at,
             // Monotonic elapsed time: exact right after `set`, never jumps with the system clock.
             Some((at, since)) => {
                 at + chrono::Duration::from_std(since.elapsed()).unwrap_or_default()
@@ -80,11 +84,66 @@ impl Clock {
     pub fn advance(&self, by: chrono::Duration) {
         self.set(self.now() + by);
     }
-    /// Back to the origin when pinned, else to real time.
+    /// Stops time where it is (`true`), or lets it flow again from there (`false`).
+    pub fn freeze(&self, frozen: bool) {
+        let now = self.now();
+        let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+        s.anchor = Some((now, Instant::now()));
+        s.frozen = frozen;
+    }
+    /// Whether time stands still.
+    pub fn is_frozen(&self) -> bool {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).frozen
+    }
+    /// Back to the origin when pinned, else to real time; flowing again.
     pub fn reset(&self) {
         let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
         s.origin = s.origin.map(|(o, _)| (o, Instant::now()));
         s.anchor = s.origin;
+        s.frozen = false;
+    }
+    /// Applies a `PUT /_control/clock` body: `{"now": RFC 3339}` or `{"advance_seconds": n}`,
+    /// and/or `{"frozen": bool}`; the message says what was wrong.
+    pub fn apply(&self, body: &[u8]) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct SetClock {
+            now: Option<String>,
+            advance_seconds: Option<i64>,
+            frozen: Option<bool>,
+        }
+        let what =
+            "expected {\"now\": RFC 3339} or {\"advance_seconds\": n}, and/or {\"frozen\": bool}";
+        let parsed: SetClock = serde_json::from_slice(body).map_err(|e| format!("{what}: {e}"))?;
+        let at = match (parsed.now, parsed.advance_seconds, parsed.frozen) {
+            (Some(now), None, _) => Some(
+                DateTime::parse_from_rfc3339(&now)
+                    .map_err(|e| format!("\"now\" is not RFC 3339 ({now:?}): {e}"))?
+                    .with_timezone(&Utc),
+            ),
+            (None, Some(s), _) => Some(self.now() + chrono::Duration::seconds(s)),
+            (None, None, Some(_)) => None,
+            _ => {
+                return Err(format!(
+                    "{what}: give one of \"now\" and \"advance_seconds\", or \"frozen\""
+                ));
+            }
+        };
+        if let Some(at) = at {
+            self.set(at);
+        }
+        if let Some(f) = parsed.frozen {
+            self.freeze(f);
+        }
+        Ok(())
+    }
+    /// What `GET /_control/clock` shows.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "now": self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "offset_seconds": self.offset_seconds(),
+            "frozen": self.is_frozen(),
+        })
     }
     /// How far the clock was moved from where it would be untouched (its origin plus the time
     /// since it was pinned or reset, or real time), in whole seconds.
@@ -115,5 +174,32 @@ mod tests {
         free.set(origin);
         free.reset();
         assert!((free.now() - Utc::now()).num_seconds().abs() < 5);
+    }
+
+    #[test]
+    fn a_frozen_clock_stands_still_until_moved_or_thawed() {
+        let clock = Clock::pinned("2026-11-22T09:00:00Z".parse().unwrap());
+        clock
+            .apply(br#"{"now": "2027-01-01T00:00:00Z", "frozen": true}"#)
+            .unwrap();
+        let at: DateTime<Utc> = "2027-01-01T00:00:00Z".parse().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(clock.now(), at);
+        clock.apply(br#"{"advance_seconds": 31}"#).unwrap();
+        assert_eq!(clock.now(), at + chrono::Duration::seconds(31));
+        assert!(clock.is_frozen());
+        clock.apply(br#"{"frozen": false}"#).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > at + chrono::Duration::seconds(31));
+        assert!(
+            clock
+                .apply(br#"{"now": "yesterday"}"#)
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
+        assert!(clock.apply(br#"{}"#).is_err());
+        clock.freeze(true);
+        clock.reset();
+        assert!(!clock.is_frozen());
     }
 }

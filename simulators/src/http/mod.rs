@@ -376,50 +376,21 @@ async fn control_journal(
 }
 
 fn clock_body(c: &ControlState) -> Value {
-    json!({"now": c.core.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "offset_seconds": c.core.clock.offset_seconds()})
+    let mut body = c.core.clock.body();
+    body["party"] = json!(c.core.id);
+    body
 }
 
 async fn control_clock(State(c): State<ControlState>) -> Response {
     json_response(StatusCode::OK, &clock_body(&c))
 }
 
-/// Body of `PUT /_control/clock`: either an instant or a step.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetClock {
-    now: Option<String>,
-    advance_seconds: Option<i64>,
-}
-
+/// `PUT /_control/clock`: see [`Clock::apply`].
 async fn control_set_clock(State(c): State<ControlState>, body: axum::body::Bytes) -> Response {
-    let parsed: SetClock = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => {
-            return control_error(
-                StatusCode::BAD_REQUEST,
-                &format!("expected {{\"now\": RFC 3339}} or {{\"advance_seconds\": n}}: {e}"),
-            );
-        }
-    };
-    match (parsed.now, parsed.advance_seconds) {
-        (Some(now), None) => match chrono::DateTime::parse_from_rfc3339(&now) {
-            Ok(t) => c.core.clock.set(t.with_timezone(&chrono::Utc)),
-            Err(e) => {
-                return control_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("\"now\" is not RFC 3339 ({now:?}): {e}"),
-                );
-            }
-        },
-        (None, Some(s)) => c.core.clock.advance(chrono::Duration::seconds(s)),
-        _ => {
-            return control_error(
-                StatusCode::BAD_REQUEST,
-                "give exactly one of \"now\" and \"advance_seconds\"",
-            );
-        }
+    match c.core.clock.apply(&body) {
+        Ok(()) => json_response(StatusCode::OK, &clock_body(&c)),
+        Err(e) => control_error(StatusCode::BAD_REQUEST, &e),
     }
-    json_response(StatusCode::OK, &clock_body(&c))
 }
 
 async fn control_reset_clock(State(c): State<ControlState>) -> Response {

@@ -1,7 +1,11 @@
-//! The API catalogue: the parties as JSON (`/catalog`) and as a page (`/`).
+//! The API catalogue: the parties as JSON (`/catalog`) and as a page (`/`), and the platform's
+//! clocks all at once (`/_control/clock`).
 
 use super::*;
-use crate::http::{Page, html};
+use crate::http::{Clock, Page, html, json_response};
+use axum::Router;
+use axum::http::StatusCode;
+use std::sync::Arc;
 
 pub(super) fn catalog_entries(parties: &[RunningParty]) -> Vec<Value> {
     parties.iter().map(|p| json!({"id": p.id, "role": p.role, "title": p.title, "base_url": p.base_url, "openapi": p.openapi_url()})).collect()
@@ -62,4 +66,46 @@ pub(super) fn catalog_html(parties: &[RunningParty], population: &Population) ->
         )
     }
     .render()
+}
+
+/// The platform's clocks at once, on the catalogue's `/_control/clock`: `GET` shows each party's,
+/// `PUT` applies the same body to all (`{"now": …}`, `{"advance_seconds": n}`, `{"frozen":
+/// bool}`, as a party's own), `DELETE` resets all. A body refused changes none.
+pub(super) fn clock_routes(parties: &[RunningParty]) -> Router {
+    use axum::routing::get;
+    let clocks: Arc<Vec<(String, Clock)>> = Arc::new(
+        parties
+            .iter()
+            .map(|p| (p.id.to_string(), p.core.clock.clone()))
+            .collect(),
+    );
+    let show = |clocks: &[(String, Clock)]| {
+        let each: serde_json::Map<String, Value> = clocks
+            .iter()
+            .map(|(id, c)| (id.clone(), c.body()))
+            .collect();
+        json_response(StatusCode::OK, &json!({"parties": each}))
+    };
+    let (get_c, put_c, del_c) = (clocks.clone(), clocks.clone(), clocks);
+    Router::new().route(
+        "/_control/clock",
+        get(move || async move { show(&get_c) })
+            .put(move |body: axum::body::Bytes| async move {
+                // Checked on a scratch clock first, so a bad body moves no party.
+                if let Err(e) = Clock::default().apply(&body) {
+                    return json_response(
+                        StatusCode::BAD_REQUEST,
+                        &json!({"error": "bad_request", "detail": e}),
+                    );
+                }
+                for (_, c) in put_c.iter() {
+                    let _ = c.apply(&body);
+                }
+                show(&put_c)
+            })
+            .delete(move || async move {
+                del_c.iter().for_each(|(_, c)| c.reset());
+                show(&del_c)
+            }),
+    )
 }

@@ -232,7 +232,7 @@ pub(super) async fn serve_catalog(
     let addr = listener.local_addr().map_err(StartError::Io)?;
     let entries = Arc::new(catalog_entries(parties));
     let html = Arc::new(catalog_html(parties, population));
-    let not_found = json!({"error": "Not Found", "detail": "the catalogue serves / and /catalog"});
+    let not_found = json!({"error": "Not Found", "detail": "the catalogue serves /, /catalog and /_control/clock"});
     let router = Router::new()
         .route(
             "/catalog",
@@ -241,6 +241,7 @@ pub(super) async fn serve_catalog(
             ),
         )
         .route("/", get(move || async move { Html((*html).clone()) }))
+        .merge(super::catalog::clock_routes(parties))
         .fallback(move || async move { json_response(StatusCode::NOT_FOUND, &not_found) });
     let stop = shutdown.wait();
     let task = tokio::spawn(crate::http::server::serve(listener, router, stop));

@@ -369,3 +369,44 @@ async fn a_hub_defect_changes_the_answers_of_its_own_hub_only() {
     assert_eq!(other.status, 504, "the other hub does not: {}", other.json);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn the_catalogue_moves_and_freezes_every_clock_at_once() {
+    let b = Bench::start().await;
+    let catalogue = format!("http://{}/_control/clock", b.platform.catalog.unwrap());
+    let put = |body: serde_json::Value| b.send(b.http.put(&catalogue).json(&body));
+    let at = "2028-02-29T23:59:00Z";
+    assert_eq!(put(json!({"now": at, "frozen": true})).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    for p in &b.platform.parties {
+        let c = b.get(&p.id, "/_control/clock").await.json;
+        assert_eq!(
+            (c["now"].as_str(), c["frozen"].as_bool()),
+            (Some(at), Some(true)),
+            "{}",
+            p.id
+        );
+    }
+    // A step moves them all alike; a refused body moves none.
+    put(json!({"advance_seconds": 61})).await;
+    let bad = put(json!({"now": "tomorrow"})).await;
+    assert_eq!(bad.status, 400, "{}", bad.json);
+    let all = b.send(b.http.get(&catalogue)).await.json;
+    let nows: std::collections::BTreeSet<&str> = all["parties"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["now"].as_str().unwrap())
+        .collect();
+    assert_eq!(nows, ["2028-03-01T00:00:01Z"].into());
+    // A reset lets time flow again, from the platform's start.
+    let reset = b.send(b.http.delete(&catalogue)).await.json;
+    assert!(
+        reset["parties"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|c| c["frozen"] == false)
+    );
+    b.stop().await;
+}
