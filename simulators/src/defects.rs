@@ -93,6 +93,10 @@ pub enum Defect {
     HubBrokenConnectionAsUnexpected,
     /// `hub-accepts-unsigned-tokens` (api-entreprise): takes an `alg: none` token's claims as they come instead of 401 00101
     HubAcceptsUnsignedTokens,
+    /// `broker-matches-redirect-prefix` (fc): accepts a redirect URI that merely starts with a registered one instead of Y04C013C
+    BrokerMatchesRedirectPrefix,
+    /// `broker-gives-code-to-any-client` (fc): exchanges a code for whichever client presents it instead of invalid_grant
+    BrokerGivesCodeToAnyClient,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -300,6 +304,18 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "hub-accepts-unsigned-tokens",
         PartyId::API_ENTREPRISE,
         "takes an `alg: none` token's claims as they come instead of 401 00101",
+    ),
+    (
+        Defect::BrokerMatchesRedirectPrefix,
+        "broker-matches-redirect-prefix",
+        PartyId::FC,
+        "accepts a redirect URI that merely starts with a registered one instead of Y04C013C",
+    ),
+    (
+        Defect::BrokerGivesCodeToAnyClient,
+        "broker-gives-code-to-any-client",
+        PartyId::FC,
+        "exchanges a code for whichever client presents it instead of invalid_grant",
     ),
 ];
 

@@ -14,7 +14,7 @@ use crate::world::{BenchWorld, SignIn, Step, ensure, text_of};
 pub(crate) const NONCE: &str = "conformance-nonce-0123456789abcdef";
 pub(crate) const STATE: &str = "conformance-state-0123456789abcdef";
 
-fn broker_id(name: &str) -> Result<&'static str, String> {
+pub(crate) fn broker_id(name: &str) -> Result<&'static str, String> {
     match name {
         "FranceConnect" | ids::FC => Ok(ids::FC),
         "FranceConnect+" | ids::FC_PLUS => Ok(ids::FC_PLUS),
@@ -42,7 +42,7 @@ fn default_acr(broker: &str) -> &'static str {
 }
 
 /// The authorize URL of `client` at `broker`, with `extra` replacing or adding parameters.
-fn authorize_url(
+pub(crate) fn authorize_url(
     w: &BenchWorld,
     broker: &str,
     client: &str,

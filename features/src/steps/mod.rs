@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod faults;
+pub mod flow_attacks;
 pub mod hubs;
 pub mod identity;
 pub mod idp;

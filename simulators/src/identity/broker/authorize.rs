@@ -163,7 +163,12 @@ async fn client_of<'a>(
     let Some(sp) = b.s.sp(&req.client_id) else {
         return Err(error_page_en("Y04EA6EF", "client is invalid"));
     };
-    let mut registered = sp.redirect_uris.contains(&req.redirect_uri);
+    let mut registered = sp.redirect_uris.contains(&req.redirect_uri)
+        || (b.core.defects.has(Defect::BrokerMatchesRedirectPrefix)
+            && sp
+                .redirect_uris
+                .iter()
+                .any(|r| req.redirect_uri.starts_with(r.as_str())));
     if let Some(sector) = &sp.sector_identifier_uri {
         let Some(list) = sector_redirect_uris(b, sector).await else {
             return Err(error_page(

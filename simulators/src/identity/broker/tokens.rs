@@ -171,7 +171,9 @@ pub(super) async fn token(State(b): State<Broker>, headers: HeaderMap, body: Byt
     let (until, _) = b.for_seconds(lifetime);
     lock(&b.used_codes).insert(code.to_string(), (), until, now);
     let expired = grant.expires <= now && !b.core.defects.has(Defect::BrokerAcceptsExpiredCode);
-    if expired || grant.client_id != sp.client_id {
+    let other_client =
+        grant.client_id != sp.client_id && !b.core.defects.has(Defect::BrokerGivesCodeToAnyClient);
+    if expired || other_client {
         return caller(back_channel_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
