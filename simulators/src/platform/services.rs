@@ -107,7 +107,11 @@ pub(super) fn service_providers(
                         config,
                     )
                     .map_err(fail)?,
-                    store: m.store.as_ref().map(|s| dir.join(s)),
+                    // The configured file, else the platform's data directory (`serve`).
+                    store: m.store.as_ref().map(|s| dir.join(s)).or_else(|| {
+                        let data = config.data_dir.as_ref()?;
+                        Some(data.join(format!("{}.sqlite", PartyId::SP_MARCHE.as_str())))
+                    }),
                 },
             )
             .map_err(fail)?,

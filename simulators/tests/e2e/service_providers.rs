@@ -58,7 +58,7 @@ async fn applications_survive_a_restart_of_the_marketplace() {
         .unwrap()
         .replace(
             "[sp-marche]\n",
-            "[sp-marche]\nstore = \"applications.json\"\n",
+            "[sp-marche]\nstore = \"applications.sqlite\"\n",
         );
     std::fs::write(dir.path().join("service_providers.toml"), text).unwrap();
     let config = PlatformConfig {
@@ -95,7 +95,7 @@ async fn applications_survive_a_restart_of_the_marketplace() {
     let created: Value = r.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_string();
     platform.shutdown().await;
-    assert!(dir.path().join("applications.json").exists());
+    assert!(dir.path().join("applications.sqlite").exists());
 
     // Another process, other ports: the same applicant finds the same application.
     let platform = Platform::start(&config, None).await.unwrap();
