@@ -48,9 +48,10 @@ impl Answer {
     }
     /// A short description for failure messages.
     pub fn describe(&self) -> String {
-        let body = self.text();
+        // Failure messages reach the reports too: the same redaction as the evidence.
+        let body = redact_body(&self.text());
         let cut: String = body.chars().take(400).collect();
-        format!("{} from {}: {cut}", self.status, self.url)
+        format!("{} from {}: {cut}", self.status, redact_url(&self.url))
     }
 }
 
@@ -63,11 +64,13 @@ const SECRET_FIELDS: &[&str] = &[
     "token",
     "client_assertion",
     "code",
+    "id_token_hint",
 ];
 
 /// Redacts a secret, keeping a short prefix so evidence stays recognisable.
 fn redacted(v: &str) -> String {
-    let keep: String = v.chars().take(6).collect();
+    // At most a third of it, so a short secret (a password) shows nothing.
+    let keep: String = v.chars().take((v.chars().count() / 3).min(6)).collect();
     format!("{keep}…[redacted]")
 }
 
@@ -105,11 +108,24 @@ fn redact_json(v: &mut Value) {
 
 /// Redacts secrets in a body: JSON members, form fields and query parameters by name.
 pub fn redact_body(body: &str) -> String {
+    if is_compact_jose(body.trim()) {
+        // A signed or encrypted token as the whole body (userinfo, checktoken's answer).
+        return redacted(body.trim());
+    }
     if let Ok(mut v) = serde_json::from_str::<Value>(body) {
         redact_json(&mut v);
         return serde_json::to_string_pretty(&v).unwrap_or_default();
     }
     redact_pairs(body)
+}
+
+/// A compact JWS (three parts) or JWE (five), base64url between the dots.
+fn is_compact_jose(s: &str) -> bool {
+    let parts = s.split('.').count();
+    s.starts_with("eyJ")
+        && (parts == 3 || parts == 5)
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// Redacts `a=b&c=d` pairs (forms, query strings); anything else is kept as is.
