@@ -129,12 +129,11 @@ impl Clock {
                 ));
             }
         };
-        if let Some(at) = at {
-            self.set(at);
-        }
-        if let Some(f) = parsed.frozen {
-            self.freeze(f);
-        }
+        // One write: frozen at exactly the instant asked, not a tick after it.
+        let at = at.unwrap_or_else(|| self.now());
+        let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+        s.anchor = Some((at, Instant::now()));
+        s.frozen = parsed.frozen.unwrap_or(s.frozen);
         Ok(())
     }
     /// What `GET /_control/clock` shows.
