@@ -293,3 +293,50 @@ fn party_ids_come_from_the_registry() {
         }
     }
 }
+
+/// The `.feature` files under `features/`.
+fn feature_files() -> Vec<PathBuf> {
+    let root = crate::workspace_root().join("features");
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "feature") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// cucumber leaves `<a b>` as it is when a column's name holds a space: the step then runs with
+/// the placeholder itself as its value (it happened: five redirect-URI rows tested nothing).
+#[test]
+fn outline_placeholders_name_a_column() {
+    for path in feature_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut header = false;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with("Examples") {
+                header = true;
+                continue;
+            }
+            if header && line.starts_with('|') {
+                header = false;
+                let bad = line.split('|').map(str::trim).find(|c| c.contains(' '));
+                assert!(
+                    bad.is_none(),
+                    "{}:{}: the Examples column {:?} has a space in its name (cucumber would not substitute it)",
+                    path.display(),
+                    i + 1,
+                    bad.unwrap_or_default()
+                );
+            }
+        }
+    }
+}

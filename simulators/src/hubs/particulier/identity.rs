@@ -116,7 +116,8 @@ pub(super) fn reference_period(
     }
     let (year, month) = match asked[..] {
         [] => return Ok(Vec::new()),
-        [("annee", y), ("mois", m)] => (y, m),
+        // The loop reads annee, then mois.
+        [.., (_, y), (_, m)] => (y, m),
         [(name, _)] => {
             let (code, other) = if name == "annee" {
                 ("00305", "mois")
@@ -129,7 +130,6 @@ pub(super) fn reference_period(
                 format!("annee et mois vont ensemble : {other} manque"),
             );
         }
-        _ => unreachable!("annee comes before mois"),
     };
     let age = (today.year() - year) * 12 + today.month() as i32 - month;
     if !(0..QF_HISTORY_MONTHS).contains(&age) {
