@@ -86,20 +86,7 @@ fn install(root: &Path) -> Result<PathBuf, String> {
         return Ok(st);
     }
     eprintln!("== installing {SCHEMATHESIS} (PyPI) in {}", venv.display());
-    let python = venv.join("bin/python");
-    let made = python.exists()
-        || Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-    let installed = made
-        && Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .arg(SCHEMATHESIS)
-            .status()
-            .is_ok_and(|s| s.success());
-    if installed {
+    if crate::test_tools::pip_install(&venv, &[SCHEMATHESIS]) {
         Ok(st)
     } else {
         Err(format!(

@@ -181,6 +181,23 @@ const PYTHON_PACKAGES: &[(&str, &str)] = &[
     ("kubernetes-validate", "kubernetes_validate"),
 ];
 
+/// Makes the virtual environment `venv` if missing and pip-installs `packages` in it; whether
+/// both went well.
+pub(crate) fn pip_install(venv: &Path, packages: &[&str]) -> bool {
+    let python = venv.join("bin/python");
+    let made = python.exists()
+        || Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(venv)
+            .status()
+            .is_ok_and(|s| s.success());
+    made && Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(packages)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// A Python with [`PYTHON_PACKAGES`] in a virtual environment under `target/` (the system's is
 /// left alone).
 fn test_python() -> Result<PathBuf, String> {
@@ -203,19 +220,7 @@ fn test_python() -> Result<PathBuf, String> {
         packages.join(", "),
         venv.display()
     );
-    let made = python.exists()
-        || Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-    let installed = made
-        && Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .args(&packages)
-            .status()
-            .is_ok_and(|s| s.success());
-    if installed && has_all(&python) {
+    if pip_install(&venv, &packages) && has_all(&python) {
         return Ok(python);
     }
     // No venv module (some Debian Pythons): the user's site-packages, never the system's.

@@ -5,6 +5,11 @@ use std::path::{Path, PathBuf};
 
 /// The Rust files under `dir`, sorted.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_ending(dir, "rs")
+}
+
+/// The files under `dir` with extension `ext`, sorted.
+fn files_ending(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -12,7 +17,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == ext) {
                 out.push(path);
             }
         }
@@ -296,21 +301,7 @@ fn party_ids_come_from_the_registry() {
 
 /// The `.feature` files under `features/`.
 fn feature_files() -> Vec<PathBuf> {
-    let root = crate::workspace_root().join("features");
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "feature") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    files_ending(&crate::workspace_root().join("features"), "feature")
 }
 
 /// cucumber leaves `<a b>` as it is when a column's name holds a space: the step then runs with
