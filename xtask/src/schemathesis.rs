@@ -151,15 +151,13 @@ async fn credentials(
         .map_err(|e| format!("{}: {e}", p.id))?;
     let scopes = scopes(&doc);
     let token = if p.role == Role::Hub {
-        let minted: Value = client
-            .post(format!("{}/_control/tokens", p.base_url))
-            .json(&serde_json::json!({"scopes": scopes, "rate_limit_per_minute": 1_000_000}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let body = serde_json::json!({"scopes": scopes, "rate_limit_per_minute": 1_000_000});
+        let minted = json_of(
+            client
+                .post(format!("{}/_control/tokens", p.base_url))
+                .json(&body),
+        )
+        .await?;
         minted["token"].as_str().map(str::to_string)
     } else if p.id == simulators::party::ids::DGFIP {
         let c = config.dgfip.clients.first().ok_or("no DGFiP client")?;
@@ -170,15 +168,7 @@ async fn credentials(
             ("client_secret", &c.client_secret),
             ("scope", &scope),
         ];
-        let t: Value = client
-            .post(format!("{}/token", p.base_url))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let t = json_of(client.post(format!("{}/token", p.base_url)).form(&form)).await?;
         t["access_token"].as_str().map(str::to_string)
     } else {
         None
@@ -186,6 +176,12 @@ async fn credentials(
     Ok(token
         .map(|t| vec![format!("Authorization: Bearer {t}")])
         .unwrap_or_default())
+}
+
+/// The JSON answer to `request`.
+async fn json_of(request: reqwest::RequestBuilder) -> Result<Value, String> {
+    let answer = request.send().await.map_err(|e| e.to_string())?;
+    answer.json().await.map_err(|e| e.to_string())
 }
 
 /// Every scope the document names: in its operations' security requirements and its OAuth flows.
