@@ -161,7 +161,8 @@ async fn credentials(
         minted["token"].as_str().map(str::to_string)
     } else if p.id == simulators::party::ids::DGFIP {
         let c = config.dgfip.clients.first().ok_or("no DGFiP client")?;
-        let scope = scopes.iter().cloned().collect::<Vec<_>>().join(" ");
+        // The scopes this client may ask for (the gateway refuses a request for more).
+        let scope = c.scopes.join(" ");
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", &c.client_id),

@@ -11,7 +11,8 @@ pub(super) fn openapi(base_url: &str, p: &Population) -> Value {
     let spi = citizen.numero_fiscal.clone().unwrap_or_default();
     let year = p.config.reference_year - 2;
     let error = |d: &str| openapi::json_ref(d, "Erreur");
-    let correlation = json!({"name": "X-Correlation-ID", "in": "header", "required": true, "schema": {"type": "string", "format": "uuid"}, "example": "3fa85f64-5717-4562-b3fc-2c963f66afa6"});
+    // Required and echoed in `idCorrelation`; any non-empty value (the format is not checked).
+    let correlation = json!({"name": "X-Correlation-ID", "in": "header", "required": true, "schema": {"type": "string", "minLength": 1}, "description": "A UUID the caller chooses, echoed in errors' idCorrelation", "example": "3fa85f64-5717-4562-b3fc-2c963f66afa6"});
     let situation_op = |id: &str, scope: &str| {
         json!({"get": {
         "operationId": id, "summary": format!("Income-tax situation of a year (scope {scope})"),
