@@ -22,6 +22,15 @@ Feature: The sign-in flow under attack
     And another service provider exchanges the code
     Then the token endpoint answers 400 with "invalid_grant"
 
+  Scenario: A consent form forged by another site gives no code
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots", the consent form forged by another site
+    Then no code comes back to the service provider
+
+  Scenario: Scopes added to the consent form are not granted
+    When "famille-eaje-aeeh" signs in at FranceConnect through "idp-impots" for the scope "openid given_name dgfip_rfr", the consent form sent with the scope "openid given_name dgfip_rfr dgfip_nbpart cnaf_quotient_familial"
+    And the DGFiP checks the citizen's access token
+    Then checktoken tells the DGFiP the scopes "dgfip_rfr"
+
   Scenario: A state carrying CR/LF comes back encoded, adding no header
     When a service provider sends a citizen to FranceConnect with a state carrying a header, asking for "openid cnaf_quotient_familial"
     Then the broker's answer carries no injected header, and the state back as it was sent

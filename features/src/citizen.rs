@@ -108,7 +108,24 @@ pub struct Citizen {
     /// Every URL requested since the sign-in began (the browser driver starts over from the
     /// first one at the identity provider).
     trail: Vec<String>,
+    /// An attack on the broker's consent form, when set; `tampered` counts the forms sent so.
+    pub consent_tampering: Option<Tampering>,
+    /// How many consent forms were sent tampered with.
+    pub tampered: usize,
 }
+
+/// How an attack changes the broker's consent form before it is sent.
+#[derive(Clone, Debug)]
+pub enum Tampering {
+    /// Sent as another site would forge it: every value it carried (its anti-forgery token
+    /// among them) unknown to the forger.
+    Forged,
+    /// Sent with these fields added (scopes the service provider did not ask for).
+    Added(Vec<(String, String)>),
+}
+
+/// What a forger puts where it cannot know the page's values.
+const FORGED: &str = "forged-by-another-site";
 
 fn host_of(url: &str) -> String {
     url.split("://")
@@ -152,7 +169,9 @@ impl Citizen {
             .join("; ")
     }
 
-    fn keep_cookies(&mut self, url: &str, a: &Answer) {
+    /// Keeps the cookies `a` (an answer from `url`) sets, as the browser does; an attack step
+    /// also uses it to plant cookies another browser was given.
+    pub fn keep_cookies(&mut self, url: &str, a: &Answer) {
         let host = host_of(url);
         for v in a.headers.get_all(SET_COOKIE) {
             let pair = v
@@ -342,8 +361,20 @@ impl Citizen {
                 .or_else(|| candidates.iter().find(|f| f.is_confirmation()));
             match confirmation {
                 Some(form) if at_idp || self.last_url.contains("consent") => {
+                    let mut form = form.clone();
+                    let mut extra = Vec::new();
+                    // The attack is on the broker's form, not the identity provider's.
+                    let at_broker = at != idp;
+                    match self.consent_tampering.as_ref().filter(|_| at_broker) {
+                        Some(Tampering::Forged) => {
+                            form.fields.iter_mut().for_each(|(_, v)| *v = FORGED.into());
+                        }
+                        Some(Tampering::Added(fields)) => extra = fields.clone(),
+                        None => {}
+                    }
+                    self.tampered += usize::from(self.consent_tampering.is_some() && at_broker);
                     outcome = self
-                        .send_form(form, &[], stop_at, party_of, evidence)
+                        .send_form(&form, &extra, stop_at, party_of, evidence)
                         .await?;
                 }
                 _ => return Ok(outcome),

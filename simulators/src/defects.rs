@@ -97,6 +97,14 @@ pub enum Defect {
     BrokerMatchesRedirectPrefix,
     /// `broker-gives-code-to-any-client` (fc): exchanges a code for whichever client presents it instead of invalid_grant
     BrokerGivesCodeToAnyClient,
+    /// `marche-keeps-session-at-sign-in` (sp-marche): signs in the session the browser came with instead of a new one (session fixation)
+    MarcheKeepsSessionAtSignIn,
+    /// `broker-skips-consent-csrf` (fc): accepts a consent form without its anti-forgery token instead of Y470001
+    BrokerSkipsConsentCsrf,
+    /// `broker-takes-scopes-from-consent-form` (fc): grants the scopes a posted consent form names instead of those the service provider asked for
+    BrokerTakesScopesFromConsentForm,
+    /// `creche-ignores-state` (sp-creche): signs the browser in from any callback, whatever its `state` and the ID token's `nonce` (login CSRF)
+    CrecheIgnoresState,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -316,6 +324,30 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "broker-gives-code-to-any-client",
         PartyId::FC,
         "exchanges a code for whichever client presents it instead of invalid_grant",
+    ),
+    (
+        Defect::MarcheKeepsSessionAtSignIn,
+        "marche-keeps-session-at-sign-in",
+        PartyId::SP_MARCHE,
+        "signs in the session the browser came with instead of a new one (session fixation)",
+    ),
+    (
+        Defect::BrokerSkipsConsentCsrf,
+        "broker-skips-consent-csrf",
+        PartyId::FC,
+        "accepts a consent form without its anti-forgery token instead of Y470001",
+    ),
+    (
+        Defect::BrokerTakesScopesFromConsentForm,
+        "broker-takes-scopes-from-consent-form",
+        PartyId::FC,
+        "grants the scopes a posted consent form names instead of those the service provider asked for",
+    ),
+    (
+        Defect::CrecheIgnoresState,
+        "creche-ignores-state",
+        PartyId::SP_CRECHE,
+        "signs the browser in from any callback, whatever its `state` and the ID token's `nonce` (login CSRF)",
     ),
 ];
 

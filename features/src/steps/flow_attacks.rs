@@ -6,7 +6,8 @@
 
 use cucumber::{then, when};
 
-use super::identity::{STATE, authorize_url, broker_id};
+use super::identity::{STATE, authorize_url, broker_id, sign_in};
+use crate::citizen::Tampering;
 use crate::exchange;
 use crate::world::{BenchWorld, Step, ensure};
 
@@ -135,4 +136,59 @@ async fn no_markup_back(w: &mut BenchWorld) -> Step {
             a.describe()
         )
     })
+}
+
+/// Signs `login` in at `broker` with the consent form tampered with as `how` says.
+async fn tampered_sign_in(
+    w: &mut BenchWorld,
+    (login, broker, idp): (&str, &str, &str),
+    how: Tampering,
+    extra: &[(&str, &str)],
+) -> Step {
+    let broker = broker_id(broker)?;
+    (w.citizen.consent_tampering, w.citizen.tampered) = (Some(how), 0);
+    let signed_in = sign_in(w, broker, "sp", login, idp, extra, None).await;
+    w.citizen.consent_tampering = None;
+    signed_in?;
+    ensure(w.citizen.tampered > 0, || {
+        format!("{broker} showed no consent or information form to tamper with")
+    })
+}
+
+#[when(
+    expr = "{string} signs in at {word} through {string}, the consent form forged by another site"
+)]
+#[when(
+    expr = "{string} se connecte à {word} via {string}, le formulaire de consentement forgé par un autre site"
+)]
+async fn forged_consent(w: &mut BenchWorld, login: String, broker: String, idp: String) -> Step {
+    let who = (login.as_str(), broker.as_str(), idp.as_str());
+    tampered_sign_in(w, who, Tampering::Forged, &[]).await
+}
+
+#[then("no code comes back to the service provider")]
+#[then("aucun code ne revient au fournisseur de service")]
+async fn no_code_back(w: &mut BenchWorld) -> Step {
+    ensure(w.sign_in.code.is_none(), || {
+        "CSRF (OWASP ASVS V4.2.2): a consent form forged by another site, without the page's anti-forgery token, gave the service provider a code".into()
+    })
+}
+
+#[when(
+    expr = "{string} signs in at {word} through {string} for the scope {string}, the consent form sent with the scope {string}"
+)]
+#[when(
+    expr = "{string} se connecte à {word} via {string} pour le scope {string}, le formulaire de consentement envoyé avec le scope {string}"
+)]
+async fn escalated_consent(
+    w: &mut BenchWorld,
+    login: String,
+    broker: String,
+    idp: String,
+    asked: String,
+    added: String,
+) -> Step {
+    let who = (login.as_str(), broker.as_str(), idp.as_str());
+    let how = Tampering::Added(vec![("scope".into(), added)]);
+    tampered_sign_in(w, who, how, &[("scope", &asked)]).await
 }

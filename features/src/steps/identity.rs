@@ -98,7 +98,7 @@ pub(crate) async fn sign_in(
 }
 
 /// Drives the citizen through the pages and keeps what came back (a code, or an error).
-async fn sign_in_for_code(
+pub(crate) async fn sign_in_for_code(
     w: &mut BenchWorld,
     broker: &str,
     client: &str,

@@ -13,3 +13,4 @@ pub mod load;
 pub mod providers;
 pub mod security;
 pub mod sp;
+pub mod sp_attacks;

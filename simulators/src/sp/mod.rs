@@ -448,6 +448,8 @@ pub(crate) trait Service: Clone + Send + Sync + 'static {
     fn clock(&self) -> &crate::http::Clock;
     /// Where the error page leads back to: the link and its words.
     fn way_back(&self) -> (&'static str, &'static str);
+    /// The defects it was told to make.
+    fn defects(&self) -> &crate::defects::Defects;
 }
 
 /// Implements [`Service`] for a demo service's state with the fields `title`, `sessions`, `rp`
@@ -469,6 +471,9 @@ macro_rules! service {
             }
             fn way_back(&self) -> (&'static str, &'static str) {
                 ($href, $words)
+            }
+            fn defects(&self) -> &$crate::defects::Defects {
+                &self.core.defects
             }
         }
     };
@@ -497,8 +502,13 @@ pub(crate) async fn callback<S: Service>(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let now = s.clock().now().timestamp();
-    oidc::finish(s.sessions(), s.rp(), &headers, q.as_deref(), now)
+    use crate::defects::Defect;
+    let rules = oidc::Callback {
+        now: s.clock().now().timestamp(),
+        renew_session: !s.defects().has(Defect::MarcheKeepsSessionAtSignIn),
+        bind_to_browser: !s.defects().has(Defect::CrecheIgnoresState),
+    };
+    oidc::finish(s.sessions(), s.rp(), &headers, q.as_deref(), rules)
         .await
         .unwrap_or_else(|(status, e)| error_page(&s, status, None, &e))
 }

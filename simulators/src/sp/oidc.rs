@@ -128,10 +128,10 @@ impl RelyingParty {
         &self,
         pending: &Pending,
         query: &[(String, String)],
-        now: i64,
+        (now, bound): (i64, bool),
     ) -> Result<SignedIn, RpError> {
         let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        if get("state") != Some(pending.state.as_str()) {
+        if bound && get("state") != Some(pending.state.as_str()) {
             return fail("Réponse de FranceConnect rejetée : « state » inattendu");
         }
         if let Some(e) = get("error") {
@@ -176,7 +176,12 @@ impl RelyingParty {
                 "Jeton d'identité rejeté : signature invalide ({e})"
             ))
         })?;
-        self.check_id_token(&claims, &d.issuer, &pending.nonce, now)?;
+        let nonce = if bound {
+            pending.nonce.as_str()
+        } else {
+            claims["nonce"].as_str().unwrap_or_default()
+        };
+        self.check_id_token(&claims, &d.issuer, nonce, now)?;
         let sub = claims["sub"].as_str().unwrap_or_default().to_string();
         let userinfo = self
             .userinfo(&d, access_token, &sub)
@@ -302,6 +307,16 @@ impl RelyingParty {
 
 // --- The browser side, shared by every service provider -------------------------------------
 
+/// How a service takes a callback: its clock's time now, and the rules a defect may break.
+pub(crate) struct Callback {
+    pub(crate) now: i64,
+    /// A new session id at sign-in.
+    pub(crate) renew_session: bool,
+    /// The callback's `state` and the ID token's `nonce` compared with those the browser's
+    /// session sent.
+    pub(crate) bind_to_browser: bool,
+}
+
 /// Starts a sign-in for the browser: a pending sign-in in its session (a new session if it has
 /// none; a previous user is signed out), then a redirect to the broker.
 pub(crate) async fn begin(
@@ -324,12 +339,14 @@ pub(crate) async fn begin(
 
 /// The redirect back from the broker: the session's pending sign-in completed, then a redirect
 /// to where the user was going. Errors are (status, message) for the service's error page.
+/// A sign-in moves the session to a new id (OWASP's session management): whoever knew or
+/// planted the id before, an attacker's included, is not signed in by it.
 pub(crate) async fn finish(
     sessions: &Sessions,
     rp: &RelyingParty,
     headers: &HeaderMap,
     raw_query: Option<&str>,
-    now: i64,
+    rules: Callback,
 ) -> Result<Response, (StatusCode, String)> {
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(raw_query.unwrap_or("")).unwrap_or_default();
@@ -346,14 +363,22 @@ pub(crate) async fn finish(
         ));
     };
     // The pending sign-in is used up either way: a callback is never replayed.
-    let outcome = rp.complete(&pending, &query, now).await;
+    let outcome = rp
+        .complete(&pending, &query, (rules.now, rules.bind_to_browser))
+        .await;
     match outcome {
         Ok(user) => {
             let sub = user.sub.clone();
             session.user = Some(user);
-            sessions.put(Some(id), session);
+            let cookie = if rules.renew_session {
+                sessions.remove(&id);
+                Some(session_cookie(&sessions.put(None, session)))
+            } else {
+                sessions.put(Some(id), session);
+                None
+            };
             Ok(crate::http::with_subject(
-                see_other(&pending.return_to, None),
+                see_other(&pending.return_to, cookie),
                 sub,
             ))
         }

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::authorize::interaction;
 use super::{Broker, Grant, Interaction, PREFIX, error_page, lock, redirect_error, see_other};
+use crate::defects::Defect;
 use crate::http::query_pairs;
 use crate::http::url_with;
 use crate::http::with_subject;
@@ -75,11 +76,19 @@ pub(super) async fn consent(
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    let valid = lock(&b.interactions)
-        .get(&uid)
-        .is_some_and(|i| i.csrf == csrf && i.authenticated.is_some());
+    let valid = lock(&b.interactions).get(&uid).is_some_and(|i| {
+        let checked = !b.core.defects.has(Defect::BrokerSkipsConsentCsrf);
+        (i.csrf == csrf || !checked) && i.authenticated.is_some()
+    });
     if !valid {
         return error_page("Y470001", "Jeton CSRF invalide ou session expirée.");
+    }
+    // The form carries no scope: what the citizen consents to is what the service asked for.
+    if b.core.defects.has(Defect::BrokerTakesScopesFromConsentForm) {
+        let posted = f.iter().find(|(k, _)| k == "scope");
+        if let (Some((_, scope)), Some(i)) = (posted, lock(&b.interactions).get_mut(&uid)) {
+            i.scopes = scope.split_whitespace().map(String::from).collect();
+        }
     }
     finish(&b, &uid)
 }

@@ -1,0 +1,229 @@
+//! Attacks on the demo services, through their public pages: a session planted before sign-in
+//! (fixation, OWASP's session management: a sign-in must move the session to a new id), and
+//! markup in what the service shows back from a sign-in that failed. Judged on what any
+//! service must do, not on its markup (beyond the `signed-in-as` mark every journey reads), so
+//! the same scenarios attack external services.
+
+use cucumber::{given, then, when};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use simulators::party::ids;
+
+use crate::exchange::{self, Answer};
+use crate::world::{BenchWorld, Step, ensure, not_applicable};
+
+/// The service a scenario names, and the link that starts a sign-in there.
+fn service(word: &str) -> Result<(&'static str, &'static str), String> {
+    match word {
+        "marketplace" | "place-de-marché" => Ok((ids::SP_MARCHE, "/connexion?retour=/")),
+        "nursery" | "crèche" => Ok((ids::SP_CRECHE, "/connexion?creche=les-lilas")),
+        other => Err(format!("unknown service {other:?}: marketplace or nursery")),
+    }
+}
+
+/// The `name=value` pairs of an answer's cookies.
+fn cookie_pairs(a: &Answer) -> Vec<String> {
+    a.headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::trim))
+        .filter(|pair| !pair.ends_with('='))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What marks a page of a signed-in user (the journeys' steps read the same mark).
+const SIGNED_IN: &str = "id=\"signed-in-as\"";
+
+#[given(
+    expr = "an attacker started a sign-in at the {word} and planted its cookies in the citizen's browser"
+)]
+#[given(
+    expr = "un attaquant a commencé une connexion à la {word} et posé ses cookies dans le navigateur de l'usager"
+)]
+async fn plant_session(w: &mut BenchWorld, word: String) -> Step {
+    let (sp, link) = service(&word)?;
+    let url = w.url(sp, link)?;
+    let a = w.call(sp, exchange::client().get(&url)).await?;
+    let pairs = cookie_pairs(&a);
+    if pairs.is_empty() {
+        // No session before sign-in: there is nothing to plant, so nothing to fix.
+        return Err(not_applicable(format!(
+            "{sp} sets no cookie when a sign-in starts"
+        )));
+    }
+    w.citizen.keep_cookies(&url, &a);
+    w.kept.insert("attacker-cookies".into(), pairs.join("; "));
+    Ok(())
+}
+
+#[then(expr = "the attacker's cookies are not signed in at the {word}")]
+#[then(expr = "les cookies de l'attaquant ne sont pas connectés à la {word}")]
+async fn attacker_not_signed_in(w: &mut BenchWorld, word: String) -> Step {
+    let (sp, _) = service(&word)?;
+    let cookies = w
+        .kept
+        .get("attacker-cookies")
+        .cloned()
+        .ok_or("no attacker's cookies were planted")?;
+    let url = w.url(sp, "/")?;
+    let a = w
+        .call(sp, exchange::client().get(url).header(COOKIE, cookies))
+        .await?;
+    ensure(!a.text().contains(SIGNED_IN), || {
+        format!(
+            "session fixation (OWASP ASVS V3.2.1: a new session id at sign-in): the cookies {sp} gave the attacker before the citizen signed in now show the citizen signed in: {}",
+            a.describe()
+        )
+    })
+}
+
+/// Markup the service must show as text.
+const MARKUP: &str = "<img src=x onerror=alert(1)>";
+
+/// Starts a sign-in at the service, then comes back to its redirect URI with `back` (the
+/// authorization request's `state` where a value is `None`), as a crafted link would; keeps the
+/// page the service shows.
+async fn come_back(w: &mut BenchWorld, word: &str, back: &[(&str, Option<&str>)]) -> Step {
+    let (sp, link) = service(word)?;
+    let url = w.url(sp, link)?;
+    let a = w.call(sp, exchange::client().get(&url)).await?;
+    w.citizen.keep_cookies(&url, &a);
+    let authorize = a
+        .header(LOCATION.as_str())
+        .and_then(|l| reqwest::Url::parse(l).ok())
+        .ok_or_else(|| {
+            format!(
+                "{sp}'s sign-in link did not redirect to a broker: {}",
+                a.describe()
+            )
+        })?;
+    let param = |name: &str| {
+        authorize
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| format!("the authorization request has no {name}: {authorize}"))
+    };
+    let state = param("state")?;
+    let back = reqwest::Url::parse_with_params(
+        &param("redirect_uri")?,
+        back.iter().map(|(k, v)| (*k, v.unwrap_or(&state))),
+    )
+    .map_err(|e| e.to_string())?;
+    let target = w.target.clone();
+    let party_of = |u: &str| target.party_of(u);
+    let outcome = w
+        .citizen
+        .go(
+            back.to_string(),
+            None,
+            "never://",
+            &party_of,
+            &mut w.evidence,
+        )
+        .await?;
+    let crate::citizen::Outcome::Page(_, html) = outcome else {
+        return Err(format!("{sp} showed no page: {}", outcome.describe()));
+    };
+    w.kept.insert("page".into(), html);
+    Ok(())
+}
+
+#[when(
+    expr = "the citizen comes back to the {word} from a sign-in that failed, described in markup"
+)]
+#[when(expr = "l'usager revient à la {word} d'une connexion échouée, décrite en balisage")]
+async fn failed_sign_in_with_markup(w: &mut BenchWorld, word: String) -> Step {
+    // As a broker sends a refusal back (OIDC Core §3.1.2.6), the description chosen by an
+    // attacker who crafted the link.
+    let back = [
+        ("error", Some("access_denied")),
+        ("error_description", Some(MARKUP)),
+        ("state", None),
+    ];
+    come_back(w, &word, &back).await
+}
+
+#[when(
+    expr = "the callback of a sign-in of {string} at the {word} is opened in the citizen's browser"
+)]
+#[when(
+    expr = "le retour d'une connexion de {string} à la {word} est ouvert dans le navigateur de l'usager"
+)]
+async fn attacker_callback(w: &mut BenchWorld, attacker: String, word: String) -> Step {
+    // Login CSRF: the attacker signs in with its own account, keeps the callback (its code and
+    // state) instead of following it, and has the citizen's browser open it while the citizen
+    // is signing in: only the state ties a callback to the browser that started the sign-in.
+    let (sp, link) = service(&word)?;
+    let url = w.url(sp, link)?;
+    let start = w.call(sp, exchange::client().get(&url)).await?;
+    let redirect_uri = start
+        .header(LOCATION.as_str())
+        .and_then(|l| reqwest::Url::parse(l).ok())
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| v.into_owned())
+        })
+        .ok_or_else(|| {
+            format!(
+                "{sp}'s sign-in link did not redirect to a broker: {}",
+                start.describe()
+            )
+        })?;
+    let target = w.target.clone();
+    let party_of = |u: &str| target.party_of(u);
+    let mut intruder = crate::citizen::Citizen::with_trace(w.citizen.trace.clone())
+        .with_logins(w.citizen.logins.clone());
+    let outcome = intruder
+        .sign_in(
+            &url,
+            ids::IDP_IMPOTS,
+            &attacker,
+            None,
+            &redirect_uri,
+            &party_of,
+            &mut w.evidence,
+        )
+        .await?;
+    let crate::citizen::Outcome::Redirected(callback) = outcome else {
+        return Err(format!(
+            "the attacker's sign-in did not come back to {sp}: {}",
+            outcome.describe()
+        ));
+    };
+    // The citizen's own sign-in is under way in its browser…
+    let a = w.call(sp, exchange::client().get(&url)).await?;
+    w.citizen.keep_cookies(&url, &a);
+    // …when the attacker's callback opens there.
+    let outcome = w
+        .citizen
+        .go(callback, None, "never://", &party_of, &mut w.evidence)
+        .await?;
+    let crate::citizen::Outcome::Page(_, html) = outcome else {
+        return Err(format!("{sp} showed no page: {}", outcome.describe()));
+    };
+    w.kept.insert("page".into(), html);
+    Ok(())
+}
+
+#[then(expr = "the citizen is not signed in at the {word}")]
+#[then(expr = "l'usager n'est pas connecté à la {word}")]
+async fn not_signed_in(w: &mut BenchWorld, word: String) -> Step {
+    let (sp, _) = service(&word)?;
+    let page = w.kept.get("page").ok_or("no page was shown")?;
+    ensure(!page.contains(SIGNED_IN), || {
+        format!(
+            "login CSRF (RFC 6749 §10.12, OIDC Core §3.1.2.7): {sp} signed the citizen in from a callback whose state its browser never sent"
+        )
+    })
+}
+
+#[then("the service's page shows no markup it was sent")]
+#[then("la page du service n'affiche aucun balisage reçu")]
+async fn no_markup_on_the_service_page(w: &mut BenchWorld) -> Step {
+    let page = w.kept.get("page").ok_or("no page was shown")?;
+    ensure(!page.contains(MARKUP), || {
+        format!("the service's page echoes {MARKUP} unescaped (HTML injection): {page}")
+    })
+}
