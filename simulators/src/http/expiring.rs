@@ -1,7 +1,9 @@
 //! Short-lived state that leaves on its own: authorization requests, codes, tokens, sessions,
 //! handed-out document URLs, cached answers. Each entry carries its expiry on the party's clock;
 //! entries are dropped a grace period after it, and the oldest-expiring ones first once the map
-//! holds its capacity, so memory stays bounded however long the platform runs.
+//! holds its capacity (a count of entries, and for maps of answers a budget in bytes), so memory
+//! stays bounded however long the platform runs, and reaches its bound within minutes of a
+//! steady load rather than hours.
 //!
 //! Lookups do not filter on expiry: every caller already compares the expiry with its own rules
 //! (an expired code is refused with the same error as an unknown one), and the grace period keeps
@@ -21,6 +23,8 @@ struct Entry<V> {
     value: V,
     expires: DateTime<Utc>,
     seq: u64,
+    /// What the entry weighs against the byte budget: its key's length and what the caller said.
+    bytes: usize,
 }
 
 /// A map of keys to values that expire.
@@ -30,6 +34,9 @@ pub(crate) struct Expiring<V> {
     order: BTreeMap<(DateTime<Utc>, u64), String>,
     seq: u64,
     capacity: usize,
+    /// The bound on the sum of the entries' weights, and that sum.
+    byte_budget: usize,
+    bytes: usize,
 }
 
 impl<V> Default for Expiring<V> {
@@ -46,6 +53,17 @@ impl<V> Expiring<V> {
             order: BTreeMap::new(),
             seq: 0,
             capacity: capacity.max(1),
+            byte_budget: usize::MAX,
+            bytes: 0,
+        }
+    }
+
+    /// An empty map holding at most `capacity` entries weighing at most `byte_budget` together
+    /// (see [`Expiring::insert_weighing`]).
+    pub(crate) fn with_byte_budget(capacity: usize, byte_budget: usize) -> Self {
+        Expiring {
+            byte_budget,
+            ..Expiring::new(capacity)
         }
     }
 
@@ -58,24 +76,52 @@ impl<V> Expiring<V> {
         expires: DateTime<Utc>,
         now: DateTime<Utc>,
     ) {
+        self.insert_weighing(key, value, 0, expires, now);
+    }
+
+    /// As [`Expiring::insert`], the entry weighing `bytes` against the byte budget: the
+    /// oldest-expiring entries leave until it fits. An entry heavier than the whole budget is
+    /// not kept.
+    pub(crate) fn insert_weighing(
+        &mut self,
+        key: String,
+        value: V,
+        bytes: usize,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
         self.sweep(now);
         self.remove(&key);
-        if self.entries.len() >= self.capacity {
-            if let Some(((_, _), oldest)) = self.order.pop_first() {
-                self.entries.remove(&oldest);
-            }
+        let bytes = bytes.saturating_add(key.len());
+        if bytes > self.byte_budget {
+            return;
+        }
+        while self.entries.len() >= self.capacity || self.bytes + bytes > self.byte_budget {
+            let Some(((_, _), oldest)) = self.order.pop_first() else {
+                break;
+            };
+            self.forget(&oldest);
         }
         self.seq += 1;
         self.order.insert((expires, self.seq), key.clone());
         let seq = self.seq;
+        self.bytes += bytes;
         self.entries.insert(
             key,
             Entry {
                 value,
                 expires,
                 seq,
+                bytes,
             },
         );
+    }
+
+    /// Drops `key`'s entry, its place in the order already taken out.
+    fn forget(&mut self, key: &str) {
+        if let Some(e) = self.entries.remove(key) {
+            self.bytes -= e.bytes;
+        }
     }
 
     /// The value under `key`, expired or not (within the grace period).
@@ -105,6 +151,7 @@ impl<V> Expiring<V> {
     pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
         let e = self.entries.remove(key)?;
         self.order.remove(&(e.expires, e.seq));
+        self.bytes -= e.bytes;
         Some(e.value)
     }
 
@@ -123,6 +170,7 @@ impl<V> Expiring<V> {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.order.clear();
+        self.bytes = 0;
     }
 
     /// Drops the entries that expired more than the grace period before `now`.
@@ -133,7 +181,7 @@ impl<V> Expiring<V> {
                 break;
             }
             let key = entry.remove();
-            self.entries.remove(&key);
+            self.forget(&key);
         }
     }
 }
@@ -186,5 +234,28 @@ mod tests {
         assert_eq!(m.values_mut().map(|v| *v).sum::<i32>(), 9);
         m.clear();
         assert_eq!((m.len(), m.order.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_byte_budget_drops_the_entries_expiring_first_until_the_new_one_fits() {
+        // Keys of one byte: each entry weighs its value's size plus 1.
+        let mut m = Expiring::with_byte_budget(100, 30);
+        m.insert_weighing("a".into(), 1, 9, at(100), at(0));
+        m.insert_weighing("b".into(), 2, 9, at(50), at(0));
+        m.insert_weighing("c".into(), 3, 9, at(80), at(0));
+        assert_eq!(m.bytes, 30);
+        m.insert_weighing("d".into(), 4, 14, at(90), at(0));
+        assert_eq!(m.get("b"), None, "the first to expire left");
+        assert_eq!(m.get("c"), None, "and the next, for the 15 bytes to fit");
+        assert_eq!((m.len(), m.bytes), (2, 25));
+        m.insert_weighing("huge".into(), 5, 100, at(90), at(0));
+        assert_eq!(
+            m.get("huge"),
+            None,
+            "heavier than the whole budget: not kept"
+        );
+        assert_eq!(m.remove("a"), Some(1));
+        m.insert("e".into(), 6, at(1000), at(300 + GRACE_SECONDS));
+        assert_eq!((m.len(), m.bytes), (1, 1), "d swept after its grace period");
     }
 }

@@ -165,7 +165,10 @@ impl Hub {
             .unwrap_or_default();
         let journal = HubJournal::of(&core.journal);
         Hub {
-            cache: Arc::default(),
+            cache: Arc::new(Mutex::new(Expiring::with_byte_budget(
+                crate::http::expiring::DEFAULT_CAPACITY,
+                cache::CACHE_BYTES,
+            ))),
             dgfip,
             dgfip_token: Arc::default(),
             files: Arc::default(),
