@@ -139,6 +139,36 @@ impl PartyId {
     pub fn known(&self) -> Option<&'static Party> {
         REGISTRY.iter().find(|p| p.id == *self)
     }
+
+    /// Whether `body` is an error of `status` in this party's own format, the real system's:
+    /// JSON:API `errors` with the hubs' `00<status>` code, INSEE's `header.statut`, URSSAF's
+    /// `TECH<status>`, the DGFiP's `erreur`, Infogreffe's `code` and `message`, the CNAF's and
+    /// the MSA's `codeRetour`, the services' problem details, OAuth's `error` for brokers and
+    /// identity providers. How a bench tells the party's own refusal from a framework's or a
+    /// proxy's.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use simulators::party::PartyId;
+    /// let insee = json!({"header": {"statut": 431, "message": "Erreur"}});
+    /// assert!(PartyId::INSEE.speaks_error_format(431, &insee));
+    /// assert!(!PartyId::API_ENTREPRISE.speaks_error_format(431, &insee));
+    /// ```
+    pub fn speaks_error_format(&self, status: u16, body: &serde_json::Value) -> bool {
+        let text = |v: &serde_json::Value| v.is_string();
+        match self.as_str() {
+            ids::API_ENTREPRISE | ids::API_PARTICULIER => {
+                body["errors"][0]["code"] == format!("00{status}").as_str()
+            }
+            ids::INSEE => body["header"]["statut"] == status,
+            ids::URSSAF => body["errors"][0]["code"] == format!("TECH{status}").as_str(),
+            ids::DGFIP => text(&body["erreur"]["code"]),
+            ids::INFOGREFFE => text(&body["code"]) && text(&body["message"]),
+            ids::CNAF | ids::MSA => body["codeRetour"] == status.to_string().as_str(),
+            ids::SP_MARCHE | ids::SP_CRECHE => body["status"] == status && text(&body["title"]),
+            _ => text(&body["error"]) && text(&body["error_description"]),
+        }
+    }
 }
 
 /// The known parties of one role, in catalogue order.

@@ -3,6 +3,7 @@
 //! control API (journals, faults, clocks, token minting) say so when the party is external.
 //! French phrasings stand beside the English ones.
 
+pub mod bad_input;
 pub mod common;
 pub mod faults;
 pub mod flow_attacks;

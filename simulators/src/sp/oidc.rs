@@ -190,14 +190,7 @@ impl RelyingParty {
         Ok(SignedIn {
             sub,
             acr: claims["acr"].as_str().unwrap_or_default().to_string(),
-            amr: claims["amr"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            amr: strings(&claims["amr"]),
             userinfo,
             id_token_claims: claims,
             id_token: id_token.to_string(),
@@ -303,6 +296,17 @@ impl RelyingParty {
             .ok_or_else(|| RpError("FranceConnect ne publie pas d'end_session_endpoint".into()))?;
         Ok(format!("{end_session}?{q}"))
     }
+}
+
+/// The strings of a JSON array (`amr`); none when it is not one.
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 // --- The browser side, shared by every service provider -------------------------------------

@@ -13,20 +13,9 @@ use tokio::net::TcpStream;
 
 use crate::common::Bench;
 
-/// What each party's error body carries, to recognise its format.
+/// Whether `body` is `party`'s own error format.
 fn in_party_format(party: &str, status: u16, body: &Value) -> bool {
-    match party {
-        ids::API_ENTREPRISE | ids::API_PARTICULIER => {
-            body["errors"][0]["code"] == format!("00{status}").as_str()
-        }
-        ids::INSEE => body["header"]["statut"] == status,
-        ids::URSSAF => body["errors"][0]["code"] == format!("TECH{status}").as_str(),
-        ids::DGFIP => body["erreur"]["code"].is_string(),
-        ids::INFOGREFFE => body["code"].is_string() && body["message"].is_string(),
-        ids::CNAF | ids::MSA => body["codeRetour"] == status.to_string().as_str(),
-        ids::SP_MARCHE | ids::SP_CRECHE => body["status"] == status && body["title"].is_string(),
-        _ => body["error"].is_string() && body["error_description"].is_string(),
-    }
+    simulators::party::PartyId::configured(party).speaks_error_format(status, body)
 }
 
 #[tokio::test]
