@@ -4,7 +4,10 @@ Feature: Marketplace applications from any company of the population (the load j
   applicant in through FranceConnect and applies with another company of the population, the
   outline's <siret> taking the load profile's data row; the conformance run takes the examples.
   Their checks hold for any company up to date with the URSSAF and the DGFiP, so they can be
-  asserted at every iteration: five hub calls and their providers behind one application.
+  asserted at every iteration: five hub calls and their providers behind one application. The
+  applicant then signs out, as the marketplace asks, which ends the sessions at the service and
+  at FranceConnect (otherwise each lives its lifetime: an hour at the service, 30 minutes at
+  FranceConnect).
 
   Scenario Outline: A company up to date applies with its SIRET
     Given "<applicant>" is signed in to the marketplace
@@ -12,6 +15,7 @@ Feature: Marketplace applications from any company of the population (the load j
     Then the piece "identite_insee" is "obtenue"
     And the piece "attestation_vigilance" is "obtenue"
     And the piece "attestation_fiscale" is "obtenue"
+    When they sign out of the marketplace
 
     Examples:
       | applicant        | tender        | siret            |

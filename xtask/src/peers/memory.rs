@@ -16,17 +16,23 @@ use simulators::population::export::{Kind, Selection};
 
 use super::Line;
 
-fn rss_mb(pid: u32) -> Option<f64> {
+/// A field of `/proc/PID/status` in kB, as MB: `VmRSS`, or its parts `RssAnon` (the heap) and
+/// `RssFile` (the binary's pages as they are first run).
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmRSS")
 }
 
 pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String> {
@@ -118,16 +124,17 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
         conformance::profile::Profile::find("self-external", &root).map_err(|e| e.to_string())?;
     let target = Arc::new(conformance::target::Target::start(target, &[], &root).await?);
     let sampler = tokio::spawn(async move {
-        let mut samples = Vec::new();
+        let (mut samples, mut anon) = (Vec::new(), Vec::new());
         for _ in 0..(secs / 10) {
             tokio::time::sleep(Duration::from_secs(10)).await;
             samples.push(rss_mb(pid).unwrap_or(0.0));
+            anon.push(status_mb(pid, "RssAnon").unwrap_or(0.0));
         }
-        samples
+        (samples, anon)
     });
     let report = conformance::load::run(&p, target.clone(), &|_| {}).await;
     target.stop().await;
-    let samples = sampler.await.map_err(|e| e.to_string())?;
+    let (samples, anon) = sampler.await.map_err(|e| e.to_string())?;
     let _ = child.kill();
     let _ = child.wait();
     let report = report?;
@@ -165,6 +172,13 @@ pub(crate) async fn run(minutes: u64, out: &mut Vec<Line>) -> Result<(), String>
     out.push(Line(
         "RSS highest / lowest after the first minute".into(),
         format!("{:.3}", hi / lo.max(1e-9)),
+    ));
+    out.push(Line(
+        "of which RssAnon (the heap) every 10 s (MB)".into(),
+        anon.iter()
+            .map(|s| format!("{s:.0}"))
+            .collect::<Vec<_>>()
+            .join(" "),
     ));
     out.push(Line(
         "RSS samples every 10 s (MB)".into(),
