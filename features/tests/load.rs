@@ -48,9 +48,15 @@ async fn an_mps_application_journey_runs_its_steps_on_fresh_companies() {
     assert_eq!(j.iterations, 12);
     assert_eq!(j.errors, 0, "{:?}", j.failures);
     assert!(report.breaches().is_empty(), "{:?}", report.breaches());
-    // Each step of the scenario, the sign-in included, has its figures.
+    // Each step of the scenario, the sign-in and the sign-out included, has its figures.
     let steps: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert_eq!(steps.len(), 6, "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.ends_with("When they sign out of the marketplace")),
+        "{steps:?}"
+    );
     assert!(
         steps
             .iter()

@@ -105,6 +105,8 @@ pub enum Defect {
     BrokerTakesScopesFromConsentForm,
     /// `creche-ignores-state` (sp-creche): signs the browser in from any callback, whatever its `state` and the ID token's `nonce` (login CSRF)
     CrecheIgnoresState,
+    /// `urssaf-plain-text-431` (urssaf): refuses headers too large with a `text/plain` 431 instead of its error format
+    UrssafPlainText431,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -348,6 +350,12 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "creche-ignores-state",
         PartyId::SP_CRECHE,
         "signs the browser in from any callback, whatever its `state` and the ID token's `nonce` (login CSRF)",
+    ),
+    (
+        Defect::UrssafPlainText431,
+        "urssaf-plain-text-431",
+        PartyId::URSSAF,
+        "refuses headers too large with a `text/plain` 431 instead of its error format",
     ),
 ];
 

@@ -43,6 +43,7 @@ struct Shared {
     recorder: Recorder,
     faults: Faults,
     reject: Rejection,
+    defects: crate::defects::Defects,
 }
 
 /// The layer, given to `Router::layer` so it runs after routing (the matched route is known).
@@ -50,11 +51,17 @@ struct Shared {
 pub(crate) struct PartyLayer(Arc<Shared>);
 
 impl PartyLayer {
-    pub(crate) fn new(recorder: Recorder, faults: Faults, reject: Rejection) -> Self {
+    pub(crate) fn new(
+        recorder: Recorder,
+        faults: Faults,
+        reject: Rejection,
+        defects: crate::defects::Defects,
+    ) -> Self {
         PartyLayer(Arc::new(Shared {
             recorder,
             faults,
             reject,
+            defects,
         }))
     }
 }
@@ -150,6 +157,10 @@ impl Shared {
     {
         if header_bytes(&request) > MAX_HEADER_BYTES {
             let detail = format!("request headers exceed {MAX_HEADER_BYTES} bytes");
+            if self.defects.has(crate::defects::Defect::UrssafPlainText431) {
+                let plain = (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, detail);
+                return Ok(axum::response::IntoResponse::into_response(plain));
+            }
             return Ok((self.reject)(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 &detail,

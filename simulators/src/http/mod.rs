@@ -318,6 +318,7 @@ pub fn serve_party_as(
             recorder,
             app.core.faults.clone(),
             app.reject,
+            app.core.defects.clone(),
         ));
     // The control API stays out of the journal: it is the bench talking, not a party's client.
     let router = Router::new()
