@@ -4,9 +4,10 @@
 //! - **Connections**: at most [`MAX_CONNECTIONS`] open at once per party; one over is closed
 //!   at accept (the process has file descriptors for every party's share).
 //! - **Headers**: read within [`HEADER_READ_TIMEOUT`] of the connection going idle (this is also
-//!   the keep-alive idle timeout), at most [`MAX_HEADER_BYTES_PROTOCOL`] bytes (hyper answers a
-//!   bare 431 beyond; the party layer answers 431 in the party's format from
-//!   [`super::layer::MAX_HEADER_BYTES`]).
+//!   the keep-alive idle timeout), at most [`MAX_HEADER_BYTES_PROTOCOL`] bytes buffered (hyper
+//!   answers a bare 431, with no body, once a read would go past it: measured, headers of about
+//!   112 KiB and more); the party layer answers 431 in the party's format from
+//!   [`super::layer::MAX_HEADER_BYTES`] up to there.
 //! - **Bodies**: a connection whose request body stops arriving is closed after
 //!   [`BODY_STALL_TIMEOUT`] without a byte.
 //! - **Shutdown**: no new connection; open ones finish their request, then close; what is still
