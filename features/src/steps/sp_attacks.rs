@@ -80,10 +80,9 @@ async fn attacker_not_signed_in(w: &mut BenchWorld, word: String) -> Step {
 /// Markup the service must show as text.
 const MARKUP: &str = "<img src=x onerror=alert(1)>";
 
-/// Starts a sign-in at the service, then comes back to its redirect URI with `back` (the
-/// authorization request's `state` where a value is `None`), as a crafted link would; keeps the
-/// page the service shows.
-async fn come_back(w: &mut BenchWorld, word: &str, back: &[(&str, Option<&str>)]) -> Step {
+/// Starts a sign-in at the service in the citizen's browser (its cookies kept): the sign-in
+/// link's URL, and the `state` and `redirect_uri` of the authorization request it redirects to.
+async fn start_sign_in(w: &mut BenchWorld, word: &str) -> Result<(String, String, String), String> {
     let (sp, link) = service(word)?;
     let url = w.url(sp, link)?;
     let a = w.call(sp, exchange::client().get(&url)).await?;
@@ -104,23 +103,17 @@ async fn come_back(w: &mut BenchWorld, word: &str, back: &[(&str, Option<&str>)]
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| format!("the authorization request has no {name}: {authorize}"))
     };
-    let state = param("state")?;
-    let back = reqwest::Url::parse_with_params(
-        &param("redirect_uri")?,
-        back.iter().map(|(k, v)| (*k, v.unwrap_or(&state))),
-    )
-    .map_err(|e| e.to_string())?;
+    Ok((url, param("state")?, param("redirect_uri")?))
+}
+
+/// Opens `url` in the citizen's browser and keeps the page the service ends on.
+async fn open(w: &mut BenchWorld, word: &str, url: String) -> Step {
+    let (sp, _) = service(word)?;
     let target = w.target.clone();
     let party_of = |u: &str| target.party_of(u);
     let outcome = w
         .citizen
-        .go(
-            back.to_string(),
-            None,
-            "never://",
-            &party_of,
-            &mut w.evidence,
-        )
+        .go(url, None, "never://", &party_of, &mut w.evidence)
         .await?;
     let crate::citizen::Outcome::Page(_, html) = outcome else {
         return Err(format!("{sp} showed no page: {}", outcome.describe()));
@@ -134,14 +127,19 @@ async fn come_back(w: &mut BenchWorld, word: &str, back: &[(&str, Option<&str>)]
 )]
 #[when(expr = "l'usager revient à la {word} d'une connexion échouée, décrite en balisage")]
 async fn failed_sign_in_with_markup(w: &mut BenchWorld, word: String) -> Step {
+    let (_, state, redirect_uri) = start_sign_in(w, &word).await?;
     // As a broker sends a refusal back (OIDC Core §3.1.2.6), the description chosen by an
     // attacker who crafted the link.
-    let back = [
-        ("error", Some("access_denied")),
-        ("error_description", Some(MARKUP)),
-        ("state", None),
-    ];
-    come_back(w, &word, &back).await
+    let back = reqwest::Url::parse_with_params(
+        &redirect_uri,
+        [
+            ("error", "access_denied"),
+            ("error_description", MARKUP),
+            ("state", &state),
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    open(w, &word, back.to_string()).await
 }
 
 #[when(
@@ -151,26 +149,10 @@ async fn failed_sign_in_with_markup(w: &mut BenchWorld, word: String) -> Step {
     expr = "le retour d'une connexion de {string} à la {word} est ouvert dans le navigateur de l'usager"
 )]
 async fn attacker_callback(w: &mut BenchWorld, attacker: String, word: String) -> Step {
-    // Login CSRF: the attacker signs in with its own account, keeps the callback (its code and
-    // state) instead of following it, and has the citizen's browser open it while the citizen
-    // is signing in: only the state ties a callback to the browser that started the sign-in.
-    let (sp, link) = service(&word)?;
-    let url = w.url(sp, link)?;
-    let start = w.call(sp, exchange::client().get(&url)).await?;
-    let redirect_uri = start
-        .header(LOCATION.as_str())
-        .and_then(|l| reqwest::Url::parse(l).ok())
-        .and_then(|u| {
-            u.query_pairs()
-                .find(|(k, _)| k == "redirect_uri")
-                .map(|(_, v)| v.into_owned())
-        })
-        .ok_or_else(|| {
-            format!(
-                "{sp}'s sign-in link did not redirect to a broker: {}",
-                start.describe()
-            )
-        })?;
+    // Login CSRF: while the citizen is signing in, the attacker signs in with its own account,
+    // keeps the callback (its code and state) instead of following it, and has the citizen's
+    // browser open it: only `state` and `nonce` tie a callback to the browser that started it.
+    let (url, _, redirect_uri) = start_sign_in(w, &word).await?;
     let target = w.target.clone();
     let party_of = |u: &str| target.party_of(u);
     let mut intruder = crate::citizen::Citizen::with_trace(w.citizen.trace.clone())
@@ -188,23 +170,11 @@ async fn attacker_callback(w: &mut BenchWorld, attacker: String, word: String) -
         .await?;
     let crate::citizen::Outcome::Redirected(callback) = outcome else {
         return Err(format!(
-            "the attacker's sign-in did not come back to {sp}: {}",
+            "the attacker's sign-in did not come back to {word}: {}",
             outcome.describe()
         ));
     };
-    // The citizen's own sign-in is under way in its browser…
-    let a = w.call(sp, exchange::client().get(&url)).await?;
-    w.citizen.keep_cookies(&url, &a);
-    // …when the attacker's callback opens there.
-    let outcome = w
-        .citizen
-        .go(callback, None, "never://", &party_of, &mut w.evidence)
-        .await?;
-    let crate::citizen::Outcome::Page(_, html) = outcome else {
-        return Err(format!("{sp} showed no page: {}", outcome.describe()));
-    };
-    w.kept.insert("page".into(), html);
-    Ok(())
+    open(w, &word, callback).await
 }
 
 #[then(expr = "the citizen is not signed in at the {word}")]
