@@ -248,4 +248,9 @@ fn profile_mistakes_are_named() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/load/smoke.toml");
     let p = LoadProfile::load(&smoke).expect("the shipped smoke profile reads");
     assert_eq!(p.arrivals.duration(), Duration::from_secs(30));
+    let names: Vec<&str> = p.journeys.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["MPS application", "Nursery fee", "INSEE legal unit"]
+    );
 }

@@ -215,7 +215,7 @@ pub const TEST_PASSWORD: &str = "123";
 
 /// The login of a citizen: the persona key, else `c` + id.
 pub fn login_of(c: &Citizen) -> String {
-    c.persona.clone().unwrap_or_else(|| format!("c{}", c.id))
+    c.login()
 }
 
 /// Finds the account behind a login (adults only: children do not sign in).

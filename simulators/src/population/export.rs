@@ -61,6 +61,8 @@ pub fn fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Citizens => &[
             "persona",
+            // What the identity providers' login forms take (adults only).
+            "login",
             "nir",
             "numero_fiscal",
             "given_names",
@@ -72,6 +74,8 @@ pub fn fields(kind: Kind) -> &'static [&'static str] {
             "birthcountry",
             "email",
             "household",
+            // The family file (cnaf, msa) the CAF or the MSA finds this person by: declarants only.
+            "regime",
         ],
         Kind::Households => &[
             "household",
@@ -186,9 +190,22 @@ fn word<T: Serialize>(v: &T) -> String {
     }
 }
 
-fn citizen(_: &Population, c: &Citizen) -> Row {
+fn citizen(p: &Population, c: &Citizen) -> Row {
+    // Only adults with a tax number have an account (`identity::account`).
+    let login = match c.numero_fiscal {
+        Some(_) => c.login(),
+        None => String::new(),
+    };
+    let regime = p
+        .households
+        .get(c.household as usize)
+        .filter(|h| h.declarants.contains(&c.id))
+        .and_then(|h| h.social.as_ref())
+        .map(|s| word(&s.regime).to_lowercase())
+        .unwrap_or_default();
     Row(vec![
         ("persona", c.persona.clone().unwrap_or_default()),
+        ("login", login),
         ("nir", c.nir.clone()),
         ("numero_fiscal", c.numero_fiscal.clone().unwrap_or_default()),
         ("given_names", c.given_names.clone()),
@@ -200,6 +217,7 @@ fn citizen(_: &Population, c: &Citizen) -> Row {
         ("birthcountry", c.birthcountry.clone()),
         ("email", c.email.clone()),
         ("household", c.household.to_string()),
+        ("regime", regime),
     ])
 }
 
@@ -324,6 +342,23 @@ mod tests {
         assert!(Selection::parse(&["urssaf".into()], Kind::Companies).is_err());
         let msa = Selection::parse(&["regime=cnaf".into()], Kind::Households).unwrap();
         assert!(!rows(&p, Kind::Households, &msa).is_empty());
+    }
+
+    #[test]
+    fn citizens_carry_the_login_identity_providers_take() {
+        let p = population();
+        let parents =
+            Selection::parse(&["regime=cnaf".into(), "login!=".into()], Kind::Citizens).unwrap();
+        let rows = rows(&p, Kind::Citizens, &parents);
+        assert!(!rows.is_empty());
+        for r in &rows {
+            let login = r.get("login").unwrap();
+            let account = crate::identity::account(&p, login).expect(login);
+            assert_eq!(
+                Some(account.identity.family_name.as_str()),
+                r.get("family_name")
+            );
+        }
     }
 
     #[test]

@@ -190,6 +190,13 @@ impl Citizen {
     pub fn first_given_name(&self) -> &str {
         self.given_names.split(' ').next().unwrap_or("")
     }
+
+    /// What the identity providers' login forms take: the persona key, else `c` + id.
+    pub fn login(&self) -> String {
+        self.persona
+            .clone()
+            .unwrap_or_else(|| format!("c{}", self.id))
+    }
 }
 
 /// Tax family situation, with DGFiP's one-letter codes.
