@@ -419,6 +419,11 @@ impl Defects {
     pub fn has(&self, d: Defect) -> bool {
         self.0.load(Ordering::Relaxed) & (1 << d as u8) != 0
     }
+    /// Every defect in force as one word (bit `d as u8` for defect `d`): what an answer that
+    /// depends on them is kept under.
+    pub fn bits(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
     /// Turns a defect on.
     pub fn enable(&self, d: Defect) {
         self.0.fetch_or(1 << d as u8, Ordering::Relaxed);

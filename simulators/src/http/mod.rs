@@ -10,6 +10,7 @@ mod faults;
 mod html;
 pub(crate) mod journal;
 pub mod layer;
+mod memo;
 pub mod openapi;
 mod query;
 mod random;
@@ -39,6 +40,7 @@ pub use faults::{
 pub use html::{Markup, Page, PreEscaped, html};
 pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry, JournalQuery};
 pub use layer::{MAX_HEADER_BYTES, Rejection};
+pub use memo::Memo;
 pub use query::{param, query_pairs, url_with};
 pub use random::{random_token, uuid_like};
 pub use routes::{Route, Routes, Served};
@@ -83,6 +85,8 @@ pub struct CoreParts {
     pub defects: Defects,
     /// The fault injected through `/_control/faults`, if any.
     pub faults: Faults,
+    /// Serialised answers that depend only on the population and the defects.
+    pub memo: Memo,
 }
 
 impl std::ops::Deref for PartyCore {
@@ -110,7 +114,22 @@ impl PartyCore {
             secret,
             defects: Defects::default(),
             faults: Faults::default(),
+            memo: Memo::default(),
         }))
+    }
+
+    /// An `application/json` answer that depends only on the population, `key` and the
+    /// defects in force: serialised by `make` the first time, then served from [`Memo`].
+    pub fn memoised(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> serde_json::Result<Vec<u8>>,
+    ) -> Option<Response> {
+        let key = format!("{:x}:{key}", self.defects.bits());
+        let body =
+            self.memo
+                .get_or_make(key, || self.clock.now(), || make().ok().map(Into::into))?;
+        Some(([(header::CONTENT_TYPE, "application/json")], body).into_response())
     }
 }
 
@@ -357,6 +376,7 @@ pub fn serve_party_as(
 
 async fn control_reset(State(c): State<ControlState>) -> Response {
     c.core.journal.clear();
+    c.core.memo.clear();
     c.core.clock.reset();
     c.core.faults.set(None);
     (c.reset)();

@@ -370,6 +370,15 @@ fn typed_ok<T: Serialize>(body: &T) -> Response {
     }
 }
 
+/// A unit's or an establishment's answer, which depends only on the population and the
+/// defects: serialised once, then kept (see [`PartyCore::memoised`]).
+fn kept_ok<T: Serialize>(core: &PartyCore, key: &str, body: impl FnOnce() -> T) -> Response {
+    core.memoised(key, || serde_json::to_vec(&body()))
+        .unwrap_or_else(|| {
+            error_header(StatusCode::INTERNAL_SERVER_ERROR, "Erreur de sérialisation")
+        })
+}
+
 async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) -> Response {
     if !ids::is_valid_siren(&siren) && siren != ids::LA_POSTE_SIREN {
         return with_subject(
@@ -400,7 +409,7 @@ async fn unite_legale(State(core): State<PartyCore>, Path(siren): Path<String>) 
         {
             error(&core, StatusCode::FORBIDDEN, "Unité légale non diffusable")
         }
-        Some(c) => typed_ok(&UniteLegaleBody {
+        Some(c) => kept_ok(&core, &format!("siren:{siren}"), || UniteLegaleBody {
             header: OK,
             unite_legale: build_unite_legale(p, c, true),
         }),
@@ -431,7 +440,7 @@ async fn etablissement(State(core): State<PartyCore>, Path(siret): Path<String>)
         Some((c, _)) if c.diffusion == Diffusion::NonDiffusible => {
             error(&core, StatusCode::FORBIDDEN, "Établissement non diffusable")
         }
-        Some((c, e)) => typed_ok(&EtablissementBody {
+        Some((c, e)) => kept_ok(&core, &format!("siret:{siret}"), || EtablissementBody {
             header: OK,
             etablissement: build_etablissement(p, c, e),
         }),
