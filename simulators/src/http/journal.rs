@@ -212,10 +212,15 @@ impl Journal {
             let body = serde_json::to_string(&r.entry()).unwrap_or_default();
             return d.ledger.append(&d.name, r.seq, body);
         }
-        if inner.entries.len() >= JOURNAL_CAPACITY {
-            inner.entries.pop_front();
-        }
+        let oldest = if inner.entries.len() >= JOURNAL_CAPACITY {
+            inner.entries.pop_front()
+        } else {
+            None
+        };
         inner.entries.push_back(r);
+        drop(inner);
+        // Freed outside the lock: the other workers' calls wait for it less.
+        drop(oldest);
         None
     }
 
