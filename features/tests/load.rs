@@ -119,7 +119,8 @@ async fn a_scenario_failing_under_load_names_its_step() {
         .expect("refused");
     assert!(e.contains("no scenario"), "{e}");
     let found = journeys.prepare(None, Some("@load")).expect("by tags");
-    assert_eq!(found.len(), 1, "the @serial one is left out");
+    assert_eq!(found.len(), 2, "the @serial one is left out");
     assert_eq!(found[0].columns(), ["applicant", "tender", "siret"]);
+    assert_eq!(found[1].columns(), ["parent"]);
     target.stop().await;
 }
