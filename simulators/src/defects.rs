@@ -107,6 +107,10 @@ pub enum Defect {
     CrecheIgnoresState,
     /// `urssaf-plain-text-431` (urssaf): refuses headers too large with a `text/plain` 431 instead of its error format
     UrssafPlainText431,
+    /// `marche-shows-tender-markup` (sp-marche): shows a tender's title as markup on its page (stored HTML injection)
+    MarcheShowsTenderMarkup,
+    /// `creche-echoes-counter-markup` (sp-creche): shows what was typed into the counter form back as markup (reflected HTML injection)
+    CrecheEchoesCounterMarkup,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -356,6 +360,18 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "urssaf-plain-text-431",
         PartyId::URSSAF,
         "refuses headers too large with a `text/plain` 431 instead of its error format",
+    ),
+    (
+        Defect::MarcheShowsTenderMarkup,
+        "marche-shows-tender-markup",
+        PartyId::SP_MARCHE,
+        "shows a tender's title as markup on its page (stored HTML injection)",
+    ),
+    (
+        Defect::CrecheEchoesCounterMarkup,
+        "creche-echoes-counter-markup",
+        PartyId::SP_CRECHE,
+        "shows what was typed into the counter form back as markup (reflected HTML injection)",
     ),
 ];
 

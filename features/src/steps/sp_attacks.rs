@@ -1,6 +1,7 @@
 //! Attacks on the demo services, through their public pages: a session planted before sign-in
 //! (fixation, OWASP's session management: a sign-in must move the session to a new id), and
-//! markup in what the service shows back from a sign-in that failed. Judged on what any
+//! markup in what the service shows back: from a sign-in that failed, typed into every field of
+//! its forms, stored in a tender. Judged on what any
 //! service must do, not on its markup (beyond the `signed-in-as` mark every journey reads), so
 //! the same scenarios attack external services.
 
@@ -77,8 +78,8 @@ async fn attacker_not_signed_in(w: &mut BenchWorld, word: String) -> Step {
     })
 }
 
-/// Markup the service must show as text.
-const MARKUP: &str = "<img src=x onerror=alert(1)>";
+/// Markup the service must show as text; its quote ends an attribute it is put in.
+const MARKUP: &str = "\"><img src=x onerror=alert(1)>";
 
 /// Starts a sign-in at the service in the citizen's browser (its cookies kept): the sign-in
 /// link's URL, and the `state` and `redirect_uri` of the authorization request it redirects to.
@@ -119,6 +120,7 @@ async fn open(w: &mut BenchWorld, word: &str, url: String) -> Step {
         return Err(format!("{sp} showed no page: {}", outcome.describe()));
     };
     w.kept.insert("page".into(), html);
+    w.kept.insert("page-of".into(), sp.into());
     Ok(())
 }
 
@@ -189,11 +191,108 @@ async fn not_signed_in(w: &mut BenchWorld, word: String) -> Step {
     })
 }
 
+#[when(expr = "markup is typed into every field of the forms on the {word}'s page {string}")]
+#[when(
+    expr = "du balisage est saisi dans chaque champ des formulaires de la page {string} de la {word}"
+)]
+async fn markup_in_every_field(w: &mut BenchWorld, word: String, path: String) -> Step {
+    // Each form of the page, every field one can type in holding markup (its hidden fields,
+    // anti-forgery tokens among them, as the page gave them): what the service shows next, and
+    // the page again (what it stored), must show it as text.
+    let (sp, _) = service(&word)?;
+    let url = w.url(sp, &path)?;
+    open(w, &word, url.clone()).await?;
+    let page = w.kept.get("page").cloned().unwrap_or_default();
+    let forms: Vec<crate::forms::Form> = crate::forms::forms(&page)
+        .into_iter()
+        .filter(|f| !f.inputs.is_empty())
+        .collect();
+    ensure(!forms.is_empty(), || {
+        format!("{sp}'s page {path} has no form with a field to type in")
+    })?;
+    let mut shown = Vec::new();
+    for form in &forms {
+        open(w, &word, url.clone()).await?;
+        let typed: Vec<(String, String)> = form
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), MARKUP.to_string()))
+            .collect();
+        let target = w.target.clone();
+        let party_of = |u: &str| target.party_of(u);
+        let outcome = w
+            .citizen
+            .send_form(form, &typed, "never://", &party_of, &mut w.evidence)
+            .await?;
+        let crate::citizen::Outcome::Page(status, html) = outcome else {
+            return Err(format!(
+                "{sp} showed no page after the form: {}",
+                outcome.describe()
+            ));
+        };
+        ensure(status < 500, || {
+            format!("{sp} answered {status} to markup in the form of {path}")
+        })?;
+        shown.push(html);
+    }
+    open(w, &word, url).await?;
+    shown.push(w.kept.get("page").cloned().unwrap_or_default());
+    w.kept.insert("page".into(), shown.join("\n"));
+    Ok(())
+}
+
+#[when(expr = "a tender whose title and description are markup is published at the marketplace")]
+#[when(expr = "un appel d'offres dont l'objet et la description sont du balisage est publié")]
+async fn tender_with_markup(w: &mut BenchWorld) -> Step {
+    // Stored injection: the marketplace's publishing API takes any text; its pages show it.
+    let reference = format!("XSS-{}", &simulators::http::uuid_like()[..8]);
+    let buyer = w.siret("commune-acheteuse")?;
+    let url = w.url(ids::SP_MARCHE, "/api/appels-d-offres")?;
+    let body = serde_json::json!({
+        "reference": reference, "title": MARKUP, "description": MARKUP,
+        "acheteur": buyer, "deadline": "2099-12-31",
+    });
+    let cookie = w.citizen.cookie_header(&url);
+    let request = exchange::client()
+        .post(&url)
+        .json(&body)
+        .header(COOKIE, cookie);
+    let a = w.call(ids::SP_MARCHE, request).await?;
+    ensure(a.status == 201, || {
+        format!(
+            "the marketplace did not publish the tender: {}",
+            a.describe()
+        )
+    })?;
+    let mut shown = Vec::new();
+    for path in ["/".to_string(), format!("/appels-d-offres/{reference}")] {
+        open(w, "marketplace", w.url(ids::SP_MARCHE, &path)?).await?;
+        shown.push(w.kept.get("page").cloned().unwrap_or_default());
+    }
+    w.kept.insert("page".into(), shown.join("\n"));
+    Ok(())
+}
+
 #[then("the service's page shows no markup it was sent")]
 #[then("la page du service n'affiche aucun balisage reçu")]
 async fn no_markup_on_the_service_page(w: &mut BenchWorld) -> Step {
     let page = w.kept.get("page").ok_or("no page was shown")?;
-    ensure(!page.contains(MARKUP), || {
-        format!("the service's page echoes {MARKUP} unescaped (HTML injection): {page}")
-    })
+    let sp = w.kept.get("page-of").map_or("the service", String::as_str);
+    match page.find(MARKUP) {
+        None => Ok(()),
+        Some(at) => {
+            let boundary = |mut i: usize| {
+                while !page.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let from = boundary(at.saturating_sub(120));
+            let to = boundary((at + MARKUP.len() + 40).min(page.len()));
+            Err(format!(
+                "HTML injection (OWASP ASVS V5.3.3, output encoding): {sp} shows {MARKUP} back unescaped: …{}…",
+                &page[from..to]
+            ))
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The nursery service's pages (French): nurseries, a nursery and its estimate, the counter.
 
 use super::*;
-use crate::http::{Markup, html};
+use crate::http::{Markup, PreEscaped, html};
 use crate::sp::{SpError, franceconnect_button};
 
 pub(super) async fn home(State(c): State<Creche>, headers: HeaderMap) -> Response {
@@ -243,6 +243,7 @@ fn counter_form_html(
     let value = |k: &str| field(values, k);
     let default_hours = c.default_hours.to_string();
     let wrong = error.and_then(|e| e.field);
+    let raw = c.core.defects.has(Defect::CrecheEchoesCounterMarkup);
     html! {
         p.muted { "Les champs marqués « obligatoire » doivent être remplis." }
         form #counter-form method="post" action={ "/creches/" (n.id) "/guichet" } {
@@ -257,6 +258,7 @@ fn counter_form_html(
                     (label) @if *required { " (obligatoire)" }
                     @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
                 }
+                @let typed = typed.map(|t| if raw { PreEscaped(t) } else { html! { (t) } });
                 input id=(name) name=(name) required[*required] autocomplete=(auto)
                     type=(if *name == "heures_annuelles" { "number" } else { "text" })
                     value=[typed]

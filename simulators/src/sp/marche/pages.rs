@@ -2,7 +2,7 @@
 //! application with its pieces, the buyer's page.
 
 use super::*;
-use crate::http::{Markup, html};
+use crate::http::{Markup, PreEscaped, html};
 use crate::sp::{SpError, franceconnect_button};
 
 pub(super) fn fc_button(return_to: &str) -> Markup {
@@ -80,7 +80,11 @@ fn tender_response(
     let wrong = error.is_some_and(|(e, _)| e.field == Some("siret"));
     let main = html! {
         p { a href="/" { "← Appels d'offres" } }
-        h1 { (t.title) }
+        @if m.core.defects.has(Defect::MarcheShowsTenderMarkup) {
+            h1 { (PreEscaped(&t.title)) }
+        } @else {
+            h1 { (t.title) }
+        }
         div.table-wrap { table {
             tr { th scope="row" { "Référence" } td { code { (t.reference) } } }
             tr { th scope="row" { "Acheteur" } td { (t.buyer_name) " " span.muted { "(SIRET " (t.buyer_siret) ")" } } }
