@@ -326,6 +326,7 @@ pub fn serve_party_as(
             item[method] = op.clone();
         }
     }
+    openapi::declare_refusals(&mut document, &openapi::rejection_content(app.reject));
     let document = Arc::new(document);
     let recorded = app
         .router

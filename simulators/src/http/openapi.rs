@@ -112,3 +112,97 @@ pub fn code_verification(
 pub fn ping() -> Value {
     json!({"get": {"operationId": "ping", "summary": "Ping", "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}}}})
 }
+
+const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
+
+/// Declares on every operation of `doc` the refusals the plumbing gives before any handler
+/// runs: 431 everywhere (headers over [`super::MAX_HEADER_BYTES`]), 413 where an operation
+/// takes a body (over axum's 2 MiB), with `content`: what the party's rejection answers (see
+/// [`rejection_content`]). What an operation already declares stays.
+pub(crate) fn declare_refusals(doc: &mut Value, content: &Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
+            let takes_body = op.get("requestBody").is_some();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut refusals = vec![(
+                "431",
+                "Request headers too large: more than 16 KiB of names and values (RFC 6585 §5)",
+            )];
+            if takes_body {
+                refusals.push((
+                    "413",
+                    "Request body too large: more than 2 MiB (RFC 9110 §15.5.14)",
+                ));
+            }
+            for (status, description) in refusals {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| json!({"description": description, "content": content}));
+            }
+        }
+    }
+}
+
+/// The `content` of what `reject` answers, whatever the route (an OAuth endpoint's own errors
+/// differ from it): its media type, and for JSON a schema naming the members it always has,
+/// with the refusal as example.
+pub(crate) fn rejection_content(reject: super::Rejection) -> Value {
+    use futures_util::FutureExt;
+    let r = reject(
+        axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "request headers too large",
+    );
+    let media = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("application/json")
+        .trim()
+        .to_string();
+    // The body is already in memory: reading it completes at once.
+    let body = axum::body::to_bytes(r.into_body(), 64 * 1024)
+        .now_or_never()
+        .and_then(Result::ok)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    let schema = match body {
+        Some(Value::Object(members)) => {
+            let required: Vec<&String> = members.keys().collect();
+            json!({"type": "object", "required": required, "examples": [members]})
+        }
+        _ if media.ends_with("json") => json!({"type": "object"}),
+        _ => json!({"type": "string"}),
+    };
+    json!({ media: {"schema": schema} })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_declares_the_refusals_of_the_plumbing() {
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/b": {"post": {"requestBody": {}, "responses": {"201": {"description": "ok"},
+                "413": {"description": "kept"}}}},
+        }});
+        let content = rejection_content(super::super::layer::default_rejection);
+        let schema = &content["application/json"]["schema"];
+        assert_eq!(schema["required"], json!(["error"]));
+        declare_refusals(&mut doc, &content);
+        let r = |p: &str, m: &str, s: &str| doc["paths"][p][m]["responses"][s].clone();
+        assert_eq!(r("/a", "get", "431")["content"], content);
+        assert!(r("/a", "get", "413").is_null(), "no body, no 413");
+        assert_eq!(r("/b", "post", "431")["content"], content);
+        assert_eq!(r("/b", "post", "413")["description"], "kept");
+    }
+}

@@ -1,7 +1,7 @@
 //! Each party's OpenAPI document matches what it serves: every route it serves is documented, and
 //! every documented operation, called with the document's own examples and the credential it
 //! names, answers a documented status with a documented media type and a body that follows
-//! the schema documented for it.
+//! the schema documented for it; a header too large gets the 431 it documents.
 
 use serde_json::Value;
 
@@ -46,6 +46,43 @@ fn schema_errors(doc: &Value, schema: &Value, body: &Value) -> Option<String> {
         .map(|e| format!("{} {e}", e.instance_path()))
         .collect();
     (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// A header too large for the party is refused with a 431 the operation documents, in the
+/// schema it documents (the plumbing's refusal, before any handler: no credential needed).
+async fn refusal_documented(
+    b: &Bench,
+    doc: &Value,
+    op: &Value,
+    method: &str,
+    url: &str,
+    invalid: &mut Vec<String>,
+) {
+    let request = match method {
+        "post" => b.http.post(url),
+        _ => b.http.get(url),
+    };
+    let a = b
+        .send(request.header("x-padding", "a".repeat(20 * 1024)))
+        .await;
+    assert_eq!(a.status, 431, "{method} {url}: {}", a.json);
+    let documented = &op["responses"]["431"];
+    assert!(
+        documented.is_object(),
+        "{method} {url}: 431 is not documented"
+    );
+    let served = a.content_type().split(';').next().unwrap().to_string();
+    let schema = &documented["content"][&served]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {url}: 431 as {served} is not documented"
+    );
+    if let Some(errors) = schema_errors(doc, schema, &a.json) {
+        invalid.push(format!(
+            "{} {method} {url} (431): {errors}",
+            doc["info"]["title"]
+        ));
+    }
 }
 
 #[tokio::test]
@@ -167,6 +204,7 @@ async fn every_documented_operation_answers_as_documented() {
                         "{party} {path}: a response lacks a description"
                     );
                 }
+                refusal_documented(&b, &doc, op, method, &url, &mut invalid).await;
                 checked += 1;
             }
         }
