@@ -34,6 +34,17 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How a party says "your request is wrong" in its own format: status and a sentence.
 pub type Rejection = fn(StatusCode, &str) -> Response;
 
+/// The party's 431 for headers over [`MAX_HEADER_BYTES`]: what this layer answers, and what the
+/// accept loop sends itself for a head too large to hand to hyper at all.
+pub(crate) fn headers_too_large(reject: Rejection, defects: &crate::defects::Defects) -> Response {
+    let detail = format!("request headers exceed {MAX_HEADER_BYTES} bytes");
+    if defects.has(crate::defects::Defect::UrssafPlainText431) {
+        let plain = (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, detail);
+        return axum::response::IntoResponse::into_response(plain);
+    }
+    reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &detail)
+}
+
 /// A plain JSON error, for a party that gave no format of its own.
 pub fn default_rejection(status: StatusCode, detail: &str) -> Response {
     super::json_response(status, &serde_json::json!({"error": detail}))
@@ -156,15 +167,7 @@ impl Shared {
         S: tower_service::Service<Request, Response = Response, Error = Infallible>,
     {
         if header_bytes(&request) > MAX_HEADER_BYTES {
-            let detail = format!("request headers exceed {MAX_HEADER_BYTES} bytes");
-            if self.defects.has(crate::defects::Defect::UrssafPlainText431) {
-                let plain = (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, detail);
-                return Ok(axum::response::IntoResponse::into_response(plain));
-            }
-            return Ok((self.reject)(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                &detail,
-            ));
+            return Ok(headers_too_large(self.reject, &self.defects));
         }
         let conn = request.extensions().get::<ConnHandle>().cloned();
         let mut dribble = None;

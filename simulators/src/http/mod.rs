@@ -361,7 +361,8 @@ pub fn serve_party_as(
         .merge(app.control.unwrap_or_default())
         .merge(recorded);
     let stop = shutdown.wait();
-    let task = tokio::spawn(server::serve(listener, router, stop));
+    let too_large = layer::headers_too_large(app.reject, &app.core.defects);
+    let task = tokio::spawn(server::serve(listener, router, too_large, stop));
     Ok(RunningParty {
         id: app.core.id.clone(),
         role: app.role,

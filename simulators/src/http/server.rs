@@ -4,10 +4,11 @@
 //! - **Connections**: at most [`MAX_CONNECTIONS`] open at once per party; one over is closed
 //!   at accept (the process has file descriptors for every party's share).
 //! - **Headers**: read within [`HEADER_READ_TIMEOUT`] of the connection going idle (this is also
-//!   the keep-alive idle timeout), at most [`MAX_HEADER_BYTES_PROTOCOL`] bytes buffered (hyper
-//!   answers a bare 431, with no body, once a read would go past it: measured, headers of about
-//!   112 KiB and more); the party layer answers 431 in the party's format from
-//!   [`super::layer::MAX_HEADER_BYTES`] up to there.
+//!   the keep-alive idle timeout). The party layer answers 431 in the party's format from
+//!   [`super::layer::MAX_HEADER_BYTES`]; a head still unfinished after [`MAX_HEAD_BYTES`] is
+//!   never handed to hyper (which would answer a bare 431, with no body): the connection sends
+//!   the party's 431 itself, closes its side, and reads what the client still sends (bounded)
+//!   so that the answer is not lost to a reset.
 //! - **Bodies**: a connection whose request body stops arriving is closed after
 //!   [`BODY_STALL_TIMEOUT`] without a byte.
 //! - **Shutdown**: no new connection; open ones finish their request, then close; what is still
@@ -22,7 +23,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::ConnectInfo;
+use axum::http;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -37,8 +40,13 @@ use std::os::fd::AsRawFd;
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Time to receive a request's headers, counted from when the connection is idle.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Header bytes hyper reads at most before answering 431 itself.
+/// Header bytes hyper buffers at most before answering a bare 431 itself.
 pub const MAX_HEADER_BYTES_PROTOCOL: usize = 64 * 1024;
+/// Bytes of one request head read at most; more gets the party's own 431 from the connection,
+/// before hyper's buffer is full.
+pub const MAX_HEAD_BYTES: usize = MAX_HEADER_BYTES_PROTOCOL - 4 * 1024;
+/// What a refused connection still reads and discards, at most, before closing.
+const DRAIN_BYTES: usize = 1024 * 1024;
 /// Time without a byte, while a request is under way, before the connection is closed.
 pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long open connections get to finish once shutdown is asked.
@@ -88,11 +96,14 @@ impl ConnHandle {
 
 /// Serves `router` on `listener` until `stop` resolves, then drains (every party and the
 /// catalogue run this loop).
+/// `too_large` is the party's answer to a head over [`MAX_HEAD_BYTES`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    too_large: axum::response::Response,
     stop: impl Future<Output = ()> + Send + 'static,
 ) {
+    let too_large = raw_answer(too_large).await;
     let (closing_tx, closing) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
@@ -117,8 +128,9 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let closing = closing.clone();
+        let too_large = too_large.clone();
         connections.spawn(async move {
-            connection(stream, peer, router, closing).await;
+            connection(stream, peer, router, too_large, closing).await;
             drop(slot);
         });
     }
@@ -134,6 +146,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
+    too_large: Bytes,
     mut closing: watch::Receiver<bool>,
 ) {
     let activity = Arc::new(AtomicU64::new(0));
@@ -141,6 +154,7 @@ async fn connection(
     let io = TokioIo::new(Watched {
         inner: stream,
         activity: activity.clone(),
+        head: Head::new(too_large),
     });
     let handle = ConnHandle::default();
     let faults = handle.clone();
@@ -213,10 +227,11 @@ fn break_connection(fd: std::os::fd::RawFd, action: ConnectionAction) {
     }
 }
 
-/// A stream that notes when it last read or wrote a byte (milliseconds since `started`).
+/// A stream that counts its reads and writes, and watches the request head being read.
 struct Watched {
     inner: TcpStream,
     activity: Arc<AtomicU64>,
+    head: Head,
 }
 
 impl Watched {
@@ -227,6 +242,111 @@ impl Watched {
         let n = self.activity.load(Ordering::Relaxed);
         self.activity.store(n.wrapping_add(1), Ordering::Relaxed);
     }
+
+    /// Sends the party's 431, closes the writing side, then reads and drops what the client
+    /// still sends (up to [`DRAIN_BYTES`]): closing with unread bytes would reset the
+    /// connection, and the client could lose the answer. Ends with end-of-stream to hyper.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        loop {
+            match self.head.refusal {
+                Refusal::Writing(sent) if sent < self.head.too_large.len() => {
+                    let rest = &self.head.too_large[sent..];
+                    match Pin::new(&mut self.inner).poll_write(cx, rest) {
+                        Poll::Ready(Ok(n)) if n > 0 => {
+                            self.head.refusal = Refusal::Writing(sent + n);
+                            self.touch();
+                        }
+                        Poll::Ready(_) => return Poll::Ready(Ok(())),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Refusal::Writing(_) => {
+                    if Pin::new(&mut self.inner).poll_shutdown(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    self.head.refusal = Refusal::Draining(0);
+                }
+                Refusal::Draining(drained) => {
+                    let mut scratch = [0u8; 8192];
+                    let mut sink = ReadBuf::new(&mut scratch);
+                    match Pin::new(&mut self.inner).poll_read(cx, &mut sink) {
+                        Poll::Ready(Ok(())) if !sink.filled().is_empty() => {
+                            let drained = drained + sink.filled().len();
+                            if drained >= DRAIN_BYTES {
+                                return Poll::Ready(Ok(()));
+                            }
+                            self.head.refusal = Refusal::Draining(drained);
+                            self.touch();
+                        }
+                        Poll::Ready(_) => return Poll::Ready(Ok(())),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Refusal::None => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+}
+
+/// Where the request head being read stands.
+struct Head {
+    /// Its bytes read so far; `None` once its end was seen, until the answer starts.
+    read: Option<usize>,
+    /// Line feeds in a row, carriage returns aside: two end the head.
+    newlines: u8,
+    /// The party's 431, as bytes on the wire.
+    too_large: Bytes,
+    refusal: Refusal,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Refusal {
+    None,
+    /// The 431 being sent: bytes sent so far.
+    Writing(usize),
+    /// The 431 sent: bytes read and dropped since.
+    Draining(usize),
+}
+
+impl Head {
+    fn new(too_large: Bytes) -> Self {
+        Head {
+            read: Some(0),
+            newlines: 0,
+            too_large,
+            refusal: Refusal::None,
+        }
+    }
+
+    /// Follows `bytes` just read; true when the head has gone past [`MAX_HEAD_BYTES`]. Bytes
+    /// after the head's end (a body, a pipelined request) are not looked at.
+    fn over_limit(&mut self, bytes: &[u8]) -> bool {
+        let Some(read) = self.read else {
+            return false;
+        };
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => self.newlines += 1,
+                b'\r' => {}
+                _ => self.newlines = 0,
+            }
+            if self.newlines == 2 {
+                self.read = None;
+                return read + i + 1 > MAX_HEAD_BYTES;
+            }
+        }
+        self.read = Some(read + bytes.len());
+        read + bytes.len() > MAX_HEAD_BYTES
+    }
+
+    /// An answer is being written: the next bytes read are a new head. Not for an interim
+    /// `100 Continue`, after which the body comes.
+    fn answering(&mut self, written: &[u8]) {
+        if !written.starts_with(b"HTTP/1.1 100 ") {
+            self.read = Some(0);
+            self.newlines = 0;
+        }
+    }
 }
 
 impl AsyncRead for Watched {
@@ -235,10 +355,20 @@ impl AsyncRead for Watched {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.head.refusal != Refusal::None {
+            return this.poll_refuse(cx);
+        }
         let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.touch();
+            this.touch();
+            if this.head.over_limit(&buf.filled()[before..]) {
+                // Hyper never sees these bytes: it would answer a bare 431.
+                buf.set_filled(before);
+                this.head.refusal = Refusal::Writing(0);
+                return this.poll_refuse(cx);
+            }
         }
         r
     }
@@ -253,6 +383,7 @@ impl AsyncWrite for Watched {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
             self.touch();
+            self.head.answering(buf);
         }
         r
     }
@@ -264,6 +395,8 @@ impl AsyncWrite for Watched {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
             self.touch();
+            self.head
+                .answering(bufs.first().map_or(&[][..], |b| &b[..]));
         }
         r
     }
@@ -275,5 +408,83 @@ impl AsyncWrite for Watched {
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// `answer` as HTTP/1.1 bytes on the wire, closing the connection.
+async fn raw_answer(answer: axum::response::Response) -> Bytes {
+    let (parts, body) = answer.into_parts();
+    let body = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let status = parts.status;
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    for (name, value) in &parts.headers {
+        if name != http::header::CONTENT_LENGTH && name != http::header::CONNECTION {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out.extend_from_slice(
+        format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&body);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> Head {
+        Head::new(Bytes::from_static(b"HTTP/1.1 431 \r\n\r\n"))
+    }
+
+    #[test]
+    fn a_head_ends_at_an_empty_line_whatever_the_reads() {
+        let mut h = head();
+        assert!(!h.over_limit(b"GET / HTTP/1.1\r\nHost: a\r"));
+        assert!(!h.over_limit(b"\n\r"));
+        assert!(!h.over_limit(b"\n"));
+        assert_eq!(h.read, None, "the head ended");
+        // The body after it is not counted, however large.
+        assert!(!h.over_limit(&vec![b'x'; 2 * MAX_HEAD_BYTES]));
+        // Bare line feeds end a head too, as hyper's parser accepts them.
+        h.answering(b"HTTP/1.1 200 OK\r\n");
+        assert!(!h.over_limit(b"GET / HTTP/1.1\nHost: a\n\n"));
+        assert_eq!(h.read, None);
+    }
+
+    #[test]
+    fn a_head_over_the_limit_is_seen_across_reads() {
+        let mut h = head();
+        let line = b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let mut read = 0;
+        while read + line.len() <= MAX_HEAD_BYTES {
+            assert!(!h.over_limit(line));
+            read += line.len();
+        }
+        assert!(h.over_limit(line));
+    }
+
+    #[test]
+    fn an_interim_answer_keeps_the_body_uncounted() {
+        let mut h = head();
+        assert!(!h.over_limit(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"));
+        h.answering(b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert!(!h.over_limit(&vec![b'x'; 2 * MAX_HEAD_BYTES]));
+        h.answering(b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(h.read, Some(0), "the next request's head is counted");
     }
 }

@@ -244,6 +244,12 @@ pub(super) async fn serve_catalog(
         .merge(super::catalog::clock_routes(parties))
         .fallback(move || async move { json_response(StatusCode::NOT_FOUND, &not_found) });
     let stop = shutdown.wait();
-    let task = tokio::spawn(crate::http::server::serve(listener, router, stop));
+    let too_large = json_response(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        &json!({"error": "Request Header Fields Too Large", "detail": "the request's head is too large"}),
+    );
+    let task = tokio::spawn(crate::http::server::serve(
+        listener, router, too_large, stop,
+    ));
     Ok((addr, task))
 }
