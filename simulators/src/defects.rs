@@ -111,6 +111,8 @@ pub enum Defect {
     MarcheShowsTenderMarkup,
     /// `creche-echoes-counter-markup` (sp-creche): shows what was typed into the counter form back as markup (reflected HTML injection)
     CrecheEchoesCounterMarkup,
+    /// `hub-forwards-undecodable-parameters` (api-entreprise): reads tracing parameters whose bytes are not UTF-8 as replacement characters, and journals them, instead of refusing them as missing
+    HubForwardsUndecodableParameters,
 }
 
 /// Name, party and what goes wrong, for every defect, in catalogue order.
@@ -372,6 +374,12 @@ pub static CATALOGUE: &[(Defect, &str, PartyId, &str)] = &[
         "creche-echoes-counter-markup",
         PartyId::SP_CRECHE,
         "shows what was typed into the counter form back as markup (reflected HTML injection)",
+    ),
+    (
+        Defect::HubForwardsUndecodableParameters,
+        "hub-forwards-undecodable-parameters",
+        PartyId::API_ENTREPRISE,
+        "reads tracing parameters whose bytes are not UTF-8 as replacement characters, and journals them, instead of refusing them as missing",
     ),
 ];
 

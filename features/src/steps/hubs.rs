@@ -81,7 +81,7 @@ async fn nursery_habilitation(w: &mut BenchWorld, habilitation: String) -> Step 
 }
 
 /// API Entreprise's path for a document kind and company.
-fn entreprise_path(w: &BenchWorld, what: &str, who: &str) -> Result<String, String> {
+pub(crate) fn entreprise_path(w: &BenchWorld, what: &str, who: &str) -> Result<String, String> {
     let siren = || w.siren(who);
     Ok(match what {
         "legal unit" | "unité légale" => format!("/v4/insee/sirene/unites_legales/{}", siren()?),
@@ -114,6 +114,16 @@ fn entreprise_get(
     authorized: bool,
 ) -> Result<reqwest::RequestBuilder, String> {
     let q = serde_urlencoded::to_string(params).map_err(|e| e.to_string())?;
+    entreprise_get_raw(w, path, &q, authorized)
+}
+
+/// [`entreprise_get`] with the query string as sent, encoded already.
+pub(crate) fn entreprise_get_raw(
+    w: &BenchWorld,
+    path: &str,
+    q: &str,
+    authorized: bool,
+) -> Result<reqwest::RequestBuilder, String> {
     let request = exchange::client().get(w.url(ids::API_ENTREPRISE, &format!("{path}?{q}"))?);
     if !authorized {
         return Ok(request);
@@ -132,7 +142,7 @@ async fn entreprise_call(w: &mut BenchWorld, path: &str, params: &[(&str, String
     Ok(())
 }
 
-fn tracing(w: &BenchWorld, tender: &str) -> Result<Vec<(&'static str, String)>, String> {
+pub(crate) fn tracing(w: &BenchWorld, tender: &str) -> Result<Vec<(&'static str, String)>, String> {
     Ok(vec![
         ("recipient", w.siret(BUYER)?),
         ("context", CONTEXT.to_string()),
@@ -391,7 +401,16 @@ async fn not_cached(w: &mut BenchWorld) -> Step {
 #[when(expr = "the nursery asks API Particulier for the EAJE parameters of {string} by identity")]
 #[when(expr = "la crèche demande à API Particulier les paramètres EAJE de {string} par identité")]
 async fn eaje_by_identity(w: &mut BenchWorld, persona: String) -> Step {
-    let p = w.person(&persona)?;
+    let q = serde_urlencoded::to_string(eaje_identity(w, &persona)?).map_err(|e| e.to_string())?;
+    eaje_call(w, &q).await
+}
+
+/// The identity pivot of `persona` and the nursery's SIRET, as an `/identite` call's parameters.
+pub(crate) fn eaje_identity(
+    w: &BenchWorld,
+    persona: &str,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let p = w.person(persona)?;
     let b = &p.birth_date;
     let mut pairs: Vec<(&str, String)> = vec![
         ("nomNaissance", p.family_name.clone()),
@@ -412,12 +431,16 @@ async fn eaje_by_identity(w: &mut BenchWorld, persona: String) -> Step {
     if !p.birthplace.is_empty() {
         pairs.push(("codeCogInseeCommuneNaissance", p.birthplace.clone()));
     }
+    Ok(pairs)
+}
+
+/// The EAJE parameters by identity, with this query string (encoded already).
+pub(crate) async fn eaje_call(w: &mut BenchWorld, q: &str) -> Step {
     let jwt = w
         .hub_tokens
         .get("api-particulier/current")
         .cloned()
         .ok_or("the nursery holds no API Particulier habilitation yet")?;
-    let q = serde_urlencoded::to_string(&pairs).map_err(|e| e.to_string())?;
     let url = w.url(
         ids::API_PARTICULIER,
         &format!("/v3/dss/participation_familiale_eaje/identite?{q}"),

@@ -1,9 +1,37 @@
 //! Query strings and URLs, as every party reads and writes them.
 
 /// Query parameters as sent, in order, repeated keys kept (`prenoms=A&prenoms=B`).
+///
+/// A value whose percent-decoding is not UTF-8 (`context=%FF`) is read as empty, never as
+/// replacement characters: each route then refuses it as it refuses a missing value, in its own
+/// format and with its own code, before any provider is called (Rails, which serves the real
+/// hubs, refuses such a parameter too).
+///
+/// ```
+/// use simulators::http::query_pairs;
+/// let pairs = query_pairs(Some("context=March%C3%A9+public&object=%FF&prenoms=A&prenoms=B"));
+/// assert_eq!(pairs[0], ("context".into(), "Marché public".into()));
+/// assert_eq!(pairs[1], ("object".into(), String::new()));
+/// assert_eq!(pairs.len(), 4);
+/// ```
 pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decoded(k), decoded(v))
+        })
+        .collect()
+}
+
+/// One `application/x-www-form-urlencoded` component: `+` is a space; not UTF-8 is empty.
+fn decoded(component: &str) -> String {
+    let spaced = component.replace('+', " ");
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The first value of a query parameter.

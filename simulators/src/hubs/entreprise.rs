@@ -316,7 +316,8 @@ async fn privileges(
 pub(crate) struct Incoming {
     headers: HeaderMap,
     peer: Option<SocketAddr>,
-    query: HashMap<String, String>,
+    /// The query string as sent, decoded by `handle` (strictly, unless a defect says not).
+    raw_query: Option<String>,
     path: String,
 }
 
@@ -333,7 +334,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Incoming {
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0),
-            query: query_map(parts.uri.query()),
+            raw_query: parts.uri.query().map(str::to_string),
             // The cache key: everything in the request that can change the answer.
             path: parts
                 .uri
@@ -394,7 +395,16 @@ async fn handle(
     kind: Identifier,
     work: impl AsyncFnOnce(&mut HubCall) -> Response,
 ) -> Response {
-    let mut call = match hub.begin(&r.headers, r.peer, &r.query, e) {
+    let query = if hub
+        .core
+        .defects
+        .has(Defect::HubForwardsUndecodableParameters)
+    {
+        super::jsonapi::lossy_query_map(r.raw_query.as_deref())
+    } else {
+        query_map(r.raw_query.as_deref())
+    };
+    let mut call = match hub.begin(&r.headers, r.peer, &query, e) {
         Ok(c) => c,
         Err(refused) => return refused,
     };

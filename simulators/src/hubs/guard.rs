@@ -207,14 +207,14 @@ impl Hub {
             if context.is_none() {
                 return bad(
                     "00201",
-                    "Le paramètre context est obligatoire (cadre de la requête : marchés publics, aides publiques…)",
+                    "Le paramètre context est obligatoire, en texte UTF-8 (cadre de la requête : marchés publics, aides publiques…)",
                     "context",
                 );
             }
             if object.as_ref().is_none_or(|o| o.chars().count() >= 50) {
                 return bad(
                     "00202",
-                    "Le paramètre object est obligatoire (identifiant de la procédure, moins de 50 caractères)",
+                    "Le paramètre object est obligatoire, en texte UTF-8 (identifiant de la procédure, moins de 50 caractères)",
                     "object",
                 );
             }

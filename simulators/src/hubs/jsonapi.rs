@@ -82,6 +82,19 @@ pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
     map
 }
 
+/// Query parameters as a map, bytes that are not UTF-8 turned into replacement characters: the
+/// `hub-forwards-undecodable-parameters` defect, for the scenarios that catch it.
+pub(crate) fn lossy_query_map(raw: Option<&str>) -> HashMap<String, String> {
+    let pairs: Vec<(String, String)> = raw
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut map = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_insert(v);
+    }
+    map
+}
+
 /// A 404 in the hub's format.
 pub async fn not_found() -> Response {
     hub_error("00404", "Aucune ressource à cette adresse", None, None)

@@ -18,10 +18,10 @@ pub(super) fn provider_query(
             .filter(|v| !v.is_empty())
     };
     let Some(nom) = get("nomNaissance") else {
-        return bad("nomNaissance est obligatoire");
+        return bad("nomNaissance est obligatoire, en texte UTF-8");
     };
     if prenoms.is_empty() || prenoms.len() > 3 || prenoms.iter().any(|p| p.trim().is_empty()) {
-        return bad("prenoms[] est obligatoire (1 à 3 prénoms)");
+        return bad("prenoms[] est obligatoire (1 à 3 prénoms, en texte UTF-8)");
     }
     let Some(sexe) = get("sexeEtatCivil").filter(|s| s == "M" || s == "F") else {
         return bad("sexeEtatCivil doit valoir M ou F");
