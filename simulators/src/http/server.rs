@@ -95,8 +95,8 @@ impl ConnHandle {
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then drains (every party and the
-/// catalogue run this loop).
-/// `too_large` is the party's answer to a head over [`MAX_HEAD_BYTES`].
+/// catalogue run this loop). `too_large` is the party's answer to a head over
+/// [`MAX_HEAD_BYTES`], sent by the connection itself.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
