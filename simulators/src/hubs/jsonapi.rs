@@ -75,8 +75,13 @@ pub fn provider_failure(prefix: &str, provider_name: &str, outcome: &Upstream) -
 
 /// Query parameters as a map (first value wins).
 pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+    first_values(crate::http::query_pairs(raw))
+}
+
+/// Each key's first value.
+fn first_values(pairs: Vec<(String, String)>) -> HashMap<String, String> {
     let mut map = HashMap::new();
-    for (k, v) in crate::http::query_pairs(raw) {
+    for (k, v) in pairs {
         map.entry(k).or_insert(v);
     }
     map
@@ -85,14 +90,10 @@ pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
 /// Query parameters as a map, bytes that are not UTF-8 turned into replacement characters: the
 /// `hub-forwards-undecodable-parameters` defect, for the scenarios that catch it.
 pub(crate) fn lossy_query_map(raw: Option<&str>) -> HashMap<String, String> {
-    let pairs: Vec<(String, String)> = raw
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let mut map = HashMap::new();
-    for (k, v) in pairs {
-        map.entry(k).or_insert(v);
-    }
-    map
+    first_values(
+        raw.and_then(|q| serde_urlencoded::from_str(q).ok())
+            .unwrap_or_default(),
+    )
 }
 
 /// A 404 in the hub's format.
