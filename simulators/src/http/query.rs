@@ -30,8 +30,10 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 /// One `application/x-www-form-urlencoded` component: `+` is a space; not UTF-8 is empty.
 fn decoded(component: &str) -> String {
     let spaced = component.replace('+', " ");
-    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
-    String::from_utf8(bytes).unwrap_or_default()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .unwrap_or_default()
 }
 
 /// The first value of a query parameter.
